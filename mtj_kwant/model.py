@@ -1,0 +1,832 @@
+"""Junction descriptions: immutable, validated data (no Kwant here).
+
+A :class:`Junction` is a semi-infinite left (pinned) electrode, a stack of
+:class:`Layer` objects and a semi-infinite right electrode, as in DESIGN.md §2.
+Junctions are loaded from TOML files with :func:`load_junction` or built in
+Python; both routes go through the same validation.  :meth:`Junction.chain`
+discretises a junction into a :class:`Chain` of sites (DESIGN.md §3), the
+pure-data description from which :mod:`mtj_kwant.system` builds the Kwant
+system.
+
+Units: energies in eV, lengths in nm (thickness in monolayers for the
+tight-binding model), temperature in K, masses in units of the electron mass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import tomllib
+import warnings
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Callable, Union
+
+import numpy as np
+
+from .units import HBAR2_2ME
+
+__all__ = [
+    "JunctionError",
+    "JunctionWarning",
+    "Electrode",
+    "Layer",
+    "Junction",
+    "Chain",
+    "load_junction",
+    "magnetization_direction",
+]
+
+MODELS = ("free-electron", "tight-binding")
+KINDS = ("barrier", "metal")
+
+#: Relative deviation of the discretised band from the parabola above which a
+#: warning is given (DESIGN.md §2: "about 1 %").
+BAND_DEVIATION_WARN = 0.01
+
+
+class JunctionError(ValueError):
+    """A junction description is invalid.
+
+    The message names the offending key (``layer[2].thickness``) and the fix;
+    :func:`load_junction` prefixes the file name.
+    """
+
+
+class JunctionWarning(UserWarning):
+    """A junction is valid but probably not what was meant."""
+
+
+def _fail(key, message):
+    raise JunctionError(f"{key}: {message}")
+
+
+def _number(key, value, *, positive=False, nonnegative=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        _fail(key, f"expected a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        _fail(key, f"must be a finite number, got {value!r}")
+    if positive and value <= 0:
+        _fail(key, f"must be positive, got {value!r}")
+    if nonnegative and value < 0:
+        _fail(key, f"must be >= 0, got {value!r}")
+    return value
+
+
+def _unit_vector(key, value):
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 3:
+        _fail(key, f"expected a list of three numbers [x, y, z], got {value!r}")
+    vec = np.array([_number(f"{key}[{i}]", v) for i, v in enumerate(value)])
+    norm = np.linalg.norm(vec)
+    if norm == 0:
+        _fail(key, "the zero vector has no direction; give e.g. [0, 0, 1]")
+    return tuple(float(v) for v in vec / norm)
+
+
+def magnetization_direction(theta, phi=0.0):
+    """Unit vector m = (sinθ cosφ, sinθ sinφ, cosθ).
+
+    Parameters
+    ----------
+    theta, phi : float
+        Polar and azimuthal angles in radians.
+    """
+    return np.array(
+        [math.sin(theta) * math.cos(phi), math.sin(theta) * math.sin(phi), math.cos(theta)]
+    )
+
+
+PotentialSpec = Union[float, tuple, Callable[[np.ndarray], np.ndarray]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Electrode:
+    """A semi-infinite electrode.
+
+    Parameters
+    ----------
+    potential : float
+        Spin-averaged band bottom (free electron) or onsite energy
+        (tight binding), eV.
+    exchange : float
+        Exchange splitting Δ >= 0, eV; the term is −(Δ/2) m·σ.
+    magnetization : tuple of 3 floats, optional
+        Direction (normalised here).  Required for the left electrode; for a
+        non-free right electrode it defaults to the left one's.  Not allowed on
+        the free electrode, whose direction is set by θ, φ at run time.
+    effective_mass : float, optional
+        Effective mass in units of m_e (free electron); default: the
+        junction's.
+    free : bool
+        True for the semi-infinite free electrode of an F/I/F junction.
+    """
+
+    potential: float
+    exchange: float = 0.0
+    magnetization: tuple | None = None
+    effective_mass: float | None = None
+    free: bool = False
+
+    def _validate(self, key):
+        object.__setattr__(self, "potential", _number(f"{key}.potential", self.potential))
+        object.__setattr__(
+            self, "exchange", _number(f"{key}.exchange", self.exchange, nonnegative=True)
+        )
+        if self.effective_mass is not None:
+            object.__setattr__(
+                self,
+                "effective_mass",
+                _number(f"{key}.effective_mass", self.effective_mass, positive=True),
+            )
+        if not isinstance(self.free, bool):
+            _fail(f"{key}.free", f"expected true or false, got {self.free!r}")
+        if self.magnetization is not None:
+            if self.free:
+                _fail(
+                    f"{key}.magnetization",
+                    "the free element's direction is set by theta/phi at run time; "
+                    "remove this key",
+                )
+            object.__setattr__(
+                self, "magnetization", _unit_vector(f"{key}.magnetization", self.magnetization)
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """One layer of the scattering region.
+
+    Parameters
+    ----------
+    kind : {"barrier", "metal"}
+        Barrier layers form the stack across which the bias drops.
+    thickness : float
+        nm (free electron) or whole monolayers (tight binding).
+    potential : float, (float, float) or callable
+        Band bottom / onsite energy in eV.  A pair gives a linear
+        (trapezoidal) profile from the left to the right edge of the layer.  A
+        callable ``f(x)`` receives the site positions x in nm measured from the
+        layer's left edge (NumPy array) and returns energies in eV.
+    exchange : float
+        Δ >= 0 in eV.
+    effective_mass : float, optional
+        Mass in units of m_e (free electron); default: the junction's.
+    free : bool
+        True for the free layer of an F/I/F/N junction.
+    magnetization : tuple of 3 floats, optional
+        Direction of a magnetic layer that is not free; default: the left
+        electrode's.  Not allowed on the free layer.
+    """
+
+    kind: str
+    thickness: float
+    potential: PotentialSpec = 0.0
+    exchange: float = 0.0
+    effective_mass: float | None = None
+    free: bool = False
+    magnetization: tuple | None = None
+
+    def _validate(self, key):
+        if self.kind not in KINDS:
+            _fail(f"{key}.kind", f"must be one of {', '.join(map(repr, KINDS))}, got {self.kind!r}")
+        object.__setattr__(
+            self, "thickness", _number(f"{key}.thickness", self.thickness, positive=True)
+        )
+        pot = self.potential
+        if callable(pot):
+            pass
+        elif isinstance(pot, (list, tuple)):
+            if len(pot) != 2:
+                _fail(
+                    f"{key}.potential",
+                    f"give one number or [left_edge, right_edge], got {list(pot)!r}",
+                )
+            pot = tuple(_number(f"{key}.potential[{i}]", v) for i, v in enumerate(pot))
+        else:
+            pot = _number(f"{key}.potential", pot)
+        object.__setattr__(self, "potential", pot)
+        object.__setattr__(
+            self, "exchange", _number(f"{key}.exchange", self.exchange, nonnegative=True)
+        )
+        if self.effective_mass is not None:
+            object.__setattr__(
+                self,
+                "effective_mass",
+                _number(f"{key}.effective_mass", self.effective_mass, positive=True),
+            )
+        if not isinstance(self.free, bool):
+            _fail(f"{key}.free", f"expected true or false, got {self.free!r}")
+        if self.magnetization is not None:
+            if self.free:
+                _fail(
+                    f"{key}.magnetization",
+                    "the free layer's direction is set by theta/phi at run time; remove this key",
+                )
+            object.__setattr__(
+                self, "magnetization", _unit_vector(f"{key}.magnetization", self.magnetization)
+            )
+
+    @property
+    def potential_max(self):
+        """Highest band bottom of the layer (eV) at its edges or constant."""
+        if isinstance(self.potential, tuple):
+            return max(self.potential)
+        if callable(self.potential):
+            return None
+        return self.potential
+
+
+@dataclass(frozen=True, kw_only=True)
+class Junction:
+    """A magnetic tunnel junction (DESIGN.md §2).
+
+    Parameters
+    ----------
+    fermi_energy : float
+        E_F in eV, on the same reference as the potentials.
+    left, right : Electrode
+        Semi-infinite electrodes; ``left`` is the pinned layer (direction p).
+    layers : sequence of Layer
+        The scattering region, left to right.  At least one barrier.
+    model : {"free-electron", "tight-binding"}
+    name : str
+    temperature : float
+        Default temperature of runs in K.
+    effective_mass : float
+        Default mass (free electron), units of m_e.
+    lattice_spacing : float, optional
+        Discretisation step a along x in nm (free electron).  Default: the
+        largest of a list of round steps that divides every thickness and keeps
+        the discretised band within 1 % of the parabola.
+    hopping : float
+        Nearest-neighbour hopping t in eV (tight binding).
+    lattice_constant : float
+        Cubic lattice constant in nm (tight binding).
+    source : str, optional
+        File the junction was loaded from (for messages).
+
+    Exactly one element (a layer or the right electrode) is free.
+    """
+
+    fermi_energy: float
+    left: Electrode
+    layers: tuple
+    right: Electrode
+    model: str = "free-electron"
+    name: str = "junction"
+    temperature: float = 0.0
+    effective_mass: float = 1.0
+    lattice_spacing: float | None = None
+    hopping: float | None = None
+    lattice_constant: float | None = None
+    source: str | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            _fail("model", f"must be one of {', '.join(map(repr, MODELS))}, got {self.model!r}")
+        if not isinstance(self.name, str):
+            _fail("name", f"expected a string, got {self.name!r}")
+        object.__setattr__(self, "fermi_energy", _number("fermi_energy", self.fermi_energy))
+        object.__setattr__(
+            self, "temperature", _number("temperature", self.temperature, nonnegative=True)
+        )
+        object.__setattr__(
+            self, "effective_mass", _number("effective_mass", self.effective_mass, positive=True)
+        )
+        for key, value in (("left", self.left), ("right", self.right)):
+            if not isinstance(value, Electrode):
+                _fail(key, f"expected an Electrode, got {type(value).__name__}")
+        if isinstance(self.layers, Layer) or not hasattr(self.layers, "__iter__"):
+            _fail("layer", "give a list of layers")
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if not self.layers:
+            _fail("layer", "at least one [[layer]] (a barrier) is needed")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                _fail(f"layer[{i}]", f"expected a Layer, got {type(layer).__name__}")
+
+        self.left._validate("left")
+        self.right._validate("right")
+        if self.left.free:
+            _fail("left.free", "the left electrode is the pinned layer and cannot be free")
+        if self.left.magnetization is None:
+            _fail("left.magnetization", "missing; give the pinned direction p, e.g. [0, 0, 1]")
+        for i, layer in enumerate(self.layers):
+            layer._validate(f"layer[{i}]")
+            if layer.kind == "barrier" and layer.free:
+                _fail(f"layer[{i}].free", "a barrier cannot be the free layer")
+
+        free = [f"layer[{i}]" for i, lay in enumerate(self.layers) if lay.free]
+        if self.right.free:
+            free.append("right")
+        if not free:
+            _fail(
+                "free",
+                "no free element; set free = true on the free [[layer]] or on [right]",
+            )
+        if len(free) > 1:
+            _fail("free", f"exactly one free element allowed, found {', '.join(free)}")
+        if not any(lay.kind == "barrier" for lay in self.layers):
+            _fail("layer", 'at least one layer with kind = "barrier" is needed')
+        free_idx = self.free_index
+        if free_idx != "right" and any(
+            lay.kind == "barrier" for lay in self.layers[free_idx + 1 :]
+        ):
+            _fail(
+                f"layer[{free_idx}].free",
+                "the free layer must lie to the right of every barrier",
+            )
+
+        if self.model == "free-electron":
+            for key in ("hopping", "lattice_constant"):
+                if getattr(self, key) is not None:
+                    _fail(key, 'only for model = "tight-binding"; remove it')
+            if self.lattice_spacing is None:
+                object.__setattr__(self, "lattice_spacing", self._default_spacing())
+            else:
+                object.__setattr__(
+                    self,
+                    "lattice_spacing",
+                    _number("lattice_spacing", self.lattice_spacing, positive=True),
+                )
+            a = self.lattice_spacing
+            for i, layer in enumerate(self.layers):
+                n = layer.thickness / a
+                if abs(n - round(n)) > 1e-6 * max(1.0, n):
+                    fit = self._fitting_spacing(a)
+                    hint = f"; lattice_spacing = {fit:g} would fit" if fit else ""
+                    _fail(
+                        f"layer[{i}].thickness",
+                        f"{layer.thickness:g} nm is not a whole number of lattice steps "
+                        f"(lattice_spacing = {a:g} nm){hint}",
+                    )
+        else:
+            for key in ("hopping", "lattice_constant"):
+                if getattr(self, key) is None:
+                    _fail(key, 'missing; required for model = "tight-binding"')
+                object.__setattr__(self, key, _number(key, getattr(self, key), positive=True))
+            if self.lattice_spacing is not None:
+                _fail("lattice_spacing", 'only for model = "free-electron"; remove it')
+            for i, layer in enumerate(self.layers):
+                if layer.thickness != round(layer.thickness):
+                    _fail(
+                        f"layer[{i}].thickness",
+                        f"{layer.thickness:g} is not a whole number of monolayers",
+                    )
+                if layer.effective_mass is not None:
+                    _fail(f"layer[{i}].effective_mass", "only for the free-electron model")
+            for key in ("left", "right"):
+                if getattr(self, key).effective_mass is not None:
+                    _fail(f"{key}.effective_mass", "only for the free-electron model")
+        self._warn()
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def free_index(self):
+        """Index of the free layer, or ``"right"`` for a free right electrode."""
+        if self.right.free:
+            return "right"
+        return next(i for i, lay in enumerate(self.layers) if lay.free)
+
+    @property
+    def pinned_direction(self):
+        """p, the unit magnetization of the left electrode (NumPy array)."""
+        return np.array(self.left.magnetization)
+
+    @property
+    def step(self):
+        """Lattice step along x in nm (free electron: a; tight binding: the lattice constant)."""
+        return self.lattice_spacing if self.model == "free-electron" else self.lattice_constant
+
+    def mass_of(self, element):
+        """Effective mass (m_e) of a layer or electrode, falling back to the default."""
+        m = element.effective_mass
+        return self.effective_mass if m is None else m
+
+    @property
+    def uniform_mass(self):
+        """True when all layers and electrodes share one effective mass.
+
+        Then the (E, k∥) integrand depends on E_x = E − ħ²k∥²/2m only
+        (DESIGN.md §5).  Always true for the tight-binding model, whose
+        transverse dispersion is the same on every site.
+        """
+        if self.model == "tight-binding":
+            return True
+        masses = {self.mass_of(e) for e in (self.left, self.right, *self.layers)}
+        return len(masses) == 1
+
+    def replace(self, **changes):
+        """A validated copy with some fields changed (see :func:`dataclasses.replace`)."""
+        return replace(self, **changes)
+
+    def _band_bottoms(self):
+        """Lowest spin-band bottoms (eV) of every element, ignoring bias."""
+        out = []
+        for el in (self.left, self.right, *self.layers):
+            pot = el.potential
+            if callable(pot):
+                continue
+            low = min(pot) if isinstance(pot, tuple) else pot
+            out.append(low - el.exchange / 2)
+        return out
+
+    def _max_kinetic_energy(self, margin=0.5):
+        """Largest longitudinal kinetic energy (eV) of electrons near E_F.
+
+        ``margin`` (eV) allows for the bias window.
+        """
+        return self.fermi_energy + margin - min(self._band_bottoms())
+
+    def _band_deviation(self, a):
+        """Relative deviation (ka)²/12 of the discretised band at the top energy."""
+        m_max = max(self.mass_of(e) for e in (self.left, self.right, *self.layers))
+        k = math.sqrt(max(self._max_kinetic_energy(), 0.0) * m_max / HBAR2_2ME)
+        return (k * a) ** 2 / 12
+
+    _STEPS = (0.05, 0.04, 0.025, 0.02, 0.0125, 0.01, 0.008, 0.005, 0.004, 0.0025, 0.002, 0.001)
+
+    def _divides(self, a):
+        return all(
+            abs(lay.thickness / a - round(lay.thickness / a)) <= 1e-6 * max(1.0, lay.thickness / a)
+            for lay in self.layers
+        )
+
+    def _fitting_spacing(self, below):
+        return next((a for a in self._STEPS if a <= below and self._divides(a)), None)
+
+    def _default_spacing(self):
+        for a in self._STEPS:
+            if self._divides(a) and self._band_deviation(a) <= BAND_DEVIATION_WARN:
+                return a
+        fit = self._fitting_spacing(self._STEPS[0])
+        if fit is None:
+            _fail(
+                "lattice_spacing",
+                "no round step (0.001-0.05 nm) divides every thickness; give lattice_spacing",
+            )
+        return fit
+
+    def _warn(self):
+        where = f"{self.source}: " if self.source else ""
+        for i, layer in enumerate(self.layers):
+            top = layer.potential_max
+            if layer.kind == "barrier" and top is not None and top - layer.exchange / 2 <= self.fermi_energy:
+                warnings.warn(
+                    f"{where}layer[{i}]: barrier top {top:g} eV lies below the Fermi energy "
+                    f"{self.fermi_energy:g} eV; this is not a tunnel barrier",
+                    JunctionWarning,
+                    stacklevel=3,
+                )
+        if self.model == "free-electron":
+            dev = self._band_deviation(self.lattice_spacing)
+            if dev > BAND_DEVIATION_WARN:
+                warnings.warn(
+                    f"{where}lattice_spacing: the discretised band deviates from the parabola by "
+                    f"{100 * dev:.1f} % at the highest energy used; use a smaller lattice_spacing",
+                    JunctionWarning,
+                    stacklevel=3,
+                )
+
+    # ------------------------------------------------------------ discretisation
+    def chain(self, pad=2):
+        """Discretise the junction into a :class:`Chain` (DESIGN.md §3).
+
+        Parameters
+        ----------
+        pad : int
+            Electrode sites kept inside the scattering region on each side, so
+            that every change of mass or exchange happens between two
+            scattering-region sites.
+        """
+        return Chain.from_junction(self, pad=pad)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chain:
+    """Site-resolved description of a discretised junction (pure data).
+
+    All arrays run over the N scattering-region sites, left to right, including
+    ``pad`` electrode sites at each end.  The per-site Hamiltonian block is::
+
+        onsite_j = onsite0_j + bias * bias_profile_j + eps_par * transverse_j
+                   - (delta_j / 2) m_j · σ
+
+    and the hopping from site j to j+1 is ``-hopping_j`` times the identity.
+    m_j is ``magnetization_j`` on fixed sites and (θ, φ) on free sites.
+
+    Attributes
+    ----------
+    x : ndarray, shape (N,)
+        Site positions in nm, x_j = (j + ½) a from the left edge of the first
+        layer.
+    onsite0 : ndarray (N,)
+        Spin-independent onsite energy at zero bias and zero transverse energy
+        (eV).  Free electron: t_{j−½} + t_{j+½} + U_j; tight binding: ε_j.
+    hopping : ndarray (N − 1,)
+        t_{j,j+1} in eV (positive; the matrix element is −t).
+    transverse : ndarray (N,)
+        Coefficient of the transverse energy parameter eps_par on each site:
+        m_e/m_j (free electron, eps_par = ħ²k∥²/2m_e) or 1 (tight binding,
+        eps_par = ε∥).
+    bias_profile : ndarray (N,)
+        Electrostatic energy per volt of bias (eV/V): +½ left of the barrier
+        stack, −½ right of it, linear inside (DESIGN.md §1, §3).
+    delta : ndarray (N,)
+        Exchange splitting Δ_j (eV).
+    magnetization : ndarray (N, 3)
+        Fixed directions (rows of free sites are ignored).
+    free : ndarray of bool (N,)
+        Sites whose direction is m(θ, φ) (the free layer, or the pad sites of
+        a free right electrode).
+    leads : tuple of dict
+        Left and right electrodes: onsite0, hopping, transverse, bias_profile,
+        delta, magnetization, free.
+    step : float
+        Lattice step (nm).
+    free_bonds : (int or None, int or None)
+        Indices of the bonds (j, j+1) where spin current enters and leaves the
+        free element.  ``None`` for "leaves" when the free element is the
+        semi-infinite right electrode.
+    """
+
+    x: np.ndarray
+    onsite0: np.ndarray
+    hopping: np.ndarray
+    transverse: np.ndarray
+    bias_profile: np.ndarray
+    delta: np.ndarray
+    magnetization: np.ndarray
+    free: np.ndarray
+    leads: tuple
+    step: float
+    model: str
+    free_bonds: tuple
+    layer_index: np.ndarray
+
+    @property
+    def n_sites(self):
+        return len(self.x)
+
+    @classmethod
+    def from_junction(cls, junction, pad=2):
+        j = junction
+        fe = j.model == "free-electron"
+        a = j.step
+        p = np.array(j.left.magnetization)
+        pad = int(pad)
+        if pad < 1:
+            raise ValueError("pad must be >= 1")
+
+        # Per-site raw properties: potential, mass, delta, magnetization, free flag.
+        U, mass, delta, mags, free, layer_index, xs = [], [], [], [], [], [], []
+
+        def add_electrode(el, positions, idx):
+            for x in positions:
+                xs.append(x)
+                U.append(el.potential)
+                mass.append(j.mass_of(el) if fe else 1.0)
+                delta.append(el.exchange)
+                mags.append(el.magnetization or tuple(p))
+                free.append(el.free)
+                layer_index.append(idx)
+
+        add_electrode(j.left, [(i + 0.5) * a for i in range(-pad, 0)], -1)
+        x0 = 0.0
+        stack = []
+        for i, layer in enumerate(j.layers):
+            n = int(round(layer.thickness if not fe else layer.thickness / a))
+            local = (np.arange(n) + 0.5) * a
+            layer_nm = n * a
+            pot = layer.potential
+            if callable(pot):
+                values = np.asarray(pot(local), dtype=float)
+                values = np.broadcast_to(values, local.shape)
+                if not np.all(np.isfinite(values)):
+                    _fail(f"layer[{i}].potential", "the potential function returned NaN or inf")
+            elif isinstance(pot, tuple):
+                values = pot[0] + (pot[1] - pot[0]) * local / layer_nm
+            else:
+                values = np.full(n, pot)
+            if layer.kind == "barrier":
+                stack.append((len(xs), len(xs) + n, x0, x0 + layer_nm))
+            for k in range(n):
+                xs.append(x0 + local[k])
+                U.append(float(values[k]))
+                mass.append(j.mass_of(layer) if fe else 1.0)
+                delta.append(layer.exchange)
+                mags.append(layer.magnetization or tuple(p))
+                free.append(layer.free)
+                layer_index.append(i)
+            x0 += layer_nm
+        add_electrode(j.right, [x0 + (i + 0.5) * a for i in range(pad)], len(j.layers))
+
+        xs = np.array(xs)
+        U = np.array(U)
+        mass = np.array(mass)
+        n_sites = len(xs)
+
+        # Bias profile (DESIGN.md §1 and §3).
+        first, last = stack[0][0], stack[-1][1]
+        bias_profile = np.where(np.arange(n_sites) < first, 0.5, -0.5)
+        if fe:
+            xa, xb = stack[0][2], stack[-1][3]
+            inside = slice(first, last)
+            bias_profile[inside] = 0.5 - (xs[inside] - xa) / (xb - xa)
+        else:
+            n_stack = last - first
+            bias_profile[first:last] = 0.5 - np.arange(1, n_stack + 1) / (n_stack + 1)
+
+        if fe:
+            inv_m_bond = 0.5 * (1 / mass[:-1] + 1 / mass[1:])
+            hop = HBAR2_2ME * inv_m_bond / (a * a)
+            t_left = HBAR2_2ME / (j.mass_of(j.left) * a * a)
+            t_right = HBAR2_2ME / (j.mass_of(j.right) * a * a)
+            hop_ext = np.concatenate([[t_left], hop, [t_right]])
+            onsite0 = U + hop_ext[:-1] + hop_ext[1:]
+            transverse = 1.0 / mass
+        else:
+            hop = np.full(n_sites - 1, j.hopping)
+            onsite0 = U.copy()
+            transverse = np.ones(n_sites)
+
+        def lead(el, sign):
+            m = j.mass_of(el) if fe else 1.0
+            t = HBAR2_2ME / (m * a * a) if fe else j.hopping
+            return dict(
+                onsite0=el.potential + (2 * t if fe else 0.0),
+                hopping=t,
+                transverse=1.0 / m if fe else 1.0,
+                bias_profile=0.5 * sign,
+                delta=el.exchange,
+                magnetization=np.array(el.magnetization or tuple(p)),
+                free=el.free,
+                potential=el.potential,
+            )
+
+        free_arr = np.array(free)
+        free_sites = np.flatnonzero(free_arr)
+        fi = j.free_index
+        if fi == "right":
+            bond_in = n_sites - pad - 1
+            bond_out = None
+        else:
+            bond_in = free_sites[0] - 1
+            bond_out = free_sites[-1]
+        return cls(
+            x=xs,
+            onsite0=onsite0,
+            hopping=hop,
+            transverse=transverse,
+            bias_profile=bias_profile,
+            delta=np.array(delta),
+            magnetization=np.array(mags),
+            free=free_arr,
+            leads=(lead(j.left, +1), lead(j.right, -1)),
+            step=a,
+            model=j.model,
+            free_bonds=(int(bond_in), None if bond_out is None else int(bond_out)),
+            layer_index=np.array(layer_index),
+        )
+
+    @property
+    def bond_x(self):
+        """Bond midpoints (nm)."""
+        return 0.5 * (self.x[:-1] + self.x[1:])
+
+    def free_torque_sites(self):
+        """Sites whose exchange torque is the torque on the free element.
+
+        The free layer's sites, or (free right electrode) none: the torque on a
+        semi-infinite free electrode is the spin current entering it.
+        """
+        bond_in, bond_out = self.free_bonds
+        if bond_out is None:
+            return np.arange(0)
+        return np.arange(bond_in + 1, bond_out + 1)
+
+
+# ---------------------------------------------------------------- TOML loading
+_TOP_KEYS = {
+    "name": str,
+    "model": str,
+    "fermi_energy": "number",
+    "temperature": "number",
+    "effective_mass": "number",
+    "lattice_spacing": "number",
+    "hopping": "number",
+    "lattice_constant": "number",
+    "left": dict,
+    "right": dict,
+    "layer": list,
+}
+_ELECTRODE_KEYS = ("potential", "exchange", "magnetization", "effective_mass", "free")
+_LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free", "magnetization")
+
+
+def _check_keys(table, allowed, where, required=()):
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
+            _fail(f"{where}{key}", f"unknown key{hint}")
+    for key in required:
+        if key not in table:
+            _fail(f"{where}{key}", "missing (required)")
+
+
+def _from_tables(data, source=None):
+    _check_keys(data, tuple(_TOP_KEYS), "", required=("fermi_energy", "left", "right", "layer"))
+    for key, typ in _TOP_KEYS.items():
+        if key in data:
+            value = data[key]
+            if typ is dict and not isinstance(value, dict):
+                _fail(key, f"must be a table [{key}]")
+            if typ is list and not (
+                isinstance(value, list) and all(isinstance(v, dict) for v in value)
+            ):
+                _fail(key, "must be an array of tables [[layer]]")
+            if typ is str and not isinstance(value, str):
+                _fail(key, f"expected a string, got {value!r}")
+    electrodes = {}
+    for side in ("left", "right"):
+        table = data[side]
+        _check_keys(table, _ELECTRODE_KEYS, f"{side}.", required=("potential",))
+        electrodes[side] = Electrode(**table)
+    layers = []
+    for i, table in enumerate(data["layer"]):
+        _check_keys(table, _LAYER_KEYS, f"layer[{i}].", required=("kind", "thickness", "potential"))
+        if isinstance(table["potential"], list):
+            table = dict(table, potential=tuple(table["potential"]))
+        layers.append(Layer(**table))
+    top = {k: v for k, v in data.items() if k not in ("left", "right", "layer")}
+    return Junction(**top, left=electrodes["left"], right=electrodes["right"], layers=layers,
+                    source=source)
+
+
+def load_junction(path):
+    """Load and validate a junction file (TOML, DESIGN.md §2).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Junction
+
+    Raises
+    ------
+    JunctionError
+        For a missing file, a TOML syntax error or any invalid value; the
+        message starts with the file name and names the key and the fix.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise JunctionError(f"{path}: no such junction file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise JunctionError(f"{path}: cannot read the junction file ({err})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise JunctionError(f"{path}: TOML syntax error: {err}") from None
+    try:
+        return _from_tables(data, source=str(path))
+    except JunctionError as err:
+        raise JunctionError(f"{path}: {err}") from None
+    except TypeError as err:  # e.g. a layer given as a value instead of a table
+        raise JunctionError(f"{path}: {err}") from None
+
+
+def junction_to_dict(junction):
+    """The junction as plain TOML-like tables (for result metadata).
+
+    Callable potentials are written as their ``repr``.
+    """
+    def conv(value):
+        if callable(value):
+            return repr(value)
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    out = {}
+    for f in fields(junction):
+        if f.name in ("left", "right", "layers", "source"):
+            continue
+        value = getattr(junction, f.name)
+        if value is not None:
+            out[f.name] = conv(value)
+    for side in ("left", "right"):
+        el = getattr(junction, side)
+        out[side] = {f.name: conv(getattr(el, f.name)) for f in fields(el)
+                     if getattr(el, f.name) is not None}
+    out["layer"] = [
+        {f.name: conv(getattr(lay, f.name)) for f in fields(lay) if getattr(lay, f.name) is not None}
+        for lay in junction.layers
+    ]
+    return out

@@ -1,0 +1,39 @@
+"""Physical constants and the fixed internal units of the package.
+
+Internal units are fixed: energies in eV, lengths in nm, bias in V, temperature
+in K.  Angles are radians inside the Python API and degrees at the command line
+and in junction files.  There is no global unit state; conversions happen at the
+edges (file loading, command line, output metadata).
+"""
+
+import scipy.constants as _c
+
+#: ħ²/(2 m_e) in eV nm² (DESIGN.md §3).
+HBAR2_2ME = _c.hbar**2 / (2 * _c.m_e) / _c.e * 1e18
+#: Boltzmann constant in eV/K.
+K_B = _c.k / _c.e
+#: Conductance quantum per spin e²/h in A/V.
+E2_H = _c.e**2 / _c.h
+#: Electron flux of one channel per eV of energy window, times e: e/h × 1 eV, in A/eV.
+E_OVER_H = _c.e / _c.h * _c.e
+#: 1 / nm² in 1 / m².
+PER_NM2 = 1e18
+#: 1 / nm³ in 1 / m³.
+PER_NM3 = 1e27
+
+#: Units of every output quantity, written into result metadata.
+UNITS = {
+    "bias_V": "V",
+    "theta_deg": "deg",
+    "phi_deg": "deg",
+    "temperature_K": "K",
+    "energy": "eV",
+    "length": "nm",
+    "current_density": "A/m^2 (e x electron flux from left to right per area)",
+    "conductance": "S/m^2",
+    "torque": "(hbar/2e) A/m^2 (spin current of e x flux of <sigma> per area)",
+    "spin_current": "(hbar/2e) A/m^2",
+    "spin_density": "<sigma> per nm^3",
+    "torque_density": "(hbar/2e) A/m^2 per site",
+    "x_nm": "nm",
+}
