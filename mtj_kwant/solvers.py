@@ -1,0 +1,356 @@
+"""Spectral observables of a layered junction at given (energy, transverse energy) points.
+
+Two interchangeable solvers compute the contribution of the scattering states
+incoming from one electrode, per unit energy and per transverse channel:
+
+- :class:`KwantSolver` — the reference path: ``kwant.wave_function`` with
+  bound ``kwant.operator.Density`` and ``kwant.operator.Current``, one point at
+  a time.
+- :class:`ChainSolver` — batched recursive Green's functions for layered chains.
+  It takes the onsite and hopping blocks from the finalized Kwant system
+  (``hamiltonian_submatrix`` and the leads' cell Hamiltonian and hopping), so
+  the model is defined once, in Kwant, and solves many points at once, at real
+  or complex energies.
+
+Both return the same quantities in Kwant's reduced units (energies in eV,
+ħ = 1, scattering states normalised to unit incoming flux)::
+
+    current[b]          particle current on bond b (j -> j+1), positive toward +x;
+                        for left-incoming states this is the transmission
+    spin_current[b, i]  the same for σ_i
+    spin_density[j, i]  Σ_n ψ_n(j)† σ_i ψ_n(j)      (2π × local spin DOS, 1/eV)
+    density[j]          Σ_n |ψ_n(j)|²
+    torque[j, i]        Δ_j (m_j × spin_density[j])_i  (exchange torque, flux units)
+
+Notes
+-----
+For a state ψ the particle current from site j to j+1 through the hopping
+H_{j+1,j} = −t_j is J = 2 Im(ψ_{j+1}† H_{j+1,j} O ψ_j) for an onsite operator
+O that commutes with the hopping.  In Green's-function form, with the lead
+broadening Γ_α = i(Σ_α − Σ_α†) and A_α = G Γ_α G† = Σ_n ψ_n ψ_n†, the
+spin density is Tr[σ A_α(j, j)] and the bond current is
+−2 t_j Im Tr[O A_α(j, j+1)].  The exchange term −(Δ/2) m·σ gives
+d⟨σ⟩/dt = Δ ⟨σ⟩ × m (ħ = 1), so in a steady state the spin current flowing
+into a site minus the one flowing out equals Δ m × ⟨σ⟩: the exchange torque
+that site exerts, which is what ``torque`` holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .model import magnetization_direction
+from .system import SIGMA
+
+__all__ = ["KwantSolver", "ChainSolver", "make_solver", "OBSERVABLES", "lead_self_energy"]
+
+OBSERVABLES = ("current", "spin_current", "spin_density", "density", "torque")
+
+
+class _Base:
+    """Common set-up: one junction system at fixed θ, φ (rad) and bias (V)."""
+
+    def __init__(self, jsys, *, theta, phi=0.0, bias=0.0):
+        self.jsys = jsys
+        self.chain = jsys.chain
+        self.theta, self.phi, self.bias = float(theta), float(phi), float(bias)
+        chain = self.chain
+        m = magnetization_direction(self.theta, self.phi)
+        mags = chain.magnetization.copy()
+        mags[chain.free] = m
+        self.site_magnetization = mags
+        self.m = m
+
+    def params(self, eps_par=0.0):
+        return self.jsys.params(theta=self.theta, phi=self.phi, bias=self.bias, eps_par=eps_par)
+
+    def _torque(self, spin_density):
+        """Δ_j m_j × s_j for spin densities of shape (..., N, 3)."""
+        return self.chain.delta[:, None] * np.cross(self.site_magnetization, spin_density)
+
+
+class KwantSolver(_Base):
+    """Reference solver: Kwant scattering states and bound operators.
+
+    Parameters
+    ----------
+    jsys : JunctionSystem
+    theta, phi : float
+        Free-layer angles in radians.
+    bias : float
+        Bias in V.
+    """
+
+    name = "kwant"
+
+    def __init__(self, jsys, **kw):
+        super().__init__(jsys, **kw)
+        import kwant  # only this solver needs Kwant at run time
+
+        self._kwant = kwant
+        fsyst, lat, n = jsys.fsyst, jsys.lattice, self.chain.n_sites
+        bonds = [(lat(j + 1), lat(j)) for j in range(n - 1)]  # current from lat(j) to lat(j+1)
+        p0 = self.params(0.0)
+        self._density = [
+            kwant.operator.Density(fsyst, s, sum=False).bind(params=p0) for s in SIGMA
+        ]
+        self._current = [
+            kwant.operator.Current(fsyst, s, where=bonds, sum=False).bind(params=p0)
+            for s in SIGMA
+        ]
+
+    def incoming(self, lead, energies, eps_par):
+        """Observables of the scattering states incoming from ``lead`` (0 left, 1 right).
+
+        Parameters
+        ----------
+        energies, eps_par : array_like
+            Real energies E (eV) and transverse energies (eV), broadcast to a
+            batch of points.
+
+        Returns
+        -------
+        dict of ndarray
+            :data:`OBSERVABLES` with a leading batch axis.
+        """
+        energies, eps_par = np.broadcast_arrays(
+            np.asarray(energies, dtype=float), np.asarray(eps_par, dtype=float)
+        )
+        n = self.chain.n_sites
+        out = {
+            "current": np.zeros((energies.size, n - 1)),
+            "spin_current": np.zeros((energies.size, n - 1, 3)),
+            "spin_density": np.zeros((energies.size, n, 3)),
+            "density": np.zeros((energies.size, n)),
+        }
+        order = self.jsys.order
+        for k, (e, eps) in enumerate(zip(energies.ravel(), eps_par.ravel())):
+            params = self.params(eps)
+            psi = self._kwant.wave_function(self.jsys.fsyst, energy=e, params=params)(lead)
+            for mode in psi:
+                out["density"][k] += self._density[0](mode)[order]
+                out["current"][k] += self._current[0](mode)
+                for i in range(3):
+                    out["spin_density"][k, :, i] += self._density[i + 1](mode)[order]
+                    out["spin_current"][k, :, i] += self._current[i + 1](mode)
+        out["torque"] = self._torque(out["spin_density"])
+        shape = energies.shape
+        return {key: v.reshape(shape + v.shape[1:]) for key, v in out.items()}
+
+    def transmission(self, energy, eps_par=0.0):
+        """Transmission left → right from Kwant's S matrix (for tests)."""
+        smat = self._kwant.smatrix(self.jsys.fsyst, energy, params=self.params(eps_par))
+        return smat.transmission(1, 0), smat
+
+
+def lead_self_energy(h, t, z):
+    """Retarded self-energy of a semi-infinite chain lead.
+
+    Parameters
+    ----------
+    h : ndarray (..., 2, 2)
+        Hermitian cell Hamiltonian (eV).
+    t : float
+        Hopping amplitude (eV); the inter-cell hopping is −t·1.
+    z : complex ndarray (...)
+        Energies with Im z >= 0 (real energies are the limit from above).
+
+    Returns
+    -------
+    sigma : ndarray (..., 2, 2)
+    propagating : ndarray of int (...)
+        Number of propagating channels (real z only; 0 for complex z).
+
+    Notes
+    -----
+    In the eigenbasis of h (eigenvalues ε_s), each channel is a chain with
+    z = ε_s − t(λ + 1/λ); Σ_s = t λ_s with w = (z − ε_s)/2t and
+    λ = w − sqrt(w − 1) sqrt(w + 1), the root with |λ| < 1 (|λ| = 1 and
+    Im Σ < 0 on the band).  The product of square roots puts the branch cut on
+    the band [−1, 1] only.
+    """
+    eps, u = np.linalg.eigh(h)
+    z = np.asarray(z, dtype=complex)
+    w = (z[..., None] - eps) / (2 * t)
+    wr, wi = w.real, w.imag
+    lam = w - np.sqrt((wr - 1) + 1j * wi) * np.sqrt((wr + 1) + 1j * wi)
+    sig = t * lam
+    sigma = np.einsum("...is,...s,...js->...ij", u, sig, u.conj())
+    prop = np.sum((np.abs(wr) < 1) & (wi == 0), axis=-1)
+    return sigma, prop
+
+
+def _inv2(m):
+    """Inverse of a stack of 2×2 matrices."""
+    a, b, c, d = m[..., 0, 0], m[..., 0, 1], m[..., 1, 0], m[..., 1, 1]
+    det = a * d - b * c
+    out = np.empty_like(m)
+    out[..., 0, 0] = d / det
+    out[..., 0, 1] = -b / det
+    out[..., 1, 0] = -c / det
+    out[..., 1, 1] = a / det
+    return out
+
+
+def _pauli_traces(x):
+    """(Tr x, Tr σx x, Tr σy x, Tr σz x) for x of shape (..., 2, 2)."""
+    tr = x[..., 0, 0] + x[..., 1, 1]
+    sx = x[..., 0, 1] + x[..., 1, 0]
+    sy = 1j * (x[..., 0, 1] - x[..., 1, 0])
+    sz = x[..., 0, 0] - x[..., 1, 1]
+    return tr, np.stack([sx, sy, sz], axis=-1)
+
+
+class ChainSolver(_Base):
+    """Batched recursive-Green's-function solver for layered junctions.
+
+    The blocks come from the finalized Kwant system: the scattering-region
+    Hamiltonian is read with ``hamiltonian_submatrix`` at two transverse
+    energies (it is affine in eps_par), and each lead's cell Hamiltonian and
+    inter-cell hopping with ``cell_hamiltonian`` / ``inter_cell_hopping``.
+    Hoppings must be multiples of the identity in spin space (true for the
+    models of DESIGN.md §3); this is checked.
+
+    Parameters
+    ----------
+    jsys : JunctionSystem
+    theta, phi : float
+        Free-layer angles in radians.
+    bias : float
+        Bias in V.
+    """
+
+    name = "batched"
+
+    def __init__(self, jsys, **kw):
+        super().__init__(jsys, **kw)
+        n = self.chain.n_sites
+        p0, p1 = self.params(0.0), self.params(self._probe_eps())
+        h0 = jsys.hamiltonian(p0)
+        h1 = jsys.hamiltonian(p1)
+        blocks0 = h0.reshape(n, 2, n, 2).transpose(0, 2, 1, 3)
+        blocks1 = h1.reshape(n, 2, n, 2).transpose(0, 2, 1, 3)
+        idx = np.arange(n)
+        self.onsite = blocks0[idx, idx]  # (N, 2, 2) at eps_par = 0
+        self.slope = (blocks1[idx, idx] - self.onsite) / self._probe_eps()
+        hop = blocks0[idx[1:], idx[:-1]]  # H_{j+1, j}
+        t = -hop[:, 0, 0].real
+        if not np.allclose(hop, -t[:, None, None] * np.eye(2), atol=1e-12 * max(1, abs(t).max())):
+            raise NotImplementedError("ChainSolver needs spin-independent hoppings")
+        mask = np.ones((n, n), bool)
+        mask[idx, idx] = False
+        mask[idx[1:], idx[:-1]] = mask[idx[:-1], idx[1:]] = False
+        if np.abs(blocks0[mask]).max(initial=0) > 0:
+            raise NotImplementedError("ChainSolver needs a nearest-neighbour chain")
+        self.t = t
+        self.slope_diag = np.real(self.slope[:, 0, 0])
+        self.leads = []
+        for lead in jsys.fsyst.leads:
+            hc0 = lead.cell_hamiltonian(params=p0)
+            hc1 = lead.cell_hamiltonian(params=p1)
+            v = lead.inter_cell_hopping(params=p0)
+            tl = -v[0, 0].real
+            if not np.allclose(v, -tl * np.eye(2)):
+                raise NotImplementedError("ChainSolver needs spin-independent lead hoppings")
+            self.leads.append((hc0, (hc1 - hc0) / self._probe_eps(), tl))
+
+    def _probe_eps(self):
+        if self.jsys.model == "free-electron":
+            return 1.0
+        return -self.jsys.junction.hopping  # inside the transverse band
+
+    def self_energies(self, z, eps_par):
+        """Σ_L, Σ_R (…, 2, 2) and the number of propagating channels in each lead."""
+        out = []
+        for hc, dh, tl in self.leads:
+            h = hc + eps_par[..., None, None] * dh
+            out.append(lead_self_energy(h, tl, z))
+        return out
+
+    def _setup(self, z, eps_par):
+        z, eps_par = np.broadcast_arrays(np.asarray(z, complex), np.asarray(eps_par, float))
+        shape = z.shape
+        z, eps_par = z.ravel(), eps_par.ravel()
+        (sl, nl), (sr, nr) = self.self_energies(z, eps_par)
+        # A_j = z − H_jj(eps) − Σ; batch axis first: (B, N, 2, 2)
+        a = -(self.onsite[None] + eps_par[:, None, None, None] * self.slope[None])
+        a[..., 0, 0] += z[:, None]
+        a[..., 1, 1] += z[:, None]
+        a[:, 0] -= sl
+        a[:, -1] -= sr
+        return shape, z, a, (sl, sr), (nl, nr)
+
+    def _right_connected(self, a):
+        n, t2 = a.shape[1], self.t**2
+        g = np.empty_like(a)
+        g[:, -1] = _inv2(a[:, -1])
+        for j in range(n - 2, -1, -1):
+            g[:, j] = _inv2(a[:, j] - t2[j] * g[:, j + 1])
+        return g
+
+    def _left_connected(self, a):
+        n, t2 = a.shape[1], self.t**2
+        g = np.empty_like(a)
+        g[:, 0] = _inv2(a[:, 0])
+        for j in range(1, n):
+            g[:, j] = _inv2(a[:, j] - t2[j - 1] * g[:, j - 1])
+        return g
+
+    def incoming(self, lead, energies, eps_par):
+        """Observables of the scattering states incoming from ``lead`` (0 left, 1 right).
+
+        Same contract as :meth:`KwantSolver.incoming`; energies must be real.
+        """
+        energies = np.asarray(energies, dtype=float)
+        shape, z, a, sigmas, _ = self._setup(energies, eps_par)
+        n = a.shape[1]
+        sig = sigmas[lead]
+        gamma = 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
+        col = np.empty_like(a)  # G_{j, c} with c the contact site
+        if lead == 0:
+            g = self._right_connected(a)
+            col[:, 0] = g[:, 0]
+            for j in range(n - 1):
+                col[:, j + 1] = -self.t[j] * g[:, j + 1] @ col[:, j]
+        else:
+            g = self._left_connected(a)
+            col[:, -1] = g[:, -1]
+            for j in range(n - 1, 0, -1):
+                col[:, j - 1] = -self.t[j - 1] * g[:, j - 1] @ col[:, j]
+        # A(i, j) = G_{i c} Γ G_{j c}†
+        left = col @ gamma[:, None]
+        colh = np.conj(np.swapaxes(col, -1, -2))
+        diag = left @ colh
+        bond = left[:, :-1] @ colh[:, 1:]  # A(j, j+1)
+        dens, spin = _pauli_traces(diag)
+        btr, bspin = _pauli_traces(bond)
+        out = {
+            "density": dens.real,
+            "spin_density": spin.real,
+            "current": -2 * self.t * btr.imag,
+            "spin_current": -2 * self.t[:, None] * bspin.imag,
+        }
+        out["torque"] = self._torque(out["spin_density"])
+        return {key: v.reshape(shape + v.shape[1:]) for key, v in out.items()}
+
+    def transmission(self, energies, eps_par=0.0):
+        """Transmission left → right, Tr[Γ_R G_{N−1,0} Γ_L G_{N−1,0}†]."""
+        shape, z, a, (sl, sr), _ = self._setup(np.asarray(energies, float), eps_par)
+        g = self._right_connected(a)
+        n = a.shape[1]
+        c = g[:, 0]
+        for j in range(n - 1):
+            c = -self.t[j] * g[:, j + 1] @ c
+        gl = 1j * (sl - np.conj(np.swapaxes(sl, -1, -2)))
+        gr = 1j * (sr - np.conj(np.swapaxes(sr, -1, -2)))
+        tr = np.einsum("bij,bjk,bkl,bli->b", gr, c, gl, np.conj(np.swapaxes(c, -1, -2)))
+        return tr.real.reshape(shape)
+
+
+def make_solver(jsys, kind="batched", **settings):
+    """A solver for a junction system: ``kind`` is "batched" or "kwant"."""
+    if kind == "batched":
+        return ChainSolver(jsys, **settings)
+    if kind == "kwant":
+        return KwantSolver(jsys, **settings)
+    raise ValueError(f"solver must be 'batched' or 'kwant', got {kind!r}")
