@@ -1,2 +1,45 @@
-"""Spin-transfer torques in magnetic tunnel junctions from quantum transport."""
+"""Spin-transfer torques in magnetic tunnel junctions from quantum transport (Kwant).
+
+The names a user needs first are lifted here::
+
+    import mtj_kwant as mk
+    junction = mk.load_junction("systems/fe_mgo_fe.toml")
+    result = mk.sweep(junction, [-0.2, 0.0, 0.2])       # SweepResult
+    prof = mk.profile(junction, 0.2)                     # ProfileResult
+
+Submodules: :mod:`~mtj_kwant.model` (junction data), :mod:`~mtj_kwant.system`
+(Kwant builder), :mod:`~mtj_kwant.solvers` (Kwant and batched solvers),
+:mod:`~mtj_kwant.integrate` (energy / k∥ integration), :mod:`~mtj_kwant.sweep`
+(sweeps, profiles, conductances), :mod:`~mtj_kwant.analytic` (analytic models,
+no Kwant).
+"""
+
 __version__ = "0.1.0"
+
+from .model import Electrode, Junction, JunctionError, Layer, load_junction  # noqa: E402
+from .sweep import (  # noqa: E402
+    ProfileResult,
+    SweepResult,
+    conductance,
+    load_result,
+    profile,
+    sweep,
+    torque_components,
+)
+from .system import make_system  # noqa: E402
+
+__all__ = [
+    "Electrode",
+    "Junction",
+    "JunctionError",
+    "Layer",
+    "load_junction",
+    "make_system",
+    "sweep",
+    "profile",
+    "conductance",
+    "torque_components",
+    "SweepResult",
+    "ProfileResult",
+    "load_result",
+]

@@ -473,9 +473,11 @@ class Junction:
         where = f"{self.source}: " if self.source else ""
         for i, layer in enumerate(self.layers):
             top = layer.potential_max
+            if top is not None and self.model == "tight-binding":
+                top -= 6 * self.hopping  # band bottom of the simple cubic lattice
             if layer.kind == "barrier" and top is not None and top - layer.exchange / 2 <= self.fermi_energy:
                 warnings.warn(
-                    f"{where}layer[{i}]: barrier top {top:g} eV lies below the Fermi energy "
+                    f"{where}layer[{i}]: barrier band bottom {top:g} eV lies below the Fermi energy "
                     f"{self.fermi_energy:g} eV; this is not a tunnel barrier",
                     JunctionWarning,
                     stacklevel=3,
