@@ -243,7 +243,11 @@ class _Integrand:
     def __call__(self, energies, eps_par):
         o = self.solver.incoming(0, energies, eps_par)
         js = o["spin_current"]
-        tq = js[:, self.bond_in] - (0 if self.bond_out is None else js[:, self.bond_out])
+        if self.bond_out is None:  # free electrode: drop the longitudinal spin current
+            tq = js[:, self.bond_in]
+            tq = tq - np.outer(tq @ self.solver.m, self.solver.m)
+        else:
+            tq = js[:, self.bond_in] - js[:, self.bond_out]
         cols = [o["current"][:, self.bond_in, None], tq]
         if self.profile:
             b = len(energies)
@@ -280,7 +284,8 @@ def _tolerance(rtol, n_total):
 
 
 def window_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
-                 solver="batched", profile=False, max_eval=400_000, progress=None):
+                 solver="batched", profile=False, max_eval=400_000, progress=None,
+                 method="auto"):
     """Window part of current density, torque (and optionally profiles) at one bias.
 
     Parameters
@@ -302,10 +307,22 @@ def window_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
         Evaluation budget per integral.
     progress : callable, optional
         Called with the number of new solver evaluations.
+    method : {"auto", "reduced", "nested"}
+        "reduced" uses the exact E_x reduction (uniform mass or tight
+        binding), "nested" the (E, ε∥) quadrature (free electron only; for
+        uniform masses it is a cross-check of the reduction); "auto" picks the
+        reduction whenever it is exact.
 
     Returns
     -------
     WindowResult
+
+    Notes
+    -----
+    The torque is T = J_s(entering the free layer) − J_s(leaving it).  For a
+    semi-infinite free electrode the spin current entering it also carries a
+    longitudinal part (along m) that flows on through the electrode; it is
+    removed, so that T ⟂ m in every case.
     """
     junction = jsys.junction
     kT = K_B * float(temperature)
@@ -323,7 +340,13 @@ def window_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
                        np.zeros((0, 2)), profile, 1.0)
     tol = _tolerance(rtol, n_comp)
 
-    if junction.uniform_mass:
+    if method not in ("auto", "reduced", "nested"):
+        raise ValueError(f"method must be 'auto', 'reduced' or 'nested', got {method!r}")
+    if method == "reduced" and not junction.uniform_mass:
+        raise ValueError("method='reduced' needs one effective mass everywhere")
+    if method == "nested" and junction.model != "free-electron":
+        raise ValueError("method='nested' is for the free-electron model")
+    if method != "nested" and junction.uniform_mass:
         bands_l, bands_r = _lead_bands(cs)
         lo = bands_l[:, 0].min()
         tail = FERMI_TAIL * kT

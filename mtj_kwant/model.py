@@ -307,10 +307,10 @@ class Junction:
             if not isinstance(layer, Layer):
                 _fail(f"layer[{i}]", f"expected a Layer, got {type(layer).__name__}")
 
+        if self.left.free is True:
+            _fail("left.free", "the left electrode is the pinned layer and cannot be free")
         self.left._validate("left")
         self.right._validate("right")
-        if self.left.free:
-            _fail("left.free", "the left electrode is the pinned layer and cannot be free")
         if self.left.magnetization is None:
             _fail("left.magnetization", "missing; give the pinned direction p, e.g. [0, 0, 1]")
         for i, layer in enumerate(self.layers):
@@ -731,7 +731,7 @@ _LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "
 def _check_keys(table, allowed, where, required=()):
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
             _fail(f"{where}{key}", f"unknown key{hint}")
     for key in required:

@@ -1,0 +1,208 @@
+"""Junction files and Python-built junctions: validation and messages (DESIGN.md §2)."""
+
+import math
+import textwrap
+
+import numpy as np
+import pytest
+
+from mtj_kwant.model import (Electrode, Junction, JunctionError, JunctionWarning, Layer,
+                             load_junction)
+
+from .conftest import SYSTEMS, fif, fifn
+
+GOOD = textwrap.dedent("""\
+    name = "t"
+    model = "free-electron"
+    fermi_energy = 3.0
+    lattice_spacing = 0.025
+
+    [left]
+    potential = 0.0
+    exchange = 2.0
+    magnetization = [0, 0, 2]
+
+    [[layer]]
+    kind = "barrier"
+    thickness = 0.5
+    potential = 4.0
+
+    [[layer]]
+    kind = "metal"
+    thickness = 1.0
+    potential = 0.0
+    exchange = 2.0
+    free = true
+
+    [right]
+    potential = 0.0
+    exchange = 0.0
+    """)
+
+
+def write(tmp_path, text, name="j.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_good_file_loads_and_normalises(tmp_path):
+    j = load_junction(write(tmp_path, GOOD))
+    assert j.left.magnetization == (0.0, 0.0, 1.0)
+    assert j.free_index == 1
+    assert j.uniform_mass
+    chain = j.chain(pad=2)
+    assert chain.n_sites == 2 + 20 + 40 + 2
+    # cell-centre positions x_j = (j + 1/2) a from the left edge of the first layer
+    assert chain.x[2] == pytest.approx(0.0125)
+    assert chain.free.sum() == 40
+
+
+@pytest.mark.parametrize("path", sorted(SYSTEMS.glob("*.toml")), ids=lambda p: p.stem)
+def test_bundled_systems_load(path):
+    j = load_junction(path)
+    assert j.name and j.source == str(path)
+
+
+BAD = [
+    ("syntax", GOOD.replace("fermi_energy = 3.0", "fermi_energy = = 3"), "TOML syntax error"),
+    ("unknown top", "fermi = 1\n" + GOOD, r"fermi: unknown key; did you mean 'fermi_energy'\?"),
+    ("unknown layer key", GOOD.replace('kind = "barrier"', 'kind = "barrier"\nthicknes = 1'),
+     r"layer\[0\]\.thicknes: unknown key; did you mean 'thickness'\?"),
+    ("missing key", GOOD.replace("fermi_energy = 3.0\n", ""), r"fermi_energy: missing \(required\)"),
+    ("missing layer key", GOOD.replace("thickness = 0.5\n", ""),
+     r"layer\[0\]\.thickness: missing \(required\)"),
+    ("zero thickness", GOOD.replace("thickness = 0.5", "thickness = 0"),
+     r"layer\[0\]\.thickness: must be positive, got 0"),
+    ("negative thickness", GOOD.replace("thickness = 0.5", "thickness = -1.0"),
+     r"layer\[0\]\.thickness: must be positive"),
+    ("fractional thickness", GOOD.replace("thickness = 0.5", "thickness = 0.52"),
+     r"layer\[0\]\.thickness: 0\.52 nm is not a whole number of lattice steps "
+     r"\(lattice_spacing = 0\.025 nm\); lattice_spacing = 0\.02 would fit"),
+    ("zero magnetization", GOOD.replace("[0, 0, 2]", "[0, 0, 0]"),
+     r"left\.magnetization: the zero vector has no direction"),
+    ("short magnetization", GOOD.replace("[0, 0, 2]", "[0, 1]"),
+     r"left\.magnetization: expected a list of three numbers"),
+    ("nan", GOOD.replace("fermi_energy = 3.0", "fermi_energy = nan"),
+     r"fermi_energy: must be a finite number"),
+    ("inf", GOOD.replace("exchange = 2.0\nmagnetization", "exchange = inf\nmagnetization"),
+     r"left\.exchange: must be a finite number"),
+    ("no free", GOOD.replace("free = true\n", ""), r"free: no free element; set free = true"),
+    ("two free", GOOD + "free = true\n", r"free: exactly one free element allowed, found layer\[1\], right"),
+    ("no barrier", GOOD.replace('kind = "barrier"', 'kind = "metal"'),
+     r'layer: at least one layer with kind = "barrier" is needed'),
+    ("bad kind", GOOD.replace('kind = "barrier"', 'kind = "insulator"'),
+     r"layer\[0\]\.kind: must be one of 'barrier', 'metal', got 'insulator'"),
+    ("wrong type", GOOD.replace("potential = 4.0", 'potential = "high"'),
+     r"layer\[0\]\.potential: expected a number, got str 'high'"),
+    ("bool as number", GOOD.replace("fermi_energy = 3.0", "fermi_energy = true"),
+     r"fermi_energy: expected a number, got bool"),
+    ("free not bool", GOOD.replace("free = true", "free = 1"), r"layer\[1\]\.free: expected true or false"),
+    ("layer not a table", GOOD.replace("[[layer]]\nkind = \"barrier\"\nthickness = 0.5\npotential = 4.0\n", "")
+     .replace("[[layer]]", "layer = 3\n[[layerx]]"), r"layer"),
+    ("bad model", GOOD.replace('"free-electron"', '"dft"'), r"model: must be one of 'free-electron', 'tight-binding'"),
+    ("negative exchange", GOOD.replace("exchange = 2.0\nfree", "exchange = -1.0\nfree"),
+     r"layer\[1\]\.exchange: must be >= 0"),
+    ("tb key in fe", "hopping = 1.0\n" + GOOD, r"hopping: only for model = \"tight-binding\"; remove it"),
+    ("magnetization on free", GOOD.replace("free = true", "free = true\nmagnetization = [1, 0, 0]"),
+     r"layer\[1\]\.magnetization: the free layer's direction is set by theta/phi"),
+    ("free left", GOOD.replace("magnetization = [0, 0, 2]", "magnetization = [0, 0, 2]\nfree = true"),
+     r"left\.free: the left electrode is the pinned layer"),
+    ("missing pinned direction", GOOD.replace("magnetization = [0, 0, 2]\n", ""),
+     r"left\.magnetization: missing; give the pinned direction p"),
+    ("trapezoid length", GOOD.replace("potential = 4.0", "potential = [4.0, 4.5, 5.0]"),
+     r"layer\[0\]\.potential: give one number or \[left_edge, right_edge\]"),
+]
+
+
+@pytest.mark.parametrize("text, match", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_files_name_file_key_and_fix(tmp_path, text, match):
+    path = write(tmp_path, text)
+    with pytest.raises(JunctionError, match=match) as info:
+        load_junction(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), "the message names the file"
+    assert "\n" not in message.strip() or "TOML" in message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(JunctionError, match=r"nope\.toml: no such junction file"):
+        load_junction(tmp_path / "nope.toml")
+
+
+def test_tight_binding_needs_hopping():
+    with pytest.raises(JunctionError, match=r'hopping: missing; required for model = "tight-binding"'):
+        Junction(model="tight-binding", fermi_energy=-2.0, lattice_constant=0.3,
+                 left=Electrode(potential=0, exchange=1, magnetization=(0, 0, 1)),
+                 layers=[Layer(kind="barrier", thickness=3, potential=5.0)],
+                 right=Electrode(potential=0, exchange=1, free=True))
+
+
+def test_tight_binding_whole_monolayers():
+    with pytest.raises(JunctionError, match=r"layer\[0\]\.thickness: 2\.5 is not a whole number of monolayers"):
+        Junction(model="tight-binding", fermi_energy=-2.0, hopping=1.0, lattice_constant=0.3,
+                 left=Electrode(potential=0, exchange=1, magnetization=(0, 0, 1)),
+                 layers=[Layer(kind="barrier", thickness=2.5, potential=5.0)],
+                 right=Electrode(potential=0, exchange=1, free=True))
+
+
+def test_free_layer_left_of_barrier_is_rejected():
+    with pytest.raises(JunctionError, match=r"layer\[0\]\.free: the free layer must lie to the right"):
+        Junction(fermi_energy=3.0, lattice_spacing=0.05,
+                 left=Electrode(potential=0, exchange=1, magnetization=(0, 0, 1)),
+                 layers=[Layer(kind="metal", thickness=0.5, exchange=1.0, free=True),
+                         Layer(kind="barrier", thickness=0.5, potential=4.0)],
+                 right=Electrode(potential=0, exchange=0))
+
+
+def test_warns_for_barrier_below_fermi_energy():
+    with pytest.warns(JunctionWarning, match=r"layer\[0\]: barrier band bottom 2 eV lies below the Fermi energy 3 eV"):
+        fif(potential=2.0)
+
+
+def test_warns_for_coarse_lattice():
+    with pytest.warns(JunctionWarning, match=r"lattice_spacing: the discretised band deviates .* use a smaller"):
+        fif(spacing=0.05)
+
+
+def test_default_spacing_divides_and_is_fine_enough():
+    j = Junction(fermi_energy=2.62, left=Electrode(potential=0, exchange=3.86, magnetization=(0, 0, 1)),
+                 layers=[Layer(kind="barrier", thickness=0.9, potential=3.62)],
+                 right=Electrode(potential=0, exchange=3.86, free=True))
+    a = j.lattice_spacing
+    assert (0.9 / a) == pytest.approx(round(0.9 / a))
+    assert j._band_deviation(a) <= 0.01
+
+
+def test_python_profile_function_and_trapezoid_agree():
+    """A barrier given as a function of position equals the same trapezoid."""
+    trap = fifn()
+    layers = list(trap.layers)
+    layers[0] = Layer(kind="barrier", thickness=0.4, potential=(3.8, 4.2))
+    a = trap.replace(layers=layers)
+    layers[0] = Layer(kind="barrier", thickness=0.4, potential=lambda x: 3.8 + 0.4 * x / 0.4)
+    b = trap.replace(layers=layers)
+    np.testing.assert_allclose(a.chain().onsite0, b.chain().onsite0, rtol=1e-14)
+
+
+def test_bias_profile_follows_design():
+    """+1/2 left of the barrier stack, −1/2 right, linear inside (DESIGN.md §1, §3)."""
+    j = fifn(spacing=0.025)
+    c = j.chain(pad=2)
+    barrier = c.layer_index == 0
+    assert np.all(c.bias_profile[:2] == 0.5) and np.all(c.bias_profile[~barrier][2:] == -0.5)
+    xs = c.x[barrier]
+    np.testing.assert_allclose(c.bias_profile[barrier], 0.5 - xs / 0.4)
+    tb = Junction(model="tight-binding", fermi_energy=-2.0, hopping=1.0, lattice_constant=0.3,
+                  left=Electrode(potential=0, exchange=1, magnetization=(0, 0, 1)),
+                  layers=[Layer(kind="barrier", thickness=3, potential=5.0)],
+                  right=Electrode(potential=0, exchange=1, free=True))
+    ctb = tb.chain(pad=2)
+    np.testing.assert_allclose(ctb.bias_profile[2:5], [0.5 - j / 4 for j in (1, 2, 3)])
+
+
+def test_junctions_are_immutable():
+    j = fif()
+    with pytest.raises(AttributeError):
+        j.fermi_energy = 1.0
+    assert math.isclose(j.replace(fermi_energy=2.5).fermi_energy, 2.5)
