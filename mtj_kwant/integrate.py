@@ -126,6 +126,33 @@ class WindowResult:
     profile: dict | None = None
 
 
+def _refine_pole(a_of_s, b, v, max_iter=40):
+    """Solve Re λ(s) = s for the eigenvalue λ(s) of the pencil with Σ at real s (secant).
+
+    A plain fixed-point iteration s ← Re λ(s) diverges near lead band edges,
+    where |dΣ/dE| > 1; the secant iteration on g(s) = Re λ(s) − s does not.
+    """
+    def lam(s, near):
+        vals = sla.eigvals(a_of_s(s), b)
+        return vals[np.argmin(np.abs(vals - near))]
+
+    s0 = v.real
+    l0 = lam(s0, v)
+    g0 = l0.real - s0
+    s1 = l0.real
+    l1 = lam(s1, l0)
+    g1 = l1.real - s1
+    for _ in range(max_iter):
+        if abs(g1) <= 1e-13 * max(1.0, abs(s1)) or g1 == g0:
+            break
+        s0, s1, g0 = s1, s1 - g1 * (s1 - s0) / (g1 - g0), g1
+        l1 = lam(s1, l1)
+        g1 = l1.real - s1
+    if abs(g1) > 1e-9 * max(1.0, abs(s1)):
+        return None
+    return complex(s1, l1.imag)
+
+
 def _pole_search(a_of_s, b, lo, hi, n_grid, gamma_max, lead_rows):
     """Poles s of (A(s) − s B)⁻¹ type problems near the real segment [lo, hi].
 
@@ -140,10 +167,8 @@ def _pole_search(a_of_s, b, lo, hi, n_grid, gamma_max, lead_rows):
         ok = (np.abs(vals.imag) < gamma_max) & (np.abs(vals.real - s0) <= spacing) & (
             vals.real > lo) & (vals.real < hi)
         for v in vals[ok]:
-            for _ in range(4):  # self-consistency in the energy dependence of Σ
-                new = sla.eigvals(a_of_s(v.real), b)
-                v = new[np.argmin(np.abs(new - v))]
-            if lo < v.real < hi and abs(v.imag) < gamma_max:
+            v = _refine_pole(a_of_s, b, v)
+            if v is not None and lo < v.real < hi and abs(v.imag) < gamma_max:
                 found.append(v)
     found.sort(key=lambda v: v.real)
     out = []

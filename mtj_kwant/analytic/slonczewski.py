@@ -174,7 +174,7 @@ def spin_wavevectors(energy, band_bottom, exchange, mass=1.0, k_parallel=0.0):
     --------
     >>> k_up, k_down = spin_wavevectors(2.62, 0.0, 3.86)
     >>> round(float(k_up), 3), round(float(k_down), 3)
-    (11.049, 3.097)
+    (10.928, 4.256)
     """
     if exchange < 0:
         raise ValueError(f"`exchange` must be >= 0, got {exchange}; reverse m instead.")
@@ -249,7 +249,7 @@ def polarization(k_up, k_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0):
     Examples
     --------
     >>> round(float(polarization(1.1, 0.4, 5.0)), 4)
-    0.4559
+    0.4505
     """
     ku = np.asarray(k_up, float) / electrode_mass
     kd = np.asarray(k_down, float) / electrode_mass
@@ -437,15 +437,22 @@ def _check_junction(left, right, barrier_height, thickness, barrier_mass, energy
         )
 
 
-def _kpar_integral(func, s_max, rtol):
-    """(1/4π) ∫_0^{s_max} ds func(s), s = k∥², with s = s_max (1 − t²) (smooth at channel closing)."""
+def _kpar_integral(func, s_max, rtol, closings=()):
+    """(1/4π) ∫_0^{s_max} ds func(s), s = k∥².
+
+    The substitution s = s_max (1 − t²) makes the integrand smooth where the last channel
+    closes; channels closing inside (``closings``, values of s) become quadrature break points.
+    """
     if s_max <= 0:
         return 0.0
 
     def integrand(t):
         return 2.0 * s_max * t * func(s_max * (1.0 - t * t))
 
-    val, _ = integrate.quad(integrand, 0.0, 1.0, epsabs=0.0, epsrel=rtol, limit=200)
+    pts = sorted(math.sqrt(1.0 - c / s_max) for c in closings if 0.0 < c < s_max)
+    val, _ = integrate.quad(
+        integrand, 0.0, 1.0, epsabs=0.0, epsrel=rtol, limit=400, points=pts or None
+    )
     return val / (4.0 * math.pi)
 
 
@@ -527,7 +534,7 @@ def conductance_per_area(
                 )
             )
 
-        total += _kpar_integral(t_of_s, s_max, rtol)
+        total += _kpar_integral(t_of_s, s_max, rtol)  # both channels open on [0, s_max]
     return CONDUCTANCE_QUANTUM * total * _NM2_TO_M2
 
 
@@ -628,7 +635,9 @@ def slonczewski_per_area(energy, left, right, barrier_height, thickness, *, barr
 
     s_max = min(kl_u, kr_u)  # every product vanishes once a majority channel closes
     vals = [
-        _kpar_integral(lambda s, i=i: parts(s)[i], s_max, rtol) * CONDUCTANCE_QUANTUM * _NM2_TO_M2
+        _kpar_integral(lambda s, i=i: parts(s)[i], s_max, rtol, closings=(kl_d, kr_d))
+        * CONDUCTANCE_QUANTUM
+        * _NM2_TO_M2
         for i in range(4)
     ]
     g_p, g_ap, t_par, t_perp = vals
