@@ -264,6 +264,7 @@ class _Integrand:
         chain = solver.chain
         self.bond_in, self.bond_out = chain.free_bonds
         self.n = chain.n_sites
+        self.size = 11 * self.n if profile else 4
 
     def __call__(self, energies, eps_par):
         o = self.solver.incoming(0, energies, eps_par)
@@ -357,11 +358,10 @@ def window_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     cs = ChainSolver(jsys, **settings)
     sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
     integrand = _Integrand(sol, profile)
-    n_comp = 4 + (0 if not profile else integrand.n * 12 - 4)
+    n_comp = integrand.size
     if bias == 0:
-        zero = np.zeros(n_comp if profile else 4)
-        unpacked = integrand.unpack(zero)
-        return _finish(jsys, integrand, unpacked, np.zeros_like(zero), 0, True,
+        zero = integrand.unpack(np.zeros(n_comp))
+        return _finish(jsys, integrand, zero, zero, 0, True,
                        np.zeros((0, 2)), profile, 1.0)
     tol = _tolerance(rtol, n_comp)
 
@@ -427,7 +427,7 @@ def _nested(cs, integrand, junction, mu_l, mu_r, kT, tol, max_eval, progress, bi
         top = ((energy - el0 + 2 * tl) / trl).max()
         bottom = max(0.0, ((energy - el0 - 2 * tl) / trl).min())
         if top <= bottom:
-            return np.zeros(integrand.n * 12 if integrand.profile else 4), None
+            return np.zeros(integrand.size), None
         res = find_resonances(cs, bottom, top, energy=energy, n_grid=4)
         stats["res"].extend(res.tolist())
         pts = np.concatenate([[bottom, top], th_l, th_r, _resonance_points(res, bottom, top)])

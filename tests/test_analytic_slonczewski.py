@@ -1,0 +1,352 @@
+"""Tests of mtj_kwant.analytic.slonczewski: Slonczewski's free-electron limits.
+
+References used here are independent of the module: a scalar wave-matching solve for the
+rectangular barrier, an exact spinor (non-collinear) scattering solution for one transverse
+channel, and brute-force k∥ quadrature.
+"""
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+
+from mtj_kwant.analytic import slonczewski as sl
+from mtj_kwant.analytic.slonczewski import (
+    CONDUCTANCE_QUANTUM,
+    HBAR2_OVER_2ME,
+    FreeElectronElectrode,
+    angular_conductance,
+    barrier_decay_constant,
+    conductance_per_area,
+    inplane_torkance,
+    out_of_plane_factor,
+    polarization,
+    rectangular_barrier_transmission,
+    slonczewski_per_area,
+    spin_wavevectors,
+    thick_barrier_transmission,
+)
+
+RNG_SEED = 20240611
+
+
+# ------------------------------------------------------------------------------------------
+# independent references
+# ------------------------------------------------------------------------------------------
+def wave_matching_transmission(kl, kap, kr, d, ml, mb, mr):
+    """Scalar transmission by solving the 4x4 matching problem (ψ and ψ'/m continuous)."""
+    # unknowns: r, A (e^{-κx}), B (e^{κ(x-d)}), t ; incoming e^{i kl x}
+    x = math.exp(-kap * d)
+    m = np.array(
+        [
+            [1, -1, -x, 0],
+            [-1j * kl / ml, kap / mb, -kap / mb * x, 0],
+            [0, x, 1, -1],
+            [0, -kap / mb * x, kap / mb, -1j * kr / mr],
+        ],
+        dtype=complex,
+    )
+    rhs = np.array([-1, -1j * kl / ml, 0, 0], dtype=complex)
+    r, a, b, t = np.linalg.solve(m, rhs)
+    return (kr / mr) / (kl / ml) * abs(t) ** 2
+
+
+def spinor_window_spin_current(e, left, right, ub, d, theta, mb=1.0):
+    """Exact single-channel (k∥ = 0) F/I/F scattering for electrons incoming from the left.
+
+    Left magnetization p = (sin θ, 0, cos θ), right m = z.  Returns the charge and the spin
+    current (x, y, z) at the right interface, summed over both incoming spins and normalised
+    per unit incoming flux (i.e. transmission probabilities), from j = Im(ψ† σ ψ')/m.
+    """
+    c0 = HBAR2_OVER_2ME
+    kap = math.sqrt(mb * (ub - e) / c0)
+
+    def k(el, bottom):
+        return math.sqrt(el.mass * (e - bottom) / c0)
+
+    kl = {+1: k(left, left.majority_bottom), -1: k(left, left.minority_bottom)}
+    kr = {+1: k(right, right.majority_bottom), -1: k(right, right.minority_bottom)}
+    c, s = math.cos(theta / 2), math.sin(theta / 2)
+    chil = {+1: np.array([c, s]), -1: np.array([-s, c])}
+    chir = {+1: np.array([1.0, 0.0]), -1: np.array([0.0, 1.0])}
+    x = math.exp(-kap * d)
+    ml, mr = left.mass, right.mass
+    sig = [np.eye(2), np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1.0, -1.0])]
+    total = np.zeros(4)
+    for sp in (+1, -1):
+        mat = np.zeros((8, 8), complex)
+        rhs = np.zeros(8, complex)
+        for a in range(2):  # unknowns: r+, r-, A(2), B(2), t+, t-
+            mat[a, 0], mat[a, 1] = chil[+1][a], chil[-1][a]
+            mat[a, 2 + a], mat[a, 4 + a] = -1, -x
+            rhs[a] = -chil[sp][a]
+            mat[2 + a, 0] = -1j * kl[+1] / ml * chil[+1][a]
+            mat[2 + a, 1] = -1j * kl[-1] / ml * chil[-1][a]
+            mat[2 + a, 2 + a], mat[2 + a, 4 + a] = kap / mb, -kap / mb * x
+            rhs[2 + a] = -1j * kl[sp] / ml * chil[sp][a]
+            mat[4 + a, 2 + a], mat[4 + a, 4 + a] = x, 1
+            mat[4 + a, 6], mat[4 + a, 7] = -chir[+1][a], -chir[-1][a]
+            mat[6 + a, 2 + a], mat[6 + a, 4 + a] = -kap / mb * x, kap / mb
+            mat[6 + a, 6] = -1j * kr[+1] / mr * chir[+1][a]
+            mat[6 + a, 7] = -1j * kr[-1] / mr * chir[-1][a]
+        sol = np.linalg.solve(mat, rhs)
+        amp_a, amp_b = sol[2:4], sol[4:6]
+        psi = amp_a * x + amp_b
+        dpsi = kap * (amp_b - amp_a * x)
+        total += [np.vdot(psi, sg @ dpsi).imag / mb / (kl[sp] / ml) for sg in sig]
+    return total, kap
+
+
+# ------------------------------------------------------------------------------------------
+# wavevectors, P, Q
+# ------------------------------------------------------------------------------------------
+def test_spin_wavevectors_follow_the_parabolic_bands():
+    # k² = m (E − U ± Δ/2)/(ħ²/2m_e); closed channels give 0.  Tolerance: rounding.
+    ku, kd = spin_wavevectors(1.0, 0.5, 2.0, mass=0.7)
+    assert ku == pytest.approx(math.sqrt(0.7 * 1.5 / HBAR2_OVER_2ME), rel=1e-14)
+    assert kd == 0.0  # minority bottom at 1.5 eV > E
+    ku2, _ = spin_wavevectors(1.0, 0.5, 2.0, mass=0.7, k_parallel=1.0)
+    assert ku2 == pytest.approx(math.sqrt(ku**2 - 1.0), rel=1e-14)
+
+
+def test_polarization_vanishes_linearly_as_exchange_goes_to_zero():
+    # P(Δ) = (k↑−k↓)/(k↑+k↓)·(...) with k↑−k↓ ∝ Δ: P(0) = 0 exactly and P/Δ tends to a finite
+    # limit; halving Δ halves P up to O(Δ²) (relative change of P/Δ below 1e-3 at Δ = 1e-3 eV).
+    kap = barrier_decay_constant(1.0, 2.0)
+    p0 = polarization(*spin_wavevectors(1.0, 0.0, 0.0), kap)
+    assert p0 == 0.0
+    slopes = [float(polarization(*spin_wavevectors(1.0, 0.0, dl), kap)) / dl for dl in (2e-3, 1e-3)]
+    assert slopes[0] != 0.0
+    assert slopes[1] == pytest.approx(slopes[0], rel=1e-3)
+
+
+def test_polarization_changes_sign_at_kappa2_equal_kup_kdown():
+    # Slonczewski's sign change: P > 0 for κ² > k↑k↓, P < 0 below, 0 at equality (to rounding).
+    ku, kd = 9.0, 4.0
+    k_star = math.sqrt(ku * kd)
+    assert polarization(ku, kd, 1.01 * k_star) > 0
+    assert polarization(ku, kd, 0.99 * k_star) < 0
+    assert abs(polarization(ku, kd, k_star)) < 1e-15
+    # the same with masses: κ̃² = k̃↑k̃↓ with k̃ = k/m_F, κ̃ = κ/m_b
+    k_star_m = math.sqrt(ku * kd) / 0.8 * 0.4
+    assert abs(polarization(ku, kd, k_star_m, electrode_mass=0.8, barrier_mass=0.4)) < 1e-15
+
+
+def test_half_metal_has_unit_polarization():
+    # closed minority channel (k↓ = 0): P = 1 exactly.
+    assert polarization(3.0, 0.0, 5.0) == 1.0
+
+
+def test_Q_is_the_tangent_of_the_transmission_phase_difference():
+    # Q = tan(arg t↑ − arg t↓) with t = 2κ̃/(κ̃ − i k̃) (evanescent wave into the electrode).
+    rng = np.random.default_rng(RNG_SEED)
+    for _ in range(20):
+        ku, kd, kap = rng.uniform(0.1, 10, 3)
+        me, mb = rng.uniform(0.3, 1.5, 2)
+        kt = kap / mb
+
+        def t(k):
+            return 2 * kt / (kt - 1j * k / me)
+
+        phase = np.angle(t(ku)) - np.angle(t(kd))
+        q = out_of_plane_factor(ku, kd, kap, electrode_mass=me, barrier_mass=mb)
+        assert q == pytest.approx(math.tan(phase), rel=1e-12, abs=1e-14)
+
+
+# ------------------------------------------------------------------------------------------
+# transmissions
+# ------------------------------------------------------------------------------------------
+def test_rectangular_transmission_matches_wave_matching():
+    # Closed form vs a direct linear solve of the matching conditions; both are exact, so only
+    # rounding remains (1e-10 relative, the 4x4 solve loses a few digits for thick barriers).
+    rng = np.random.default_rng(RNG_SEED + 1)
+    for _ in range(30):
+        kl, kr = rng.uniform(0.2, 8, 2)
+        kap = rng.uniform(0.5, 8)
+        d = rng.uniform(0.05, 2.0)
+        ml, mb, mr = rng.uniform(0.3, 1.5, 3)
+        ref = wave_matching_transmission(kl, kap, kr, d, ml, mb, mr)
+        got = rectangular_barrier_transmission(kl, kap, kr, d, left_mass=ml, barrier_mass=mb, right_mass=mr)
+        assert got == pytest.approx(ref, rel=1e-10)
+
+
+def test_transmission_is_reciprocal_and_reduces_to_the_step():
+    # T(L→R) = T(R→L); for d = 0 the step result 4 k̃L k̃R/(k̃L + k̃R)² (rounding tolerance).
+    kw = dict(left_mass=0.7, barrier_mass=0.4, right_mass=1.2)
+    kw_rev = dict(left_mass=1.2, barrier_mass=0.4, right_mass=0.7)
+    assert rectangular_barrier_transmission(3.0, 4.0, 6.0, 0.7, **kw) == pytest.approx(
+        rectangular_barrier_transmission(6.0, 4.0, 3.0, 0.7, **kw_rev), rel=1e-14
+    )
+    a, b = 3.0 / 0.7, 6.0 / 1.2
+    assert rectangular_barrier_transmission(3.0, 4.0, 6.0, 0.0, **kw) == pytest.approx(
+        4 * a * b / (a + b) ** 2, rel=1e-14
+    )
+    assert rectangular_barrier_transmission(0.0, 4.0, 6.0, 0.5) == 0.0  # closed channel
+
+
+def test_thick_barrier_asymptote_within_derived_bound():
+    # T_exact = T_thick/(1 + δ) with |δ| ≤ 2x + x², x = e^{-2κd} (docstring derivation), so
+    # |T_exact/T_thick − 1| ≤ (2x + x²)/(1 − 2x − x²).  Checked for κd in [6, 12]; the bound is
+    # not vacuous: the deviation grows by ~e^{2κΔd} when the barrier is thinned.
+    rng = np.random.default_rng(RNG_SEED + 2)
+    for _ in range(40):
+        kl, kr, kap = rng.uniform(0.2, 8, 3)
+        ml, mb, mr = rng.uniform(0.3, 1.5, 3)
+        d = rng.uniform(6, 12) / kap
+        kw = dict(left_mass=ml, barrier_mass=mb, right_mass=mr)
+        x = math.exp(-2 * kap * d)
+        bound = (2 * x + x * x) / (1 - 2 * x - x * x)
+        ratio = rectangular_barrier_transmission(kl, kap, kr, d, **kw) / thick_barrier_transmission(
+            kl, kap, kr, d, **kw
+        )
+        assert abs(ratio - 1) <= bound * (1 + 1e-9) + 1e-14
+    dev = [
+        abs(rectangular_barrier_transmission(2.0, 1.0, 3.0, dd) / thick_barrier_transmission(2.0, 1.0, 3.0, dd) - 1)
+        for dd in (3.0, 4.0)
+    ]
+    assert dev[0] / dev[1] == pytest.approx(math.exp(2.0), rel=0.02)  # O(x) corrections: x = e^-6
+
+
+def test_single_channel_conductance_has_the_slonczewski_angular_form():
+    # Per channel, thick barrier: T_P = G0(1 + PL PR), T_AP = G0(1 − PL PR) with
+    # G0 = (T_P + T_AP)/2 — an algebraic identity (rounding tolerance).
+    rng = np.random.default_rng(RNG_SEED + 3)
+    for _ in range(20):
+        klu, kld, kru, krd, kap = rng.uniform(0.2, 8, 5)
+        ml, mb, mr = rng.uniform(0.3, 1.5, 3)
+        kw = dict(left_mass=ml, barrier_mass=mb, right_mass=mr)
+        d = 1.0
+        tp = thick_barrier_transmission(klu, kap, kru, d, **kw) + thick_barrier_transmission(kld, kap, krd, d, **kw)
+        tap = thick_barrier_transmission(klu, kap, krd, d, **kw) + thick_barrier_transmission(kld, kap, kru, d, **kw)
+        pl = polarization(klu, kld, kap, electrode_mass=ml, barrier_mass=mb)
+        pr = polarization(kru, krd, kap, electrode_mass=mr, barrier_mass=mb)
+        g0 = 0.5 * (tp + tap)
+        assert angular_conductance(0.0, g0, pl, pr) == pytest.approx(tp, rel=1e-12)
+        assert angular_conductance(math.pi, g0, pl, pr) == pytest.approx(tap, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# per-area integrals
+# ------------------------------------------------------------------------------------------
+FE = dict(energy=1.5, barrier_height=2.6)
+
+
+def test_per_area_conductance_matches_brute_force_kpar_integral():
+    # (e²/h) Σσ ∫ d²k/(2π)² T = (e²/h)(1/2π) Σσ ∫ k dk T, evaluated on a fine uniform k grid
+    # (trapezoid, 200001 points; the √ end point limits it to ~1e-7), unit conversion nm⁻² → m⁻².
+    left = FreeElectronElectrode(band_bottom=0.0, exchange=2.0, mass=0.8)
+    right = FreeElectronElectrode(band_bottom=0.3, exchange=1.0, mass=1.1)
+    d, mb = 0.8, 0.4
+    got = conductance_per_area(1.5, left, right, 2.6, d, barrier_mass=mb)
+    total = 0.0
+    for ul, ur in ((left.majority_bottom, right.majority_bottom), (left.minority_bottom, right.minority_bottom)):
+        kl0 = math.sqrt(left.mass * (1.5 - ul) / HBAR2_OVER_2ME)
+        kr0 = math.sqrt(right.mass * (1.5 - ur) / HBAR2_OVER_2ME)
+        k = np.linspace(0.0, min(kl0, kr0), 200001)
+        kl = np.sqrt(np.maximum(kl0**2 - k**2, 0))
+        kr = np.sqrt(np.maximum(kr0**2 - k**2, 0))
+        kap = np.sqrt(mb * (2.6 - 1.5) / HBAR2_OVER_2ME + k**2)
+        t = rectangular_barrier_transmission(kl, kap, kr, d, left_mass=0.8, barrier_mass=mb, right_mass=1.1)
+        total += np.trapezoid(k * t, k) / (2 * math.pi)
+    assert got == pytest.approx(CONDUCTANCE_QUANTUM * total * 1e18, rel=1e-6)
+
+
+def test_per_area_G_parallel_antiparallel_reach_the_thick_barrier_values():
+    # For κ0 d ≥ 6 the exact per-area G_P, G_AP agree with the thick-barrier integrals
+    # G0(1 ± <PL PR>) within the per-channel bound (2x + x²)/(1 − 2x − x²), x = e^{-2κ0 d}
+    # (κ ≥ κ0 for every k∥, so normal incidence is the worst channel), plus the quadrature
+    # tolerance 1e-9.
+    left = FreeElectronElectrode(band_bottom=0.0, exchange=2.0, mass=0.8)
+    right = FreeElectronElectrode(band_bottom=0.1, exchange=1.5, mass=0.8)
+    mb, eb = 0.5, 2.6
+    kap0 = float(barrier_decay_constant(1.5, eb, mb))
+    for kd in (6.0, 9.0):
+        d = kd / kap0
+        x = math.exp(-2 * kd)
+        tol = (2 * x + x * x) / (1 - 2 * x - x * x) + 1e-9
+        coeff = slonczewski_per_area(1.5, left, right, eb, d, barrier_mass=mb)
+        gp = conductance_per_area(1.5, left, right, eb, d, barrier_mass=mb, alignment="parallel")
+        gap = conductance_per_area(1.5, left, right, eb, d, barrier_mass=mb, alignment="antiparallel")
+        assert gp == pytest.approx(coeff.conductance(0.0), rel=tol)
+        assert gap == pytest.approx(coeff.conductance(math.pi), rel=tol)
+        assert gp != pytest.approx(gap, rel=1e-3)  # the junction does have a TMR
+
+
+def test_inplane_torkance_helpers():
+    # (ħ/2e) PL G0 sin θ and G0 (1 + PL PR cos θ), vectorised (rounding tolerance).
+    th = np.linspace(0, np.pi, 5)
+    assert np.allclose(inplane_torkance(th, 2.0, 0.3), 0.6 * np.sin(th), rtol=1e-15)
+    assert np.allclose(angular_conductance(th, 2.0, 0.3, -0.5), 2.0 * (1 - 0.15 * np.cos(th)), rtol=1e-15)
+
+
+def test_slonczewski_torkance_and_Q_match_exact_spinor_scattering():
+    # One transverse channel (k∥ = 0), non-collinear exact solution vs Slonczewski:
+    #   charge   = Σσσ' T_σσ' |<σ|σ'>|² = G0 (1 + PL PR cos θ)       (per e²/h)
+    #   T∥       = PL G0 sin θ  (in-plane torkance (ħ/2e) PL G0 sin θ)
+    #   T⊥ (window, electrons from L) = −Q_R T∥.
+    # Neglected growing-wave amplitudes are O(e^{-2κd}) relative with |r| ≤ 1 at each of two
+    # interfaces; we allow 10 e^{-2κd}.
+    cases = [
+        (1.0, FreeElectronElectrode(band_bottom=0.0, exchange=1.2), FreeElectronElectrode(band_bottom=0.2, exchange=0.8, mass=0.7), 2.5, 2.2, 1.0, 0.4),
+        (2.62, FreeElectronElectrode(band_bottom=0.0, exchange=3.86), FreeElectronElectrode(band_bottom=0.0, exchange=3.86), 3.62, 2.0, 2.0, 0.4),
+        (2.0, FreeElectronElectrode(band_bottom=0.0, exchange=2.5), FreeElectronElectrode(band_bottom=0.0, exchange=2.5), 3.0, 1.5, math.pi / 2, 1.0),
+    ]
+    for e, left, right, ub, d, theta, mb in cases:
+        j, kap = spinor_window_spin_current(e, left, right, ub, d, theta, mb)
+        tol = 10 * math.exp(-2 * kap * d)
+        kl = spin_wavevectors(e, left.band_bottom, left.exchange, left.mass)
+        kr = spin_wavevectors(e, right.band_bottom, right.exchange, right.mass)
+        tp = sum(thick_barrier_transmission(a, kap, b, d, left_mass=left.mass, barrier_mass=mb, right_mass=right.mass)
+                 for a, b in zip(kl, kr))
+        tap = sum(thick_barrier_transmission(a, kap, b, d, left_mass=left.mass, barrier_mass=mb, right_mass=right.mass)
+                  for a, b in zip(kl, kr[::-1]))
+        g0 = 0.5 * (tp + tap)
+        pl = polarization(*kl, kap, electrode_mass=left.mass, barrier_mass=mb)
+        pr = polarization(*kr, kap, electrode_mass=right.mass, barrier_mass=mb)
+        qr = out_of_plane_factor(*kr, kap, electrode_mass=right.mass, barrier_mass=mb)
+        m, p = np.array([0, 0, 1.0]), np.array([math.sin(theta), 0, math.cos(theta)])
+        e_par = np.cross(m, np.cross(p, m))
+        e_par /= np.linalg.norm(e_par)
+        e_perp = np.cross(m, p) / np.linalg.norm(np.cross(m, p))
+        t_par, t_perp = j[1:] @ e_par, j[1:] @ e_perp
+        assert j[0] == pytest.approx(angular_conductance(theta, g0, pl, pr), rel=tol)
+        assert t_par == pytest.approx(inplane_torkance(theta, g0, pl), rel=tol)
+        assert t_perp == pytest.approx(-qr * t_par, rel=tol)
+
+
+# ------------------------------------------------------------------------------------------
+# errors and examples
+# ------------------------------------------------------------------------------------------
+def test_error_messages_name_the_argument():
+    with pytest.raises(ValueError, match="`exchange` must be >= 0"):
+        FreeElectronElectrode(band_bottom=0.0, exchange=-1.0)
+    with pytest.raises(ValueError, match="`mass` must be > 0"):
+        FreeElectronElectrode(band_bottom=0.0, exchange=1.0, mass=0.0)
+    with pytest.raises(ValueError, match="`band_bottom` must be finite"):
+        FreeElectronElectrode(band_bottom=np.nan, exchange=1.0)
+    with pytest.raises(ValueError, match="lies at or above the barrier top"):
+        barrier_decay_constant(3.0, 2.0)
+    with pytest.raises(ValueError, match="`k_up` \\+ `k_down` must be > 0"):
+        polarization(0.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="kappa > 0"):
+        rectangular_barrier_transmission(1.0, -1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="`thickness` must be >= 0"):
+        rectangular_barrier_transmission(1.0, 1.0, 1.0, -1.0)
+    el = FreeElectronElectrode(band_bottom=0.0, exchange=1.0)
+    with pytest.raises(ValueError, match="`alignment` must be 'parallel' or 'antiparallel'"):
+        conductance_per_area(1.0, el, el, 2.0, 1.0, alignment="P")
+    with pytest.raises(ValueError, match="`method` must be 'exact' or 'thick'"):
+        conductance_per_area(1.0, el, el, 2.0, 1.0, method="wkb")
+    with pytest.raises(ValueError, match="`energy` .* must lie below `barrier_height`"):
+        conductance_per_area(2.5, el, el, 2.0, 1.0)
+    with pytest.raises(TypeError, match="`left` must be a FreeElectronElectrode"):
+        slonczewski_per_area(1.0, (0.0, 1.0), el, 2.0, 1.0)
+    with pytest.raises(ValueError, match="below the majority band bottom"):
+        slonczewski_per_area(-1.0, el, el, 2.0, 1.0)
+
+
+def test_docstring_examples_run():
+    # the Examples sections must not go stale
+    result = doctest.testmod(sl, extraglobs={"np": np})
+    assert result.failed == 0 and result.attempted > 0
