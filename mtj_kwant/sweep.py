@@ -263,8 +263,8 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     e_par, e_perp = _projection_errors(errs, m, p)
     return SweepResult(
         bias_V=biases,
-        theta_deg=math.degrees(theta),
-        phi_deg=math.degrees(phi),
+        theta_deg=round(math.degrees(theta), 10),
+        phi_deg=round(math.degrees(phi), 10),
         temperature_K=float(temperature),
         current_density=[r.current_density for r in rows],
         torque_inplane_window=tpar.tolist(),
@@ -320,8 +320,8 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     pr = r.profile
     return ProfileResult(
         bias_V=float(bias),
-        theta_deg=math.degrees(theta),
-        phi_deg=math.degrees(phi),
+        theta_deg=round(math.degrees(theta), 10),
+        phi_deg=round(math.degrees(phi), 10),
         temperature_K=float(temperature),
         parts=parts,
         x_nm=pr["x_nm"].tolist(),

@@ -113,7 +113,7 @@ def test_spin_wavevectors_follow_the_parabolic_bands():
 def test_polarization_vanishes_linearly_as_exchange_goes_to_zero():
     # P(Δ) = (k↑−k↓)/(k↑+k↓)·(...) with k↑−k↓ ∝ Δ: P(0) = 0 exactly and P/Δ tends to a finite
     # limit; halving Δ halves P up to O(Δ²) (relative change of P/Δ below 1e-3 at Δ = 1e-3 eV).
-    kap = barrier_decay_constant(1.0, 2.0)
+    kap = barrier_decay_constant(1.0, 3.0)  # κ² = 2 k², away from the sign change of P
     p0 = polarization(*spin_wavevectors(1.0, 0.0, 0.0), kap)
     assert p0 == 0.0
     slopes = [float(polarization(*spin_wavevectors(1.0, 0.0, dl), kap)) / dl for dl in (2e-3, 1e-3)]
@@ -188,7 +188,8 @@ def test_transmission_is_reciprocal_and_reduces_to_the_step():
 def test_thick_barrier_asymptote_within_derived_bound():
     # T_exact = T_thick/(1 + δ) with |δ| ≤ 2x + x², x = e^{-2κd} (docstring derivation), so
     # |T_exact/T_thick − 1| ≤ (2x + x²)/(1 − 2x − x²).  Checked for κd in [6, 12]; the bound is
-    # not vacuous: the deviation grows by ~e^{2κΔd} when the barrier is thinned.
+    # not vacuous: the deviation grows by e^{2κΔd} when the barrier is thinned (for κ̃² = k̃L k̃R,
+    # i.e. B = 0, the O(x) term of δ is 2x; at A = B it would vanish).
     rng = np.random.default_rng(RNG_SEED + 2)
     for _ in range(40):
         kl, kr, kap = rng.uniform(0.2, 8, 3)
@@ -202,7 +203,7 @@ def test_thick_barrier_asymptote_within_derived_bound():
         )
         assert abs(ratio - 1) <= bound * (1 + 1e-9) + 1e-14
     dev = [
-        abs(rectangular_barrier_transmission(2.0, 1.0, 3.0, dd) / thick_barrier_transmission(2.0, 1.0, 3.0, dd) - 1)
+        abs(rectangular_barrier_transmission(2.0, 1.0, 0.5, dd) / thick_barrier_transmission(2.0, 1.0, 0.5, dd) - 1)
         for dd in (3.0, 4.0)
     ]
     assert dev[0] / dev[1] == pytest.approx(math.exp(2.0), rel=0.02)  # O(x) corrections: x = e^-6

@@ -1,0 +1,94 @@
+"""Command line: outputs of DESIGN.md §4 and one readable line per user mistake."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mtj_kwant.cli import main
+from mtj_kwant.sweep import SweepResult, load_result
+
+from .conftest import SYSTEMS
+
+FIF = str(SYSTEMS / "fe_mgo_fe.toml")
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sweep_writes_design_keys_and_plot(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    png = tmp_path / "s.png"
+    code, stdout, _ = run(capsys, "sweep", FIF, "--bias", "-0.1", "0.1", "--theta", "60",
+                          "--output", str(out), "--plot", str(png), "--quiet")
+    assert code == 0 and str(out) in stdout and str(png) in stdout
+    data = json.loads(out.read_text())
+    for key in ("bias_V", "theta_deg", "phi_deg", "temperature_K", "current_density",
+                "torque_inplane_window", "torque_outofplane_window", "units",
+                "current_density_error", "torque_inplane_window_error",
+                "torque_outofplane_window_error"):
+        assert key in data, key
+    assert data["bias_V"] == [-0.1, 0.1] and data["theta_deg"] == 60
+    assert data["current_density"][1] > 0 > data["current_density"][0]
+    assert png.stat().st_size > 10_000
+    again = load_result(out)
+    assert isinstance(again, SweepResult) and again.current_density == data["current_density"]
+
+
+def test_profile_writes_design_keys(tmp_path, capsys):
+    out = tmp_path / "p.json"
+    code, _, _ = run(capsys, "profile", FIF, "--bias", "0.1", "--output", str(out), "--quiet")
+    assert code == 0
+    data = json.loads(out.read_text())
+    for key in ("x_nm", "spin_density", "bond_x_nm", "spin_current", "torque_density", "units"):
+        assert key in data
+    assert len(data["spin_density"]) == len(data["x_nm"])
+    assert len(data["spin_current"]) == len(data["bond_x_nm"]) == len(data["x_nm"]) - 1
+
+
+ERRORS = [
+    (["sweep", "missing.toml", "--bias", "0.1"], r"missing\.toml: no such junction file"),
+    (["sweep", FIF], r"the following arguments are required: --bias"),
+    (["sweep", FIF, "--bias", "abc"], r"--bias: 'abc' is not a number in volts"),
+    (["sweep", FIF, "--bias", "0:1"], r"--bias: '0:1' is not START:STOP:N"),
+    (["sweep", FIF, "--bias", "0.1", "--theta", "x"], r"argument --theta: invalid float value: 'x'"),
+    (["sweep", FIF, "--bias", "0.1", "--theta", "nan"], r"--theta: must be a finite angle in degrees"),
+    (["sweep", FIF, "--bias", "0.1", "--temperature", "-3"], r"--temperature: must be a finite number of kelvin >= 0"),
+    (["sweep", FIF, "--bias", "0.1", "--rtol", "0"], r"--rtol: must lie between 0 and 1"),
+    (["sweep", FIF, "--bias", "0.1", "--parts", "all"], r"argument --parts: invalid choice: 'all'"),
+    (["sweep", FIF, "--bias", "0.1", "--parts", "total"], r"total \(Fermi-sea\) torque is not available yet; use parts='window'"),
+    (["sweep", FIF, "--bias", "0.1", "--solver", "magic"], r"argument --solver: invalid choice: 'magic'"),
+    (["profile", FIF, "--bias", "0.1"], r"the following arguments are required: --output"),
+    (["frobnicate"], r"argument command: invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("args, match", ERRORS, ids=[" ".join(a[:1] + a[2:])[:40] for a, _ in ERRORS])
+def test_user_errors_give_one_line_and_nonzero_status(capsys, args, match):
+    import re
+
+    code, out, err = run(capsys, *args)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("mtj-kwant: error: ")
+    assert re.search(match, lines[0]), lines[0]
+    assert "Traceback" not in err
+
+
+def test_bad_file_from_a_subprocess_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((SYSTEMS / "fe_mgo_fe.toml").read_text().replace("thickness = 1.0", "thickness = 0"))
+    proc = subprocess.run([sys.executable, "-m", "mtj_kwant.cli", "sweep", str(bad), "--bias", "0.1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"mtj-kwant: error: {bad}: layer[0].thickness: must be positive, got 0.0")
+
+
+def test_debug_shows_the_traceback(capsys):
+    with pytest.raises(Exception):
+        main(["sweep", "missing.toml", "--bias", "0.1", "--debug"])
