@@ -133,17 +133,20 @@ def _refine_pole(a_of_s, b, v, max_iter=40):
     where |dΣ/dE| > 1; the secant iteration on g(s) = Re λ(s) − s does not.
     """
     def lam(s, near):
-        vals = sla.eigvals(a_of_s(s), b)
+        vals = sla.eigvals(a_of_s(s), b, check_finite=False)
         return vals[np.argmin(np.abs(vals - near))]
 
     s0 = v.real
+    a0 = a_of_s(s0)
+    # Eigenvalues are accurate to ~1e-13 of the matrix norm: ask for no more.
+    tol = 1e-13 * max(1.0, np.abs(a0).max())
     l0 = lam(s0, v)
     g0 = l0.real - s0
     s1 = l0.real
     l1 = lam(s1, l0)
     g1 = l1.real - s1
     for _ in range(max_iter):
-        if abs(g1) <= 1e-13 * max(1.0, abs(s1)) or g1 == g0:
+        if abs(g1) <= tol or g1 == g0 or abs(s1 - s0) <= tol:
             break
         s0, s1, g0 = s1, s1 - g1 * (s1 - s0) / (g1 - g0), g1
         l1 = lam(s1, l1)
@@ -159,17 +162,26 @@ def _pole_search(a_of_s, b, lo, hi, n_grid, gamma_max, lead_rows):
     ``a_of_s(s0)`` returns the matrix A evaluated with self-energies at real s0
     so that the poles are the eigenvalues of the pencil (A, B).
     """
-    found = []
     grid = np.linspace(lo, hi, n_grid)
     spacing = (hi - lo) / max(n_grid - 1, 1)
+    candidates = []
     for s0 in grid:
-        vals = sla.eigvals(a_of_s(s0), b)
+        vals = sla.eigvals(a_of_s(s0), b, check_finite=False)
         ok = (np.abs(vals.imag) < gamma_max) & (np.abs(vals.real - s0) <= spacing) & (
             vals.real > lo) & (vals.real < hi)
-        for v in vals[ok]:
-            v = _refine_pole(a_of_s, b, v)
-            if v is not None and lo < v.real < hi and abs(v.imag) < gamma_max:
-                found.append(v)
+        candidates.extend(vals[ok])
+    # The same pole seen from neighbouring grid points is refined once.
+    candidates.sort(key=lambda v: v.real)
+    unique = []
+    for v in candidates:
+        if unique and abs(v.real - unique[-1].real) < 1e-3 * spacing:
+            continue
+        unique.append(v)
+    found = []
+    for v in unique:
+        v = _refine_pole(a_of_s, b, v)
+        if v is not None and lo < v.real < hi and abs(v.imag) < gamma_max:
+            found.append(v)
     found.sort(key=lambda v: v.real)
     out = []
     for v in found:
@@ -226,8 +238,7 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
         return h
 
     if energy is None:
-        eye = np.eye(2 * n)
-        return _pole_search(lambda s: h_eff(s, eps_par), eye, lo, hi, n_grid, gamma_max, None)
+        return _pole_search(lambda s: h_eff(s, eps_par), None, lo, hi, n_grid, gamma_max, None)
     d = np.kron(np.diag(cs.slope_diag), np.eye(2))
     e_eye = energy * np.eye(2 * n)
     res = _pole_search(lambda s: e_eye - h_eff(energy, s) + s * d, d, lo, hi, n_grid,
