@@ -203,7 +203,8 @@ def test_thick_barrier_asymptote_within_derived_bound():
         )
         assert abs(ratio - 1) <= bound * (1 + 1e-9) + 1e-14
     dev = [
-        abs(rectangular_barrier_transmission(2.0, 1.0, 0.5, dd) / thick_barrier_transmission(2.0, 1.0, 0.5, dd) - 1)
+        abs(rectangular_barrier_transmission(2.0, 1.0, 0.5, dd)
+            / thick_barrier_transmission(2.0, 1.0, 0.5, dd) - 1)
         for dd in (3.0, 4.0)
     ]
     assert dev[0] / dev[1] == pytest.approx(math.exp(2.0), rel=0.02)  # O(x) corrections: x = e^-6
@@ -218,8 +219,10 @@ def test_single_channel_conductance_has_the_slonczewski_angular_form():
         ml, mb, mr = rng.uniform(0.3, 1.5, 3)
         kw = dict(left_mass=ml, barrier_mass=mb, right_mass=mr)
         d = 1.0
-        tp = thick_barrier_transmission(klu, kap, kru, d, **kw) + thick_barrier_transmission(kld, kap, krd, d, **kw)
-        tap = thick_barrier_transmission(klu, kap, krd, d, **kw) + thick_barrier_transmission(kld, kap, kru, d, **kw)
+        tp = (thick_barrier_transmission(klu, kap, kru, d, **kw)
+              + thick_barrier_transmission(kld, kap, krd, d, **kw))
+        tap = (thick_barrier_transmission(klu, kap, krd, d, **kw)
+               + thick_barrier_transmission(kld, kap, kru, d, **kw))
         pl = polarization(klu, kld, kap, electrode_mass=ml, barrier_mass=mb)
         pr = polarization(kru, krd, kap, electrode_mass=mr, barrier_mass=mb)
         g0 = 0.5 * (tp + tap)
@@ -241,7 +244,8 @@ def test_per_area_conductance_matches_brute_force_kpar_integral():
     d, mb = 0.8, 0.4
     got = conductance_per_area(1.5, left, right, 2.6, d, barrier_mass=mb)
     total = 0.0
-    for ul, ur in ((left.majority_bottom, right.majority_bottom), (left.minority_bottom, right.minority_bottom)):
+    pairs = ((left.majority_bottom, right.majority_bottom), (left.minority_bottom, right.minority_bottom))
+    for ul, ur in pairs:
         kl0 = math.sqrt(left.mass * (1.5 - ul) / HBAR2_OVER_2ME)
         kr0 = math.sqrt(right.mass * (1.5 - ur) / HBAR2_OVER_2ME)
         k = np.linspace(0.0, min(kl0, kr0), 200001)
@@ -289,19 +293,22 @@ def test_slonczewski_torkance_and_Q_match_exact_spinor_scattering():
     # Neglected growing-wave amplitudes are O(e^{-2κd}) relative with |r| ≤ 1 at each of two
     # interfaces; we allow 10 e^{-2κd}.
     cases = [
-        (1.0, FreeElectronElectrode(band_bottom=0.0, exchange=1.2), FreeElectronElectrode(band_bottom=0.2, exchange=0.8, mass=0.7), 2.5, 2.2, 1.0, 0.4),
-        (2.62, FreeElectronElectrode(band_bottom=0.0, exchange=3.86), FreeElectronElectrode(band_bottom=0.0, exchange=3.86), 3.62, 2.0, 2.0, 0.4),
-        (2.0, FreeElectronElectrode(band_bottom=0.0, exchange=2.5), FreeElectronElectrode(band_bottom=0.0, exchange=2.5), 3.0, 1.5, math.pi / 2, 1.0),
+        # (E, left, right, U_b, d, θ, m_b)
+        (1.0, FreeElectronElectrode(band_bottom=0.0, exchange=1.2),
+         FreeElectronElectrode(band_bottom=0.2, exchange=0.8, mass=0.7), 2.5, 2.2, 1.0, 0.4),
+        (2.62, FreeElectronElectrode(band_bottom=0.0, exchange=3.86),
+         FreeElectronElectrode(band_bottom=0.0, exchange=3.86), 3.62, 2.0, 2.0, 0.4),
+        (2.0, FreeElectronElectrode(band_bottom=0.0, exchange=2.5),
+         FreeElectronElectrode(band_bottom=0.0, exchange=2.5), 3.0, 1.5, math.pi / 2, 1.0),
     ]
     for e, left, right, ub, d, theta, mb in cases:
         j, kap = spinor_window_spin_current(e, left, right, ub, d, theta, mb)
         tol = 10 * math.exp(-2 * kap * d)
         kl = spin_wavevectors(e, left.band_bottom, left.exchange, left.mass)
         kr = spin_wavevectors(e, right.band_bottom, right.exchange, right.mass)
-        tp = sum(thick_barrier_transmission(a, kap, b, d, left_mass=left.mass, barrier_mass=mb, right_mass=right.mass)
-                 for a, b in zip(kl, kr))
-        tap = sum(thick_barrier_transmission(a, kap, b, d, left_mass=left.mass, barrier_mass=mb, right_mass=right.mass)
-                  for a, b in zip(kl, kr[::-1]))
+        masses = dict(left_mass=left.mass, barrier_mass=mb, right_mass=right.mass)
+        tp = sum(thick_barrier_transmission(a, kap, b, d, **masses) for a, b in zip(kl, kr))
+        tap = sum(thick_barrier_transmission(a, kap, b, d, **masses) for a, b in zip(kl, kr[::-1]))
         g0 = 0.5 * (tp + tap)
         pl = polarization(*kl, kap, electrode_mass=left.mass, barrier_mass=mb)
         pr = polarization(*kr, kap, electrode_mass=right.mass, barrier_mass=mb)
@@ -314,6 +321,30 @@ def test_slonczewski_torkance_and_Q_match_exact_spinor_scattering():
         assert j[0] == pytest.approx(angular_conductance(theta, g0, pl, pr), rel=tol)
         assert t_par == pytest.approx(inplane_torkance(theta, g0, pl), rel=tol)
         assert t_perp == pytest.approx(-qr * t_par, rel=tol)
+
+
+def test_right_emitted_states_give_the_fermi_sea_terms_of_eq8():
+    # Electrons incoming from the right (obtained from the same solver by mirroring x and
+    # rotating the spin frame so that the new right electrode is along z): per channel,
+    # T∥ = −PL G0 sin θ (cancels the left-emitted term at equilibrium) and T⊥ = −Q_L PR G0 sin θ,
+    # i.e. the f_R terms of Eqs. (7)–(8) with cos ϕ_R → 1, tan ϕ_R = −Q_L.  Tolerance 10 e^{-2κd}.
+    e, mb, ub, d, theta = 1.0, 0.4, 2.5, 2.2, 1.0
+    left = FreeElectronElectrode(band_bottom=0.0, exchange=1.2)
+    right = FreeElectronElectrode(band_bottom=0.2, exchange=0.8, mass=0.7)
+    j, kap = spinor_window_spin_current(e, right, left, ub, d, -theta, mb)  # mirrored problem
+    c, s = math.cos(theta), math.sin(theta)
+    spin = -np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]) @ j[1:]  # back to the frame m = z, +x
+    tol = 10 * math.exp(-2 * kap * d)
+    kl = spin_wavevectors(e, left.band_bottom, left.exchange, left.mass)
+    kr = spin_wavevectors(e, right.band_bottom, right.exchange, right.mass)
+    masses = dict(left_mass=left.mass, barrier_mass=mb, right_mass=right.mass)
+    g0 = 0.5 * sum(thick_barrier_transmission(a, kap, b, d, **masses) for a in kl for b in kr)
+    pl = polarization(*kl, kap, electrode_mass=left.mass, barrier_mass=mb)
+    pr = polarization(*kr, kap, electrode_mass=right.mass, barrier_mass=mb)
+    ql = out_of_plane_factor(*kl, kap, electrode_mass=left.mass, barrier_mass=mb)
+    # frame m = z, p = (sin θ, 0, cos θ): e∥ = x, e⊥ = y
+    assert spin[0] == pytest.approx(-pl * g0 * s, rel=tol)
+    assert spin[1] == pytest.approx(-ql * pr * g0 * s, rel=tol)
 
 
 # ------------------------------------------------------------------------------------------

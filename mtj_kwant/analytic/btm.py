@@ -229,7 +229,8 @@ class BTMModel:
     def __post_init__(self):
         for name in ("left", "right"):
             if not isinstance(getattr(self, name), BTMElectrode):
-                raise TypeError(f"`{name}` must be a BTMElectrode, got {type(getattr(self, name)).__name__}")
+                got = type(getattr(self, name)).__name__
+                raise TypeError(f"`{name}` must be a BTMElectrode, got {got}")
         _finite("fermi_energy", self.fermi_energy)
         t = self.transmission
         if not callable(t):
@@ -322,10 +323,12 @@ class FreeElectronBTM:
       (so :math:`\tan\phi^{\rm int}_i = Q_i`, Slonczewski's out-of-plane factor).  Electrons
       emitted by L are rotated on entering the collector R, hence
       :math:`\phi_L = -\phi^{\rm int}_R` and :math:`\phi_R = -\phi^{\rm int}_L`, each evaluated in
-      the collector's frame.  The sign makes the window part of Eq. (8) reproduce the exact
-      thick-barrier result :math:`T_\perp = -Q_R T_\parallel` (checked in the tests against a
-      spinor scattering solution); the paper's Eq. (9) attaches :math:`\phi_i` to the emitter
-      instead — for a symmetric junction at low bias the two coincide;
+      the collector's frame.  With this sign the f_L and f_R terms of Eqs. (7)–(8), taken with
+      :math:`(1,\tan\phi)`, are the exact thick-barrier spin currents of left- and
+      right-emitted electrons in each transverse channel (:math:`T_\perp = -Q_R T_\parallel` for
+      the window part; checked in ``tests/test_analytic_slonczewski.py`` against an exact spinor
+      scattering solution).  The paper's Eq. (9) attaches :math:`\phi_i` to the emitter instead;
+      for a symmetric junction at low bias the two coincide;
     * :math:`|T|^2` from the WKB exponent of the biased barrier and the Gaussian
       :math:`k_\parallel` integral around normal incidence,
       :math:`\int\frac{d^2k_\parallel}{(2\pi)^2}e^{-2\int\kappa\,dx}\simeq
@@ -352,9 +355,8 @@ class FreeElectronBTM:
         _finite("fermi_energy", self.fermi_energy)
         for name in ("left", "right"):
             if not isinstance(getattr(self, name), FreeElectronElectrode):
-                raise TypeError(
-                    f"`{name}` must be a FreeElectronElectrode, got {type(getattr(self, name)).__name__}"
-                )
+                got = type(getattr(self, name)).__name__
+                raise TypeError(f"`{name}` must be a FreeElectronElectrode, got {got}")
         seg = tuple(self.barrier)
         if not seg or not all(isinstance(s, BarrierSegment) for s in seg):
             raise TypeError("`barrier` must be a non-empty sequence of BarrierSegment.")
@@ -420,9 +422,11 @@ class FreeElectronBTM:
                     k1, k2 = prev, ka / m
                     pref *= 4 * k1 * k2 / (k1 + k2) ** 2
                 prev = kb / m
-            return pref * math.exp(-2.0 * expo) / (4.0 * math.pi * inv) * _NM2_TO_M2 / (4.0 * math.pi**2)
+            per_area = math.exp(-2.0 * expo) / (4.0 * math.pi * inv) * _NM2_TO_M2  # m⁻²
+            return pref * per_area / (4.0 * math.pi**2)
 
-        bottoms = [le.majority_bottom + u, le.minority_bottom + u, re.majority_bottom - u, re.minority_bottom - u]
+        bottoms = [le.majority_bottom + u, le.minority_bottom + u,
+                   re.majority_bottom - u, re.minority_bottom - u]
         return BTMIngredients(
             rho_l=lambda e: sum(fl(e)[:2]),
             drho_l=lambda e: fl(e)[0] - fl(e)[1],
@@ -492,9 +496,17 @@ def free_electron_btm(
         ua, ub = (float(x) for x in pair)
     return FreeElectronBTM(
         fermi_energy=fermi_energy,
-        left=FreeElectronElectrode(band_bottom=left_band_bottom, exchange=left_exchange, mass=left_mass),
-        right=FreeElectronElectrode(band_bottom=right_band_bottom, exchange=right_exchange, mass=right_mass),
-        barrier=(BarrierSegment(thickness=barrier_thickness, potential_left=ua, potential_right=ub, mass=barrier_mass),),
+        left=FreeElectronElectrode(
+            band_bottom=left_band_bottom, exchange=left_exchange, mass=left_mass
+        ),
+        right=FreeElectronElectrode(
+            band_bottom=right_band_bottom, exchange=right_exchange, mass=right_mass
+        ),
+        barrier=(
+            BarrierSegment(
+                thickness=barrier_thickness, potential_left=ua, potential_right=ub, mass=barrier_mass
+            ),
+        ),
     )
 
 
@@ -664,7 +676,8 @@ def _sea(func, ing, kt, rtol):
     pts = ing.points + (ing.mu_l, ing.mu_r)
     if kt == 0.0:
         return _quad(func, ing.lower, ing.mu_r, pts, rtol)
-    return _quad(lambda e: func(e) * _fermi(e, ing.mu_r, kt), ing.lower, ing.mu_r + _tail(rtol) * kt, pts, rtol)
+    top = ing.mu_r + _tail(rtol) * kt
+    return _quad(lambda e: func(e) * _fermi(e, ing.mu_r, kt), ing.lower, top, pts, rtol)
 
 
 @dataclass(frozen=True)
@@ -730,14 +743,13 @@ def _check_common(theta, temperature, rtol, phase_factors):
 def _check_range(model, ing, kt, bias, rtol):
     top = max(ing.mu_l, ing.mu_r) + _tail(rtol) * kt
     if top >= ing.upper:
-        what = (
-            "the lowest barrier edge" if isinstance(model, FreeElectronBTM) else "the top of an electrode table"
-        )
+        if isinstance(model, FreeElectronBTM):
+            what, fix = "the lowest barrier edge", ", or raise the barrier (the BTM needs tunnelling)."
+        else:
+            what, fix = "the top of an electrode table", ", or extend the table."
         raise ValueError(
             f"at bias {bias} V the integration reaches {top:.4g} eV, at or above {what} "
-            f"({ing.upper:.4g} eV); lower the bias or temperature"
-            + (", or raise the barrier (the BTM needs tunnelling)." if isinstance(model, FreeElectronBTM)
-               else ", or extend the table.")
+            f"({ing.upper:.4g} eV); lower the bias or temperature{fix}"
         )
 
 
@@ -787,6 +799,15 @@ def btm_torques(model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factor
     identical; the sea part of T∥ vanishes when :math:`\phi_L=\phi_R`).  Integrals use adaptive
     Gauss–Kronrod quadrature with break points at μ_L, μ_R and the band edges.
 
+    Caveat of the paper's form: when :math:`\phi_L(\varepsilon)\ne\phi_R(\varepsilon)` (different
+    electrodes, asymmetric barrier) the Fermi-sea term :math:`\cos\phi_L-\cos\phi_R` gives an
+    in-plane torque at V = 0, which is unphysical (the equilibrium torque is purely
+    out-of-plane, DESIGN §1); it is O(ϕ²), i.e. beyond the paper's assumption ϕ ≪ 1, but can
+    reach tens of percent of T∥ at 0.1 V for free-electron electrodes with different
+    exchange splittings.  ``phase_factors="thick_barrier"`` has T∥(0) = 0 identically and is the
+    exact per-channel thick-barrier free-electron result; prefer it for quantitative
+    comparisons.
+
     Examples
     --------
     >>> el = BTMElectrode(dos=1.0, dos_difference=0.5, band_bottom=-5.0)
@@ -808,13 +829,15 @@ def btm_torques(model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factor
     for n, v in enumerate(np.atleast_1d(b)):
         ing = model.ingredients(float(v))
         _check_range(model, ing, kt, float(v), rtol)
-        w, rl, dl, rr, dr, pl, pr = (ing.weight, ing.rho_l, ing.drho_l, ing.rho_r, ing.drho_r, ing.phi_l, ing.phi_r)
+        w, rl, dl, pl = ing.weight, ing.rho_l, ing.drho_l, ing.phi_l
+        rr, dr, pr = ing.rho_r, ing.drho_r, ing.phi_r
         j = _window(lambda e: w(e) * 0.5 * (rl(e) * rr(e) + dl(e) * dr(e) * ct), ing, kt, rtol)
         par_w = _window(lambda e: w(e) * 0.5 * rr(e) * dl(e) * cf(pl(e)), ing, kt, rtol)
         par_s = _sea(lambda e: w(e) * 0.5 * rr(e) * dl(e) * (cf(pl(e)) - cf(pr(e))), ing, kt, rtol)
         perp_w = _window(lambda e: w(e) * 0.5 * rr(e) * dl(e) * sf(pl(e)), ing, kt, rtol)
         perp_s = _sea(
-            lambda e: w(e) * 0.5 * (rr(e) * dl(e) * sf(pl(e)) + rl(e) * dr(e) * sf(pr(e))), ing, kt, rtol
+            lambda e: w(e) * 0.5 * (rr(e) * dl(e) * sf(pl(e)) + rl(e) * dr(e) * sf(pr(e))),
+            ing, kt, rtol,
         )
         out["j"][n] = BTM_PREFACTOR * j
         out["tpw"][n] = BTM_PREFACTOR * st * par_w
@@ -848,10 +871,10 @@ def btm_current(model, bias, theta=0.0, temperature=0.0, *, rtol=1e-9):
     for n, v in enumerate(np.atleast_1d(b)):
         ing = model.ingredients(float(v))
         _check_range(model, ing, kt, float(v), rtol)
-        out[n] = BTM_PREFACTOR * _window(
-            lambda e: ing.weight(e) * 0.5 * (ing.rho_l(e) * ing.rho_r(e) + ing.drho_l(e) * ing.drho_r(e) * ct),
-            ing, kt, rtol,
-        )
+        def integrand(e, ing=ing):
+            return ing.weight(e) * 0.5 * (ing.rho_l(e) * ing.rho_r(e) + ing.drho_l(e) * ing.drho_r(e) * ct)
+
+        out[n] = BTM_PREFACTOR * _window(integrand, ing, kt, rtol)
     return out
 
 
@@ -886,7 +909,9 @@ def btm_conductance(model, bias=0.0, theta=0.0, temperature=0.0, *, step=1e-3, r
 # --------------------------------------------------------------------------------------------
 # symmetric form, Eqs. (10)–(11)
 # --------------------------------------------------------------------------------------------
-def symmetric_form_torques(tau_parallel, tau_perpendicular, bias, *, energy_range, points=(), rtol=1e-11):
+def symmetric_form_torques(
+    tau_parallel, tau_perpendicular, bias, *, energy_range, points=(), rtol=1e-11
+):
     r"""Torques in the symmetric form of Eqs. (10)–(11).
 
     Parameters

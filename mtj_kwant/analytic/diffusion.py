@@ -48,6 +48,7 @@ __all__ = [
     "mixing_coefficients",
     "thick_layer_limit",
     "DiffusionProfile",
+    "DiffusionBVPSolution",
     "spin_accumulation_profile",
     "solve_diffusion_bvp",
     "FIGURE4_PARAMETERS",
@@ -471,7 +472,9 @@ def solve_diffusion_bvp(
         spin_current=np.concatenate([j_free, j_cap[1:]]),
         d=dd, lambda_J=lj, lambda_phi=lp, lambda_sf=ls, lambda_N=ln, diffusion_ratio=ratio, J0=j0,
     )
-    return DiffusionBVPSolution(profile=profile, torque=complex(torque), success=bool(sol.success), message=sol.message)
+    return DiffusionBVPSolution(
+        profile=profile, torque=complex(torque), success=bool(sol.success), message=sol.message
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ class PolynomialFit:
 
     def named(self):
         """``{"a0": (value, stderr), "a1": ...}`` with this fit's prefix."""
-        return {f"{self.prefix}{k}": (c, u) for k, (c, u) in enumerate(zip(self.coefficients, self.stderr))}
+        pairs = zip(self.coefficients, self.stderr)
+        return {f"{self.prefix}{k}": (c, u) for k, (c, u) in enumerate(pairs)}
 
     def __getitem__(self, name):
         """Coefficient by name, e.g. ``fit["b1"]`` → (value, stderr)."""
@@ -130,7 +131,8 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
     y = _finite("values", values).astype(float)
     if v.ndim != 1 or v.shape != y.shape:
         raise ValueError(
-            f"`bias` and `values` must be 1-D arrays of the same length, got shapes {v.shape} and {y.shape}."
+            "`bias` and `values` must be 1-D arrays of the same length, "
+            f"got shapes {v.shape} and {y.shape}."
         )
     n, p = v.size, degree + 1
     if n < p:
@@ -147,7 +149,9 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
         s = _finite("sigma", sigma).astype(float)
         s = np.broadcast_to(s, v.shape) if s.ndim == 0 else s
         if s.shape != v.shape:
-            raise ValueError(f"`sigma` must be a scalar or have the shape of `bias` {v.shape}, got {s.shape}.")
+            raise ValueError(
+                f"`sigma` must be a scalar or have the shape of `bias` {v.shape}, got {s.shape}."
+            )
         if np.any(s <= 0):
             raise ValueError("`sigma` must be > 0 for every point; drop points without uncertainty.")
         w = 1.0 / s
@@ -195,7 +199,9 @@ def fit_inplane(bias, torque, degree=2, *, sigma=None, absolute_sigma=True):
     >>> fit_inplane(v, 3.0 * v + 0.5 * v**2)["a1"][0]
     3.0
     """
-    return fit_bias_polynomial(bias, torque, degree, sigma=sigma, absolute_sigma=absolute_sigma, prefix="a")
+    return fit_bias_polynomial(
+        bias, torque, degree, sigma=sigma, absolute_sigma=absolute_sigma, prefix="a"
+    )
 
 
 def fit_outofplane(bias, torque, degree=2, *, sigma=None, absolute_sigma=True):
@@ -204,4 +210,6 @@ def fit_outofplane(bias, torque, degree=2, *, sigma=None, absolute_sigma=True):
     Parameters and return value as in :func:`fit_bias_polynomial`.  b0 is the equilibrium
     (interlayer-exchange) torque; b1 ≠ 0 signals an asymmetric junction or spin-current mixing.
     """
-    return fit_bias_polynomial(bias, torque, degree, sigma=sigma, absolute_sigma=absolute_sigma, prefix="b")
+    return fit_bias_polynomial(
+        bias, torque, degree, sigma=sigma, absolute_sigma=absolute_sigma, prefix="b"
+    )

@@ -121,9 +121,10 @@ def phonon_inplane_torque(bias, theta, *, conductance, polarization_left, zeta, 
     n = _nu(nu)
     v = _finite("bias", bias)
     z = _finite("zeta", zeta)
-    return elastic_inplane_torque(v, theta, conductance=conductance, polarization_left=polarization_left) * (
-        1.0 + z * np.abs(v) ** (n + 2.0)
+    elastic = elastic_inplane_torque(
+        v, theta, conductance=conductance, polarization_left=polarization_left
     )
+    return elastic * (1.0 + z * np.abs(v) ** (n + 2.0))
 
 
 def phonon_outofplane_correction(bias, theta, *, conductance, polarization_right, phase_left, zeta, nu):

@@ -325,8 +325,9 @@ def inplane_torkance(theta, g0, p_left):
 # transmission through a rectangular barrier
 # --------------------------------------------------------------------------------------------
 def _reduced(k_left, kappa, k_right, left_mass, barrier_mass, right_mass):
-    for name, m in (("left_mass", left_mass), ("barrier_mass", barrier_mass), ("right_mass", right_mass)):
-        _mass(name, m)
+    _mass("left_mass", left_mass)
+    _mass("barrier_mass", barrier_mass)
+    _mass("right_mass", right_mass)
     kl = np.asarray(k_left, float) / left_mass
     kr = np.asarray(k_right, float) / right_mass
     kt = np.asarray(kappa, float) / barrier_mass
@@ -564,10 +565,13 @@ class SlonczewskiCoefficients:
 
     def conductance(self, theta):
         """G(θ) = g0 + (G_P − G_AP)/2 · cos θ in A/(V·m²); θ in radians."""
-        return self.g0 + 0.5 * (self.conductance_parallel - self.conductance_antiparallel) * np.cos(theta)
+        half_diff = 0.5 * (self.conductance_parallel - self.conductance_antiparallel)
+        return self.g0 + half_diff * np.cos(theta)
 
 
-def slonczewski_per_area(energy, left, right, barrier_height, thickness, *, barrier_mass=1.0, rtol=1e-10):
+def slonczewski_per_area(
+    energy, left, right, barrier_height, thickness, *, barrier_mass=1.0, rtol=1e-10
+):
     r"""Slonczewski's thick-barrier conductances and torkances per area.
 
     Parameters

@@ -1,0 +1,135 @@
+"""Tests of mtj_kwant.analytic.fits: polynomial bias fits with uncertainties."""
+
+import dataclasses
+import doctest
+
+import numpy as np
+import pytest
+
+from mtj_kwant.analytic import fits
+from mtj_kwant.analytic.fits import PolynomialFit, fit_bias_polynomial, fit_inplane, fit_outofplane
+
+RNG_SEED = 2718
+
+
+def test_exact_polynomials_are_recovered():
+    # Noise-free data of degree n are reproduced by a degree-n fit (and by a degree n+1 fit with
+    # a zero top coefficient) to 1e-10 of the coefficient scale, over very different bias scales
+    # (the design matrix is built in V/max|V|).
+    rng = np.random.default_rng(RNG_SEED)
+    for degree in range(5):
+        for vmax in (1e-3, 0.5, 50.0):
+            c = rng.normal(size=degree + 1)
+            v = np.linspace(-vmax, 0.7 * vmax, 17)
+            y = np.polynomial.polynomial.polyval(v, c)
+            scale = np.abs(c) * vmax ** np.arange(degree + 1)
+            for extra in (0, 1):
+                fit = fit_bias_polynomial(v, y, degree + extra)
+                got = np.array(fit.coefficients) * vmax ** np.arange(degree + 1 + extra)
+                ref = np.append(c * vmax ** np.arange(degree + 1), [0.0] * extra)
+                assert np.allclose(got, ref, rtol=0, atol=1e-10 * scale.max())
+                assert fit.rms_residual <= 1e-12 * np.abs(y).max()
+
+
+def test_straight_line_uncertainty_matches_the_textbook_formula():
+    # With absolute sigma, var(c1) = σ²/Σ(V − V̄)² and var(c0) = σ²(1/N + V̄²/Σ(V − V̄)²)
+    # (rounding tolerance 1e-12).
+    v = np.array([0.0, 0.1, 0.25, 0.4, 0.6])
+    sigma = 0.02
+    fit = fit_bias_polynomial(v, 3 * v + 1, 1, sigma=sigma)
+    sxx = np.sum((v - v.mean()) ** 2)
+    assert fit.stderr[1] == pytest.approx(sigma / np.sqrt(sxx), rel=1e-12)
+    assert fit.stderr[0] == pytest.approx(sigma * np.sqrt(1 / v.size + v.mean() ** 2 / sxx), rel=1e-12)
+    assert fit.chi2_reduced == pytest.approx(0.0, abs=1e-20)
+
+
+def test_uncertainties_have_nominal_coverage_on_noisy_data():
+    # 500 seeded trials of T(V) = b0 + b1 V + b2 V² + N(0, σ_i) with per-point σ_i given to the
+    # fit.  For a correct covariance, |ĉ_k − c_k| ≤ stderr_k in 68.27 % of trials; binomial sd
+    # for 500 trials is 2.1 %, so we accept [0.61, 0.76] (±3.5 sd).  Same for the
+    # residual-scatter estimate (no sigma) on homoscedastic noise — the case it assumes —
+    # where |t₁₈| ≤ 1 has probability 66.9 %.  The mean reduced χ² must be 1 within
+    # 3.5 sd (sd = sqrt(2/dof/trials) = 0.015).  Also the empirical spread of ĉ_k matches the
+    # mean stderr within 12 % (sd of a sample sd: 1/sqrt(2·500) = 3.2 %).
+    rng = np.random.default_rng(RNG_SEED + 1)
+    true = np.array([0.3, -1.2, 2.5])
+    v = np.linspace(-0.5, 0.5, 21)
+    sig = 0.02 * (1 + np.abs(v))
+    inside_abs, inside_res, chi2, est, err = [], [], [], [], []
+    for _ in range(500):
+        exact = np.polynomial.polynomial.polyval(v, true)
+        f_abs = fit_outofplane(v, exact + rng.normal(size=v.size) * sig, sigma=sig)
+        f_res = fit_outofplane(v, exact + rng.normal(size=v.size) * 0.02)
+        inside_abs.append(np.abs(np.array(f_abs.coefficients) - true) <= np.array(f_abs.stderr))
+        inside_res.append(np.abs(np.array(f_res.coefficients) - true) <= np.array(f_res.stderr))
+        chi2.append(f_abs.chi2_reduced)
+        est.append(f_abs.coefficients)
+        err.append(f_abs.stderr)
+    for inside in (inside_abs, inside_res):
+        cover = np.mean(inside, axis=0)
+        assert np.all((cover > 0.61) & (cover < 0.76)), cover
+    assert abs(np.mean(chi2) - 1) < 3.5 * np.sqrt(2 / 18 / 500)
+    spread = np.std(est, axis=0, ddof=1) / np.mean(err, axis=0)
+    assert np.all(np.abs(spread - 1) < 0.12), spread
+
+
+def test_relative_sigma_rescales_by_reduced_chi2():
+    # absolute_sigma=False: covariance = (AᵀWA)⁻¹ χ²_red; rounding tolerance.
+    rng = np.random.default_rng(RNG_SEED + 2)
+    v = np.linspace(-1, 1, 11)
+    y = 1 + v + rng.normal(size=v.size) * 0.1
+    a = fit_bias_polynomial(v, y, 1, sigma=0.05)
+    r = fit_bias_polynomial(v, y, 1, sigma=0.05, absolute_sigma=False)
+    assert np.allclose(r.covariance, a.covariance * a.chi2_reduced, rtol=1e-12)
+
+
+def test_names_str_and_evaluation():
+    # fit_inplane names a0.., fit_outofplane b0..; __str__ shows names, ± and the bias range;
+    # the fit is callable; the result is frozen and its covariance read-only.
+    v = np.linspace(-0.4, 0.4, 9)
+    fa = fit_inplane(v, 2 * v + 0.5 * v**2 + 0.01 * np.cos(40 * v))
+    fb = fit_outofplane(v, 1 - v**2)
+    assert list(fa.named()) == ["a0", "a1", "a2"] and list(fb.named()) == ["b0", "b1", "b2"]
+    assert fb["b0"][0] == pytest.approx(1.0, rel=1e-12)
+    text = str(fa)
+    assert "a1 = " in text and "±" in text and "[-0.4, 0.4] V" in text and "9 points" in text
+    assert np.allclose(fb(v), 1 - v**2, atol=1e-12)
+    with pytest.raises(KeyError, match="no coefficient 'a1'; this fit has b0, b1, b2"):
+        fb["a1"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fa.degree = 3
+    with pytest.raises(ValueError):
+        fa.covariance[0, 0] = 1.0
+    assert isinstance(fa, PolynomialFit)
+
+
+def test_exact_interpolation_has_undetermined_uncertainty():
+    # N = degree + 1 and no sigma: no residual degrees of freedom → stderr NaN (documented).
+    fit = fit_bias_polynomial([0.0, 1.0, 2.0], [1.0, 2.0, 5.0], 2)
+    assert np.allclose(fit.coefficients, [1.0, 0.0, 1.0], atol=1e-12)
+    assert all(np.isnan(fit.stderr))
+
+
+def test_error_messages_name_the_argument():
+    v = np.linspace(0, 1, 5)
+    with pytest.raises(ValueError, match="degree-5 fit needs at least 6 points, got 5"):
+        fit_bias_polynomial(v, v, 5)
+    with pytest.raises(ValueError, match="`degree` must be >= 0"):
+        fit_bias_polynomial(v, v, -1)
+    with pytest.raises(TypeError, match="`degree` must be an integer"):
+        fit_bias_polynomial(v, v, 2.0)
+    with pytest.raises(ValueError, match="`bias` and `values` must be 1-D arrays of the same length"):
+        fit_bias_polynomial(v, v[:-1])
+    with pytest.raises(ValueError, match="`sigma` must be > 0 for every point"):
+        fit_bias_polynomial(v, v, 1, sigma=np.zeros(5))
+    with pytest.raises(ValueError, match="`sigma` must be a scalar or have the shape of `bias`"):
+        fit_bias_polynomial(v, v, 1, sigma=np.ones(3))
+    with pytest.raises(ValueError, match="`values` must be finite"):
+        fit_bias_polynomial(v, np.full(5, np.nan), 1)
+    with pytest.raises(ValueError, match="at least 3 distinct bias values, got 2"):
+        fit_bias_polynomial([0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 2.0, 2.0], 2)
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(fits, extraglobs={"np": np})
+    assert result.failed == 0 and result.attempted > 0
