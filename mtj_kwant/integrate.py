@@ -28,17 +28,20 @@ of G(z) = (z − H − Σ_L(z) − Σ_R(z))⁻¹ near the real axis.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.linalg as sla
 
-from .quadrature import adaptive_quad
-from .solvers import ChainSolver, lead_self_energy, make_solver
+from .quadrature import IntegrationWarning, adaptive_quad
+from .solvers import ChainSolver, make_solver
 from .units import E_OVER_H, HBAR2_2ME, K_B, PER_NM2
 
 __all__ = [
+    "PointResult",
     "WindowResult",
+    "bias_point",
+    "grand_potential_difference",
     "window_point",
     "find_resonances",
     "fermi",
@@ -96,25 +99,38 @@ def _tb_fermi_integral(mu_minus_e, t, kT):
 
 
 @dataclass
-class WindowResult:
-    """Window part of the per-area observables at one bias and angle.
+class PointResult:
+    """Per-area observables at one bias and angle: window part, Fermi sea and total.
 
     Attributes
     ----------
     current_density : float
         A/m² (e × electron flux left → right per area).
     torque : ndarray (3,)
-        Torque vector on the free layer, (ħ/2e) A/m².
+        Window part of the torque vector on the free layer, (ħ/2e) A/m².
+    interfacial : ndarray (3,)
+        Window part of the spin current entering the free layer across its
+        barrier-side interface, (ħ/2e) A/m² (what the diffusion model is fed
+        with).
     errors : dict
-        Error estimates of ``current_density`` and ``torque`` (same units).
-    profile : dict or None
-        Per-site / per-bond integrated arrays (spin_density in ⟨σ⟩/nm³,
-        spin_current and torque_density in (ħ/2e) A/m², current in A/m²).
+        Error estimates of the quantities above and of ``torque_sea`` and
+        ``torque_total`` when computed (same units).
     n_eval : int
         Solver evaluations.
     converged : bool
     resonances : ndarray (n, 2)
-        Narrow resonances (centre, half width in eV) that were resolved.
+        Narrow resonances (centre, half width in eV) used as breakpoints.
+    profile : dict or None
+        Per-site / per-bond arrays of the window part (spin_density in
+        ⟨σ⟩/nm³, spin_current and torque_density in (ħ/2e) A/m², current in
+        A/m²); with the Fermi sea also ``"sea"`` (same keys).
+    torque_sea, torque_total : ndarray (3,) or None
+        Fermi-sea part at the reference chemical potential and the total
+        (DESIGN.md §1), (ħ/2e) A/m².
+    reference : int
+        0: window from the left electrode with the sea at μ_R (the convention
+        of DESIGN.md §1); 1: window from the right with the sea at μ_L (the
+        same total, a cross-check).
     """
 
     current_density: float
@@ -124,75 +140,17 @@ class WindowResult:
     converged: bool
     resonances: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     profile: dict | None = None
+    interfacial: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    torque_sea: np.ndarray | None = None
+    torque_total: np.ndarray | None = None
+    reference: int = 0
 
 
-def _refine_pole(a_of_s, b, v, max_iter=40):
-    """Solve Re λ(s) = s for the eigenvalue λ(s) of the pencil with Σ at real s (secant).
-
-    A plain fixed-point iteration s ← Re λ(s) diverges near lead band edges,
-    where |dΣ/dE| > 1; the secant iteration on g(s) = Re λ(s) − s does not.
-    """
-    def lam(s, near):
-        vals = sla.eigvals(a_of_s(s), b, check_finite=False)
-        return vals[np.argmin(np.abs(vals - near))]
-
-    s0 = v.real
-    a0 = a_of_s(s0)
-    # Eigenvalues are accurate to ~1e-13 of the matrix norm: ask for no more.
-    tol = 1e-13 * max(1.0, np.abs(a0).max())
-    l0 = lam(s0, v)
-    g0 = l0.real - s0
-    s1 = l0.real
-    l1 = lam(s1, l0)
-    g1 = l1.real - s1
-    for _ in range(max_iter):
-        if abs(g1) <= tol or g1 == g0 or abs(s1 - s0) <= tol:
-            break
-        s0, s1, g0 = s1, s1 - g1 * (s1 - s0) / (g1 - g0), g1
-        l1 = lam(s1, l1)
-        g1 = l1.real - s1
-    if abs(g1) > 1e-9 * max(1.0, abs(s1)):
-        return None
-    return complex(s1, l1.imag)
-
-
-def _pole_search(a_of_s, b, lo, hi, n_grid, gamma_max, lead_rows):
-    """Poles s of (A(s) − s B)⁻¹ type problems near the real segment [lo, hi].
-
-    ``a_of_s(s0)`` returns the matrix A evaluated with self-energies at real s0
-    so that the poles are the eigenvalues of the pencil (A, B).
-    """
-    grid = np.linspace(lo, hi, n_grid)
-    spacing = (hi - lo) / max(n_grid - 1, 1)
-    candidates = []
-    for s0 in grid:
-        vals = sla.eigvals(a_of_s(s0), b, check_finite=False)
-        ok = (np.abs(vals.imag) < gamma_max) & (np.abs(vals.real - s0) <= spacing) & (
-            vals.real > lo) & (vals.real < hi)
-        candidates.extend(vals[ok])
-    # The same pole seen from neighbouring grid points is refined once.
-    candidates.sort(key=lambda v: v.real)
-    unique = []
-    for v in candidates:
-        if unique and abs(v.real - unique[-1].real) < 1e-3 * spacing:
-            continue
-        unique.append(v)
-    found = []
-    for v in unique:
-        v = _refine_pole(a_of_s, b, v)
-        if v is not None and lo < v.real < hi and abs(v.imag) < gamma_max:
-            found.append(v)
-    found.sort(key=lambda v: v.real)
-    out = []
-    for v in found:
-        if out and abs(v.real - out[-1].real) <= max(1e-12, 1e-3 * abs(v.imag), 1e-9):
-            continue
-        out.append(v)
-    return np.array([[v.real, abs(v.imag)] for v in out]).reshape(-1, 2)
-
+#: Backwards-compatible name of :class:`PointResult`.
+WindowResult = PointResult
 
 def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
-                    n_grid=None):
+                    step=2e-3):
     """Narrow resonances of the open system along a line of (E, ε∥) space.
 
     With ``energy=None`` the line is E ∈ [lo, hi] at fixed ``eps_par``;
@@ -204,8 +162,11 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
     lo, hi : float
         Segment (eV).
     gamma_max : float
-        Only poles with |Im| below this (eV) are returned: broader peaks are
-        resolved by the adaptive quadrature alone.
+        Only resonances narrower than this (half width, eV) are returned:
+        broader peaks are resolved by the adaptive quadrature alone.
+    step : float
+        Spacing of the scan (eV).  Resonances closer to each other than this
+        are still found when they are narrow (the phase then jumps by 2π).
 
     Returns
     -------
@@ -214,36 +175,72 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
 
     Notes
     -----
-    The poles of G are the eigenvalues of the non-Hermitian H + Σ_L(E) +
-    Σ_R(E) (energy line) or of the pencil (E − H₀ − Σ, D) with D = ∂H/∂ε∥
-    (transverse line).  Σ is evaluated on the real axis at the current
-    estimate and the eigenvalue is iterated to self-consistency.
+    Φ = Im log det(E − H − Σ_L(E) − Σ_R(E)) is a Sturm count extended to the
+    open system (Lloyd's formula): it falls by π across every state, smoothly
+    for the continuum and within ~γ across a quasi-bound state of half width
+    γ, where Φ − Φ_before = arg(E − E_r + iγ) − π.  The segment is scanned
+    with spacing ``step``; every cluster of intervals where Φ jumps by more
+    than π/3 is resolved by multisection to the levels Φ_before − π/2 (the
+    centre E_r) and Φ_before − π/2 ± π/4 (E_r ∓ γ).  Each evaluation is one
+    forward recursion, so a scan costs O(N) per point.
     """
     cs = chain_solver
-    n = cs.chain.n_sites
-    if n_grid is None:
-        n_grid = int(min(60, max(3, math.ceil((hi - lo) / 0.25) + 1)))
 
-    def h_eff(e, eps):
-        h = np.zeros((2 * n, 2 * n), complex)
-        blocks = cs.onsite + eps * cs.slope
-        for j in range(n):
-            h[2 * j:2 * j + 2, 2 * j:2 * j + 2] = blocks[j]
-        for j in range(n - 1):
-            h[2 * j + 2:2 * j + 4, 2 * j:2 * j + 2] = -cs.t[j] * np.eye(2)
-            h[2 * j:2 * j + 2, 2 * j + 2:2 * j + 4] = -cs.t[j] * np.eye(2)
-        (sl, _), (sr, _) = cs.self_energies(np.array(e, complex), np.array(eps, float))
-        h[:2, :2] += sl
-        h[-2:, -2:] += sr
-        return h
+    def phase(s):
+        s = np.asarray(s, float)
+        if energy is None:
+            return cs.log_det(s, np.full_like(s, eps_par)).imag
+        return cs.log_det(np.full_like(s, energy), s).imag
 
-    if energy is None:
-        return _pole_search(lambda s: h_eff(s, eps_par), None, lo, hi, n_grid, gamma_max, None)
-    d = np.kron(np.diag(cs.slope_diag), np.eye(2))
-    e_eye = energy * np.eye(2 * n)
-    res = _pole_search(lambda s: e_eye - h_eff(energy, s) + s * d, d, lo, hi, n_grid,
-                       gamma_max, None)
-    return res
+    n = int(min(20000, max(16, math.ceil((hi - lo) / step) + 1)))
+    grid = np.linspace(lo, hi, n)
+    ph = phase(grid)
+    jump = np.abs(np.diff(ph)) > np.pi / 3
+    if not jump.any():
+        return np.zeros((0, 2))
+    # Clusters of consecutive jumping intervals, widened by one interval each side.
+    idx = np.flatnonzero(jump)
+    starts = idx[np.r_[True, np.diff(idx) > 1]]
+    ends = idx[np.r_[np.diff(idx) > 1, True]] + 1
+    searches = []  # (lo, hi, level, sign)
+    for i0, i1 in zip(starts, ends):
+        i0, i1 = max(i0 - 1, 0), min(i1 + 1, n - 1)
+        total = ph[i1] - ph[i0]
+        count = int(round(abs(total) / np.pi))
+        sign = 1.0 if total > 0 else -1.0
+        for k in range(count):
+            centre = ph[i0] + sign * (k + 0.5) * np.pi
+            for off in (0.0, -0.25 * np.pi, 0.25 * np.pi):
+                searches.append((grid[i0], grid[i1], centre + sign * off, sign))
+    if not searches:
+        return np.zeros((0, 2))
+    x = _multisection(phase, np.array(searches))
+    x = x.reshape(-1, 3)
+    centre = x[:, 0]
+    gamma = 0.5 * np.abs(x[:, 2] - x[:, 1])
+    keep = (gamma < gamma_max) & (centre > lo) & (centre < hi)
+    out = np.stack([centre[keep], gamma[keep]], 1)
+    return out[np.argsort(out[:, 0])]
+
+
+def _multisection(phase, searches, k=16, max_iter=16):
+    """Points where ``phase`` crosses each level inside its bracket (vectorised bisection)."""
+    lo, hi, level, sign = (searches[:, i].copy() for i in range(4))
+    u = np.arange(1, k + 1) / (k + 1)
+    for _ in range(max_iter):
+        width = hi - lo
+        active = width > 4 * np.spacing(np.maximum(np.abs(lo), np.abs(hi)))
+        if not active.any():
+            break
+        pts = lo[active, None] + width[active, None] * u
+        f = (phase(pts.ravel()).reshape(pts.shape) - level[active, None]) * sign[active, None]
+        # First node past the level (f ≥ 0); the bracket is the interval before it.
+        past = f >= 0
+        first = np.where(past.any(1), past.argmax(1), k)
+        grid = np.concatenate([lo[active, None], pts, hi[active, None]], 1)
+        rows = np.arange(len(first))
+        lo[active], hi[active] = grid[rows, first], grid[rows, first + 1]
+    return 0.5 * (lo + hi)
 
 
 def _lead_bands(cs, eps=0.0):
@@ -266,38 +263,51 @@ def _resonance_points(res, lo, hi, decades=4):
     return pts[(pts > lo) & (pts < hi)]
 
 
-class _Integrand:
-    """Turns solver output into the flat vector that is integrated."""
+class _Layout:
+    """The flat vector that is integrated, built from bond and site observables.
 
-    def __init__(self, solver, profile):
-        self.solver = solver
+    Non-profile layout: [current, torque (3), interfacial spin current (3)];
+    with ``profile`` the bond currents, spin currents, spin densities, torque
+    densities and densities of every site follow.  Works for real spectral
+    values and for the complex h(z) of the Fermi sea alike (it is linear).
+    """
+
+    def __init__(self, chain, site_magnetization, m, profile):
+        self.n = n = chain.n_sites
         self.profile = profile
-        chain = solver.chain
-        self.bond_in, self.bond_out = chain.free_bonds
-        self.n = chain.n_sites
-        self.size = 11 * self.n if profile else 4
-
-    def __call__(self, energies, eps_par):
-        o = self.solver.incoming(0, energies, eps_par)
-        js = o["spin_current"]
-        if self.bond_out is None:  # free electrode: drop the longitudinal spin current
-            tq = js[:, self.bond_in]
-            tq = tq - np.outer(tq @ self.solver.m, self.solver.m)
+        bond_in, bond_out = chain.free_bonds
+        self.fif = bond_out is None
+        self.m = m
+        self.site_mag = site_magnetization
+        self.delta = chain.delta
+        if profile:
+            self.bonds = np.arange(n - 1)
+            self.i_in, self.i_out = bond_in, bond_out
         else:
-            tq = js[:, self.bond_in] - js[:, self.bond_out]
-        cols = [o["current"][:, self.bond_in, None], tq]
+            self.bonds = np.array([bond_in] + ([] if self.fif else [bond_out]))
+            self.i_in, self.i_out = 0, 1
+        self.size = 7 + (11 * n - 4 if profile else 0)
+
+    def pack(self, bond, site):
+        jin = bond[:, self.i_in, 1:]
+        if self.fif:  # free electrode: drop the longitudinal spin current
+            tq = jin - (jin @ self.m)[:, None] * self.m
+        else:
+            tq = jin - bond[:, self.i_out, 1:]
+        cols = [bond[:, self.i_in, :1], tq, jin]
         if self.profile:
-            b = len(energies)
-            cols += [o["current"], o["spin_current"].reshape(b, -1),
-                     o["spin_density"].reshape(b, -1), o["torque"].reshape(b, -1),
-                     o["density"]]
+            b = len(bond)
+            spin = site[:, :, 1:]
+            tdens = self.delta[:, None] * np.cross(self.site_mag, spin)
+            cols += [bond[:, :, 0], bond[:, :, 1:].reshape(b, -1), spin.reshape(b, -1),
+                     tdens.reshape(b, -1), site[:, :, 0]]
         return np.concatenate(cols, axis=1)
 
     def unpack(self, vec):
         n = self.n
-        out = {"current": vec[0], "torque": vec[1:4]}
+        out = {"current": vec[0], "torque": vec[1:4], "interfacial": vec[4:7]}
         if self.profile:
-            i = 4
+            i = 7
             for key, size, shape in (("bond_current", n - 1, (n - 1,)),
                                      ("spin_current", 3 * (n - 1), (n - 1, 3)),
                                      ("spin_density", 3 * n, (n, 3)),
@@ -308,22 +318,325 @@ class _Integrand:
         return out
 
 
-def _tolerance(rtol, n_total):
+def _window_spectral(solver, layout, lead):
+    """Spectral window vector o(E, ε∥) of the states incoming from ``lead``."""
+    if isinstance(solver, ChainSolver):
+        def f(energies, eps):
+            return layout.pack(*solver.bond_window(lead, energies, eps, layout.bonds,
+                                                   layout.profile))
+        return f
+
+    def f(energies, eps):  # Kwant scattering states: every bond and site
+        o = solver.incoming(lead, energies, eps)
+        bond = np.concatenate([o["current"][..., None], o["spin_current"]], -1)
+        site = np.concatenate([o["density"][..., None], o["spin_density"]], -1)
+        return layout.pack(bond[:, layout.bonds], site)
+    return f
+
+
+def _sea_spectral(cs, layout):
+    """Analytic h(z, ε∥) of all states (Re h(E + i0) is the spectral vector)."""
+    def f(z, eps):
+        return layout.pack(*cs.bond_sea(z, eps, layout.bonds, layout.profile))
+    return f
+
+
+def _tolerance(rtol, sea=False, torque_floor=0.0):
+    """Allowed absolute error per component: rtol of J, of the larger torque component, ..."""
     def tol(value):
         cur = abs(value[0])
         tq = np.abs(value[1:4]).max()
-        scale_t = max(tq, 1e-6 * cur, 1e-300)
+        js = np.abs(value[4:7]).max()
         allowed = np.full(value.shape, np.inf)
-        allowed[0] = rtol * max(cur, 1e-300)
-        allowed[1:4] = rtol * scale_t
+        if not sea:  # the sea carries no charge current
+            allowed[0] = rtol * max(cur, 1e-300)
+        allowed[1:4] = rtol * max(tq, 1e-6 * cur, torque_floor, 1e-300)
+        allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
         return allowed
     return tol
 
 
-def window_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
-                 solver="batched", profile=False, max_eval=400_000, progress=None,
-                 method="auto"):
-    """Window part of current density, torque (and optionally profiles) at one bias.
+def _spectrum_bottom(cs, eps=0.0):
+    """A lower bound (eV) of the spectrum of the open chain at transverse energy eps.
+
+    Gershgorin on the chain with the leads' hoppings on its end sites, and
+    the leads' band bottoms, minus a margin of 0.1 eV.
+    """
+    on = np.linalg.eigvalsh(cs.onsite + eps * cs.slope)[:, 0]
+    (hl, dl, tl), (hr, dr, tr) = cs.leads
+    hop = np.zeros(len(on))
+    hop[:-1] += cs.t
+    hop[1:] += cs.t
+    hop[0] += tl
+    hop[-1] += tr
+    leads = [np.linalg.eigvalsh(h + eps * d)[0] - 2 * t for h, d, t in cs.leads]
+    return float(min((on - hop).min(), *leads)) - 0.1
+
+
+def _complex_weight(kind, mu, kT):
+    """Occupation weight w(z), analytic above the real axis.
+
+    ``kind`` "reduced": ∫₀^∞ dε f(z + ε) = kT ln(1 + e^{(μ−z)/kT}) → μ − z at T = 0
+    (uniform mass, per unit m/2πħ²); "plain": the Fermi function f(z) → 1.
+    """
+    if kind == "reduced":
+        if kT == 0:
+            return lambda z: mu - z
+
+        def w(z):
+            x = (mu - z) / kT
+            pos = x.real > 0
+            return kT * np.where(pos, x + np.log1p(np.exp(-np.where(pos, x, 0))),
+                                 np.log1p(np.exp(np.where(pos, 0, x))))
+        return w
+    if kT == 0:
+        return lambda z: np.ones_like(z)
+    return lambda z: 0.5 * (1 - np.tanh(np.clip((z - mu).real, -700 * kT, 700 * kT) / (2 * kT)
+                                        + 1j * (z - mu).imag / (2 * kT)))
+
+
+def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="", marks=()):
+    """Re ∫ w(E) h(E + i0) dE from e_min (below the spectrum) to ∞, along a contour.
+
+    T = 0: the upper semicircle from e_min to μ (w vanishes or is cut at μ).
+    T > 0: the line Im z = πkT/2 from e_min to μ + 40 kT, below the first
+    singularity of the occupation weight at μ + iπkT; narrow resonances appear
+    on it as peaks of width ≈ πkT/2, and ``marks`` (their centres, band edges)
+    become breakpoints.
+    """
+    if kT == 0:
+        c, r = 0.5 * (e_min + mu), 0.5 * (mu - e_min)
+
+        def f(th):
+            e = np.exp(1j * th)
+            z = c + r * e
+            return np.real(-(1j * r * e * weight(z))[:, None] * h(z))
+        pts = [0.0, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 0.5 * np.pi, np.pi]
+        return adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress, what=what)
+    y0 = 0.5 * np.pi * kT
+    e_max = mu + FERMI_TAIL * kT
+
+    def f(u):
+        vert = u < y0
+        z = np.where(vert, e_min + 1j * u, e_min + (u - y0) + 1j * y0)
+        dz = np.where(vert, 1j, 1.0)
+        return np.real((dz * weight(z))[:, None] * h(z))
+    marks = np.asarray(list(marks) + [mu], float)
+    marks = np.concatenate([marks + d for d in (0.0, -y0, y0, -4 * y0, 4 * y0)])
+    pts = np.concatenate([[0.0, y0, y0 + e_max - e_min], y0 + marks - e_min])
+    pts = np.unique(pts[(pts >= 0) & (pts <= y0 + e_max - e_min)])
+    return adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress, what=what)
+
+
+def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval, progress,
+                    bias):
+    """Window part by the exact E_x reduction (uniform mass or tight binding)."""
+    bands = _lead_bands(cs)
+    band = bands[lead]
+    mu_in, mu_out = (mu_l, mu_r) if lead == 0 else (mu_r, mu_l)
+    lo = band[:, 0].min()
+    tail = FERMI_TAIL * kT
+    if junction.model == "free-electron":
+        pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME)  # m/(2πħ²), 1/(eV nm²)
+
+        def weight(ex):
+            return _softplus_integral(mu_in - ex, kT) - _softplus_integral(mu_out - ex, kT)
+        hi = min(band[:, 1].max(), max(mu_l, mu_r) + tail)
+        extra = [mu_l, mu_r]
+    else:
+        t = junction.hopping
+        pref = 1.0 / junction.lattice_constant**2
+
+        def weight(ex):
+            return _tb_fermi_integral(mu_in - ex, t, kT) - _tb_fermi_integral(mu_out - ex, t, kT)
+        lo = max(lo, min(mu_l, mu_r) - 4 * t - tail)
+        hi = min(band[:, 1].max(), max(mu_l, mu_r) + 4 * t + tail)
+        extra = [m + d for m in (mu_l, mu_r) for d in (-4 * t, 0.0, 4 * t)]
+    if hi <= lo:  # no open incoming channel in the window
+        zero = 0.0 * spectral(np.array([lo]), np.zeros(1))[0]
+        return zero, zero.copy(), 0, True, np.zeros((0, 2))
+    res = find_resonances(cs, lo, hi)
+    pts = np.concatenate([[lo, hi], bands[0].ravel(), bands[1].ravel(), extra,
+                          _resonance_points(res, lo, hi)])
+    pts = np.unique(pts[(pts >= lo) & (pts <= hi)])
+
+    def f(ex):
+        return spectral(ex, np.zeros_like(ex)) * weight(ex)[:, None]
+
+    q = adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress,
+                      what=f"window integral at bias {bias:g} V")
+    return q.value * pref, q.error * pref, q.n_eval, q.converged, res
+
+
+def _window_nested(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
+                   progress, bias):
+    """Window part by nested (E, ε∥) quadrature (free electron, any masses)."""
+    pref = 1.0 / (4 * math.pi * HBAR2_2ME)  # ∫d²k/(2π)² = (2m_e/ħ²)/(4π) ∫ dε∥
+    tail = FERMI_TAIL * kT
+    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
+    sign = 1.0 if lead == 0 else -1.0
+    (hl, dl, tl), (hr, dr, tr) = cs.leads
+    e_in = np.linalg.eigvalsh(cs.leads[lead][0])
+    t_in, c_in = cs.leads[lead][2], cs.leads[lead][1][0, 0].real
+    el0, er0 = np.linalg.eigvalsh(hl), np.linalg.eigvalsh(hr)
+    trl, trr = dl[0, 0].real, dr[0, 0].real
+    stats = _InnerStats(tol)
+
+    def inner(energy):
+        # ε∥ where each lead channel opens/closes; incoming states need an open band.
+        th = np.concatenate([(energy - el0 + 2 * tl) / trl, (energy - el0 - 2 * tl) / trl,
+                             (energy - er0 + 2 * tr) / trr, (energy - er0 - 2 * tr) / trr])
+        top = ((energy - e_in + 2 * t_in) / c_in).max()
+        bottom = max(0.0, ((energy - e_in - 2 * t_in) / c_in).min())
+        if top <= bottom:
+            return np.zeros(size)
+        res = find_resonances(cs, bottom, top, energy=energy, step=5e-3)
+        stats.res.extend(res.tolist())
+        pts = np.concatenate([[bottom, top], th, _resonance_points(res, bottom, top)])
+        pts = np.unique(pts[(pts >= bottom) & (pts <= top)])
+        return stats.record(adaptive_quad(
+            lambda eps: spectral(np.full_like(eps, energy), eps), pts, stats.tolerance,
+            max_eval=max_eval // 10, progress=progress,
+            what=f"transverse integral at E = {energy:.6g} eV"))
+
+    def outer(energies):
+        w = sign * (fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
+        return np.array([inner(e) * wi for e, wi in zip(energies, w)])
+
+    edges = np.concatenate([el0 - 2 * tl, el0 + 2 * tl, er0 - 2 * tr, er0 + 2 * tr])
+    pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
+    pts = pts[(pts >= e_lo) & (pts <= e_hi)]
+    stats.probe(inner, 0.5 * (mu_l + mu_r))
+    q = adaptive_quad(outer, pts, tol, max_eval=max_eval // 20 + 200,
+                      what=f"energy integral at bias {bias:g} V")
+    error = (q.error + stats.propagated_error(e_hi - e_lo)) * pref
+    res = np.array(stats.res).reshape(-1, 2)
+    return q.value * pref, error, stats.n, q.converged and stats.ok, res
+
+
+class _InnerStats:
+    """Bookkeeping of the inner integrals of a nested quadrature.
+
+    The inner tolerance is relative to the largest inner value seen so far
+    (elementwise), not to the current one: an inner integral that happens to
+    be nearly zero must not be resolved to full relative precision.
+    """
+
+    def __init__(self, tol):
+        self.tol = tol
+        self.scale = None
+        self.n = 0
+        self.ok = True
+        self.err = []
+        self.res = []
+
+    def tolerance(self, value):
+        a = np.abs(value)
+        if self.scale is not None:
+            a = np.maximum(a, self.scale)
+        return self.tol(a) / 3
+
+    def record(self, q):
+        self.n += q.n_eval
+        self.ok &= q.converged
+        self.err.append(q.error)
+        a = np.abs(q.value)
+        self.scale = a if self.scale is None else np.maximum(self.scale, a)
+        return q.value
+
+    def probe(self, inner, x):
+        """One inner integral at a typical point, to set the scale before the outer loop."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IntegrationWarning)
+            inner(x)
+
+    def propagated_error(self, length):
+        """Mean inner error times the outer length (weights bounded by one)."""
+        if not self.err:
+            return 0.0
+        return np.mean(self.err, axis=0) * length
+
+
+def _sea_reduced(cs, h, junction, mu, kT, tol, max_eval, progress, bias, marks):
+    """Fermi-sea part, uniform mass: Re ∫_C (m/2πħ²) w(z) h(z) dz with w → μ − z."""
+    pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME)
+    q = _contour(lambda z: h(z, np.zeros(z.shape)), _complex_weight("reduced", mu, kT),
+                 _spectrum_bottom(cs), mu, kT, tol, max_eval=max_eval, progress=progress,
+                 what=f"Fermi-sea contour at bias {bias:g} V", marks=marks)
+    return q.value * pref, q.error * pref, q.n_eval, q.converged
+
+
+def _tb_dos(eps, t):
+    """Normalised density of states of ε∥ = −2t(cos k_y a + cos k_z a), 1/eV."""
+    from scipy.special import ellipkm1
+
+    p = (np.asarray(eps, float) / (4 * t)) ** 2  # K(m) with m = 1 − p
+    return np.where(p < 1, ellipkm1(np.minimum(p, 1.0)) / (2 * np.pi**2 * t), 0.0)
+
+
+def _sea_nested(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
+    """Fermi-sea part by an outer ε∥ quadrature of inner energy contours.
+
+    Free electron: ε∥ = ħ²k∥²/2m_e ∈ [0, ε_max] with the flat weight
+    1/(4π)(2m_e/ħ²); tight binding: ε∥ ∈ [−4t, 4t] with weight ρ₂D(ε∥)/a²,
+    integrated in v with ε∥ = ±4t v², which removes the logarithmic van Hove
+    singularity at ε∥ = 0.  Each inner integral is ∫ dE f(E) Re h(E, ε∥) along
+    the contour of :func:`_contour`.
+    """
+    tail = FERMI_TAIL * kT
+    weight = _complex_weight("plain", mu, kT)
+    stats = _InnerStats(tol)
+
+    def inner(eps):
+        e_min = _spectrum_bottom(cs, eps)
+        if e_min + 0.1 >= mu + tail:
+            return np.zeros(size)
+        return stats.record(_contour(
+            lambda z: h(z, np.full(z.shape, eps)), weight, e_min, mu, kT, stats.tolerance,
+            max_eval=max_eval // 10, progress=progress,
+            what=f"Fermi-sea contour at ε∥ = {eps:.6g} eV"))
+
+    # ε∥ where a lead band opens at μ, and where a narrow state crosses μ.
+    opens = [(mu - (np.linalg.eigvalsh(hc) - 2 * tl)) / dh[0, 0].real for hc, dh, tl in cs.leads]
+    opens = np.concatenate(opens)
+    if junction.model == "free-electron":
+        pref = 1.0 / (4 * math.pi * HBAR2_2ME)
+        slope = cs.slope_diag.min()
+        hi = max(0.0, (mu + tail - _spectrum_bottom(cs) + 0.2) / min(slope, *[
+            d[0, 0].real for _, d, _ in cs.leads]))
+        res = find_resonances(cs, 0.0, hi, energy=mu, step=5e-3) if hi > 0 else np.zeros((0, 2))
+        pts = np.concatenate([[0.0, hi], opens, _resonance_points(res, 0.0, hi)])
+        pts = np.unique(pts[(pts >= 0) & (pts <= hi)])
+        stats.probe(inner, 0.0)
+        q = adaptive_quad(lambda e: np.array([inner(x) for x in e]), pts, tol,
+                          max_eval=max_eval // 20 + 200,
+                          what=f"Fermi-sea ε∥ integral at bias {bias:g} V")
+        length = hi
+    else:
+        t = junction.hopping
+        pref = 1.0 / junction.lattice_constant**2
+        res = find_resonances(cs, -4 * t, 4 * t, energy=mu, step=5e-3)
+        marks = np.concatenate([opens, _resonance_points(res, -4 * t, 4 * t)])
+        marks = marks[np.abs(marks) < 4 * t]
+        vmarks = np.sign(marks) * np.sqrt(np.abs(marks) / (4 * t))
+
+        def f(v):  # v ∈ [−1, 1] ↦ ε = 4t sign(v) v², dε = 8t |v| dv
+            eps = 4 * t * np.sign(v) * v**2
+            w = _tb_dos(eps, t) * 8 * t * np.abs(v)
+            return np.array([inner(x) * wi for x, wi in zip(eps, w)])
+        pts = np.unique(np.concatenate([[-1.0, 0.0, 1.0], vmarks]))
+        stats.probe(inner, -2 * t)
+        q = adaptive_quad(f, pts, tol, max_eval=max_eval // 20 + 200,
+                          what=f"Fermi-sea ε∥ integral at bias {bias:g} V")
+        length = 1.0  # ∫ ρ₂D dε = 1
+    error = (q.error + stats.propagated_error(length)) * pref
+    return q.value * pref, error, stats.n, q.converged and stats.ok
+
+
+def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts="window",
+               solver="batched", profile=False, reference=0, method="auto",
+               max_eval=400_000, progress=None):
+    """Current density and torque (window, Fermi sea, total) at one bias.
 
     Parameters
     ----------
@@ -337,174 +650,204 @@ def window_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     rtol : float
         Relative tolerance on the current density and on each torque
         component relative to the larger torque component.
+    parts : {"window", "total", "both"}
+        "window" skips the Fermi sea; "total" and "both" compute it (the
+        result then holds window, sea and total).
     solver : {"batched", "kwant"}
+        Solver of the window part (the Fermi sea needs complex energies and
+        always uses the batched solver).
     profile : bool
         Also integrate the site-resolved arrays.
-    max_eval : int
-        Evaluation budget per integral.
-    progress : callable, optional
-        Called with the number of new solver evaluations.
+    reference : {0, 1}
+        0: window of the left-incoming states with the sea at μ_R (DESIGN.md
+        §1); 1: window of the right-incoming states, weighted by f_R − f_L,
+        with the sea at μ_L.  The totals agree; the windows do not.
     method : {"auto", "reduced", "nested"}
         "reduced" uses the exact E_x reduction (uniform mass or tight
         binding), "nested" the (E, ε∥) quadrature (free electron only; for
         uniform masses it is a cross-check of the reduction); "auto" picks the
-        reduction whenever it is exact.
+        reduction whenever it is exact.  Tight binding always integrates its
+        Fermi sea nested (its transverse weight is not analytic).
+    max_eval : int
+        Evaluation budget per integral.
+    progress : callable, optional
+        Called with the number of new solver evaluations.
 
     Returns
     -------
-    WindowResult
+    PointResult
 
     Notes
     -----
+    Window: ∫ dE [f_L − f_R] o_L(E) (DESIGN.md §1) with the E_x reduction of
+    DESIGN.md §5 where it is exact.  Fermi sea: ∫ dE f_R(E) s(E) with s the
+    spectral function of all states, s = Re h(E + i0) for h analytic in the
+    upper half plane (:mod:`mtj_kwant._rgf`), so the integral runs along a
+    contour that stays away from the real axis, bound states and narrow
+    resonances included without locating them.  With one mass the transverse
+    integral of the occupation gives the weight (μ − z) of DESIGN.md §5.
+
     The torque is T = J_s(entering the free layer) − J_s(leaving it).  For a
     semi-infinite free electrode the spin current entering it also carries a
     longitudinal part (along m) that flows on through the electrode; it is
     removed, so that T ⟂ m in every case.
     """
     junction = jsys.junction
-    kT = K_B * float(temperature)
-    mu_l = junction.fermi_energy + 0.5 * bias
-    mu_r = junction.fermi_energy - 0.5 * bias
-    settings = dict(theta=theta, phi=phi, bias=bias)
-    cs = ChainSolver(jsys, **settings)
-    sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
-    integrand = _Integrand(sol, profile)
-    n_comp = integrand.size
-    if bias == 0:
-        zero = integrand.unpack(np.zeros(n_comp))
-        return _finish(jsys, integrand, zero, zero, 0, True,
-                       np.zeros((0, 2)), profile, 1.0)
-    tol = _tolerance(rtol, n_comp)
-
+    if parts not in ("window", "total", "both"):
+        raise ValueError(f"parts must be 'window', 'total' or 'both', got {parts!r}")
+    if reference not in (0, 1):
+        raise ValueError(f"reference must be 0 (left) or 1 (right), got {reference!r}")
     if method not in ("auto", "reduced", "nested"):
         raise ValueError(f"method must be 'auto', 'reduced' or 'nested', got {method!r}")
     if method == "reduced" and not junction.uniform_mass:
         raise ValueError("method='reduced' needs one effective mass everywhere")
     if method == "nested" and junction.model != "free-electron":
         raise ValueError("method='nested' is for the free-electron model")
-    if method != "nested" and junction.uniform_mass:
-        bands_l, bands_r = _lead_bands(cs)
-        lo = bands_l[:, 0].min()
-        tail = FERMI_TAIL * kT
-        if junction.model == "free-electron":
-            mass = junction.effective_mass
-            pref = mass / (4 * math.pi * HBAR2_2ME)  # m/(2πħ²) in 1/(eV nm²)
-
-            def weight(ex):
-                return (_softplus_integral(mu_l - ex, kT) - _softplus_integral(mu_r - ex, kT))
-            hi = min(bands_l[:, 1].max(), max(mu_l, mu_r) + tail)
-            extra = [mu_l, mu_r]
-        else:
-            t = junction.hopping
-            pref = 1.0 / junction.lattice_constant**2
-
-            def weight(ex):
-                return _tb_fermi_integral(mu_l - ex, t, kT) - _tb_fermi_integral(mu_r - ex, t, kT)
-            lo = max(lo, min(mu_l, mu_r) - 4 * t - tail)
-            hi = min(bands_l[:, 1].max(), max(mu_l, mu_r) + 4 * t + tail)
-            extra = [m + d for m in (mu_l, mu_r) for d in (-4 * t, 0.0, 4 * t)]
-        res = find_resonances(cs, lo, hi)
-        pts = np.concatenate([[lo, hi], bands_l.ravel(), bands_r.ravel(), extra,
-                              _resonance_points(res, lo, hi)])
-        pts = np.unique(pts[(pts >= lo) & (pts <= hi)])
-
-        def f(ex):
-            return integrand(ex, np.zeros_like(ex)) * weight(ex)[:, None]
-
-        q = adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress,
-                          what=f"window integral at bias {bias:g} V")
-        value, error, n_eval, ok = q.value * pref, q.error * pref, q.n_eval, q.converged
+    kT = K_B * float(temperature)
+    mu_l = junction.fermi_energy + 0.5 * bias
+    mu_r = junction.fermi_energy - 0.5 * bias
+    settings = dict(theta=theta, phi=phi, bias=bias)
+    cs = ChainSolver(jsys, **settings)
+    sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
+    layout = _Layout(cs.chain, cs.site_magnetization, cs.m, profile)
+    size = layout.size
+    reduced = method != "nested" and junction.uniform_mass
+    if bias == 0:
+        w_val, w_err, n_eval, ok, res = np.zeros(size), np.zeros(size), 0, True, None
+    elif reduced:
+        w_val, w_err, n_eval, ok, res = _window_reduced(
+            cs, _window_spectral(sol, layout, reference), junction, reference, mu_l, mu_r, kT,
+            _tolerance(rtol), max_eval, progress, bias)
     else:
-        value, error, n_eval, ok, res = _nested(cs, integrand, junction, mu_l, mu_r, kT, tol,
-                                                max_eval, progress, bias)
-    return _finish(jsys, integrand, integrand.unpack(value), integrand.unpack(error), n_eval,
-                   ok, res, profile, 1.0)
-
-
-def _nested(cs, integrand, junction, mu_l, mu_r, kT, tol, max_eval, progress, bias):
-    """(E, ε∥) quadrature for per-layer masses (free electron)."""
-    pref = 1.0 / (4 * math.pi * HBAR2_2ME)  # ∫d²k/(2π)² = (2m_e/ħ²)/(4π) ∫ dε∥
-    tail = FERMI_TAIL * kT
-    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
-    (hl, dl, tl), (hr, dr, tr) = cs.leads
-    el0, er0 = np.linalg.eigvalsh(hl), np.linalg.eigvalsh(hr)
-    trl, trr = dl[0, 0].real, dr[0, 0].real
-    stats = {"n": 0, "ok": True, "res": []}
-
-    def inner(energy):
-        # ε∥ where each lead channel opens/closes; left-incoming states need an open left band.
-        th_l = np.concatenate([(energy - el0 + 2 * tl) / trl, (energy - el0 - 2 * tl) / trl])
-        th_r = np.concatenate([(energy - er0 + 2 * tr) / trr, (energy - er0 - 2 * tr) / trr])
-        top = ((energy - el0 + 2 * tl) / trl).max()
-        bottom = max(0.0, ((energy - el0 - 2 * tl) / trl).min())
-        if top <= bottom:
-            return np.zeros(integrand.size), None
-        res = find_resonances(cs, bottom, top, energy=energy, n_grid=4)
-        stats["res"].extend(res.tolist())
-        pts = np.concatenate([[bottom, top], th_l, th_r, _resonance_points(res, bottom, top)])
-        pts = np.unique(pts[(pts >= bottom) & (pts <= top)])
-        q = adaptive_quad(lambda eps: integrand(np.full_like(eps, energy), eps), pts,
-                          lambda v: tol(v) / 3, max_eval=max_eval // 10, progress=progress,
-                          what=f"transverse integral at E = {energy:.6g} eV")
-        stats["n"] += q.n_eval
-        stats["ok"] &= q.converged
-        return q.value, q.error
-
-    errs = []
-
-    def outer(energies):
-        rows = []
-        w = fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT)
-        for e, wi in zip(energies, w):
-            val, err = inner(e)
-            rows.append(val * wi)
-            if err is not None:
-                errs.append(np.abs(err * wi))
-        return np.array(rows)
-
-    # Breakpoints in E where a lead band edge at ε∥ = 0 falls in the window.
-    edges = np.concatenate([el0 - 2 * tl, el0 + 2 * tl, er0 - 2 * tr, er0 + 2 * tr])
-    pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
-    pts = pts[(pts >= e_lo) & (pts <= e_hi)]
-    q = adaptive_quad(outer, pts, tol, max_eval=max_eval // 20 + 200,
-                      what=f"energy integral at bias {bias:g} V")
-    # Outer error plus the inner errors propagated with the outer weights (bounded
-    # by their sum times the interval length, a conservative estimate).
-    inner_err = np.sum(errs, axis=0) * (e_hi - e_lo) / max(len(errs), 1) if errs else 0.0
-    error = (q.error + inner_err) * pref
-    res = np.array(stats["res"]).reshape(-1, 2)
-    return q.value * pref, error, stats["n"], q.converged and stats["ok"], res
-
-
-def _finish(jsys, integrand, val, err, n_eval, ok, res, profile, _):
-    """Convert reduced integrals into SI per-area units."""
-    chain = jsys.chain
-    flux = E_OVER_H * PER_NM2  # A/m² per (1/(eV nm²)) · eV
-    out_profile = None
+        w_val, w_err, n_eval, ok, res = _window_nested(
+            cs, _window_spectral(sol, layout, reference), size, junction, reference, mu_l, mu_r,
+            kT, _tolerance(rtol), max_eval, progress, bias)
+    res = np.zeros((0, 2)) if res is None else res
+    window = _to_si(jsys, layout.unpack(w_val))
+    window_err = _to_si(jsys, layout.unpack(w_err))
+    out = PointResult(
+        current_density=float(window["current"]),
+        torque=np.asarray(window["torque"]),
+        interfacial=np.asarray(window["interfacial"]),
+        errors={"current_density": float(window_err["current"]),
+                "torque": np.asarray(window_err["torque"]),
+                "interfacial": np.asarray(window_err["interfacial"])},
+        n_eval=int(n_eval), converged=bool(ok), resonances=res, reference=reference,
+        profile=_profile_dict(jsys, window, window_err) if profile else None)
+    if parts == "window":
+        return out
+    mu_sea = mu_r if reference == 0 else mu_l
+    h = _sea_spectral(cs, layout)
+    tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max())
+    if reduced and junction.model == "free-electron":
+        bands = np.concatenate([b.ravel() for b in _lead_bands(cs)])
+        s_val, s_err, s_n, s_ok = _sea_reduced(cs, h, junction, mu_sea, kT, tol, max_eval,
+                                               progress, bias, np.r_[bands, res[:, 0]])
+    else:
+        s_val, s_err, s_n, s_ok = _sea_nested(cs, h, size, junction, mu_sea, kT, tol, max_eval,
+                                              progress, bias)
+    sea = _to_si(jsys, layout.unpack(s_val))
+    sea_err = _to_si(jsys, layout.unpack(s_err))
+    out.torque_sea = np.asarray(sea["torque"])
+    out.torque_total = out.torque + out.torque_sea
+    out.errors["torque_sea"] = np.asarray(sea_err["torque"])
+    out.errors["torque_total"] = out.errors["torque"] + out.errors["torque_sea"]
+    out.n_eval += int(s_n)
+    out.converged &= bool(s_ok)
     if profile:
-        # spin density: (1/2π) ∫ dE Σψ†σψ per site per area, divided by the step → 1/nm³
-        dens_scale = 1.0 / (2 * math.pi * chain.step)
-        out_profile = {
-            "x_nm": chain.x,
-            "bond_x_nm": chain.bond_x,
-            "spin_density": val["spin_density"] * dens_scale,
-            "spin_current": val["spin_current"] * flux,
-            "torque_density": val["torque_density"] * flux,
-            "current_density": val["bond_current"] * flux,
-            "density": val["density"] * dens_scale,
-            "errors": {
-                "spin_density": float(np.max(err["spin_density"]) * dens_scale),
-                "spin_current": float(np.max(err["spin_current"]) * flux),
-                "torque_density": float(np.max(err["torque_density"]) * flux),
-            },
-        }
-    return WindowResult(
-        current_density=float(val["current"] * flux),
-        torque=np.asarray(val["torque"]) * flux,
-        errors={"current_density": float(err["current"] * flux),
-                "torque": np.asarray(err["torque"]) * flux},
-        n_eval=int(n_eval),
-        converged=bool(ok),
-        resonances=res,
-        profile=out_profile,
-    )
+        out.profile["sea"] = _profile_dict(jsys, sea, sea_err)
+    return out
+
+
+def window_point(jsys, **kwargs):
+    """Window part only: :func:`bias_point` with ``parts="window"``."""
+    kwargs.setdefault("parts", "window")
+    return bias_point(jsys, **kwargs)
+
+
+def _to_si(jsys, val):
+    """Reduced integrals → SI per-area units (currents A/m², densities 1/nm³)."""
+    flux = E_OVER_H * PER_NM2  # A/m² per (1/(eV nm²)) · eV
+    dens_scale = 1.0 / (2 * math.pi * jsys.chain.step)  # (1/2π) ∫ dE ... per site → 1/nm³
+    scale = {"current": flux, "torque": flux, "interfacial": flux, "bond_current": flux,
+             "spin_current": flux, "torque_density": flux, "spin_density": dens_scale,
+             "density": dens_scale}
+    return {key: np.asarray(v) * scale[key] for key, v in val.items()}
+
+
+def _profile_dict(jsys, val, err):
+    chain = jsys.chain
+    return {
+        "x_nm": chain.x,
+        "bond_x_nm": chain.bond_x,
+        "spin_density": val["spin_density"],
+        "spin_current": val["spin_current"],
+        "torque_density": val["torque_density"],
+        "current_density": val["bond_current"],
+        "density": val["density"],
+        "errors": {key: float(np.max(err[key]))
+                   for key in ("spin_density", "spin_current", "torque_density")},
+    }
+
+
+def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, reference_phi=None,
+                               bias=0.0, rtol=1e-8, max_eval=200_000):
+    """Ω(θ, φ) − Ω(θ_ref, φ_ref): grand potential per area at T = 0 versus free-layer direction.
+
+    Parameters
+    ----------
+    jsys : JunctionSystem
+        A free-electron junction with one effective mass.
+    theta, reference_theta : float
+        Free-layer polar angles (rad) of the two states.
+    phi, reference_phi : float
+        Azimuths (rad); ``reference_phi`` defaults to ``phi``.
+    bias : float
+        V; electrons in equilibrium at μ_R (the Fermi-sea state of
+        :func:`bias_point`).
+    rtol : float
+        Relative tolerance of the contour integral.
+
+    Returns
+    -------
+    difference : float
+        eV/nm² (the interlayer exchange energy difference).
+    error : float
+        Error estimate, eV/nm².
+
+    Notes
+    -----
+    Lloyd's formula gives the integrated density of states of the open
+    system, up to terms that do not depend on the scattering region, as
+    N(E) = const − Φ(E)/π with Φ = Im log det(E − H − Σ_L − Σ_R).  With one
+    mass the transverse sum of (E − μ) over occupied states reduces to
+    Ω = −(m/2πħ²) ∫ dE_x (μ − E_x) N(E_x) (by parts), hence
+    Ω = (m/2πħ²)(1/π) Im ∫_C (μ − z) log det(z − H − Σ(z)) dz along the
+    contour of :func:`_contour`; the difference of the two log-determinants
+    is integrated at once, so the large θ-independent part cancels before
+    the quadrature.  This route uses only determinants, none of the spin
+    currents that give the torque, so the equilibrium torque can be checked
+    against it: T⊥(V = 0) = (2e/ħ) ∂Ω/∂θ (the spins of the free layer point
+    along m, and the absorbed angular momentum precesses m about p).
+    """
+    junction = jsys.junction
+    if junction.model != "free-electron" or not junction.uniform_mass:
+        raise NotImplementedError("grand_potential_difference needs a free-electron junction "
+                                  "with one effective mass")
+    if reference_phi is None:
+        reference_phi = phi
+    a = ChainSolver(jsys, theta=theta, phi=phi, bias=bias)
+    b = ChainSolver(jsys, theta=reference_theta, phi=reference_phi, bias=bias)
+    mu = junction.fermi_energy - 0.5 * bias
+    pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME) / math.pi
+
+    def tol(v):
+        return np.full(v.shape, rtol * max(abs(v[0]), 1e-300))
+
+    def h(z):
+        return (-1j * (a.log_det(z) - b.log_det(z)))[:, None]
+
+    q = _contour(h, _complex_weight("reduced", mu, 0.0), min(_spectrum_bottom(a),
+                 _spectrum_bottom(b)), mu, 0.0, tol, max_eval=max_eval,
+                 what="grand potential contour")
+    return float(q.value[0] * pref), float(q.error[0] * pref)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _rgf
 from .model import magnetization_direction
 from .system import SIGMA
 
@@ -180,27 +181,6 @@ def lead_self_energy(h, t, z):
     return sigma, prop
 
 
-def _inv2(m):
-    """Inverse of a stack of 2×2 matrices."""
-    a, b, c, d = m[..., 0, 0], m[..., 0, 1], m[..., 1, 0], m[..., 1, 1]
-    det = a * d - b * c
-    out = np.empty_like(m)
-    out[..., 0, 0] = d / det
-    out[..., 0, 1] = -b / det
-    out[..., 1, 0] = -c / det
-    out[..., 1, 1] = a / det
-    return out
-
-
-def _pauli_traces(x):
-    """(Tr x, Tr σx x, Tr σy x, Tr σz x) for x of shape (..., 2, 2)."""
-    tr = x[..., 0, 0] + x[..., 1, 1]
-    sx = x[..., 0, 1] + x[..., 1, 0]
-    sy = 1j * (x[..., 0, 1] - x[..., 1, 0])
-    sz = x[..., 0, 0] - x[..., 1, 1]
-    return tr, np.stack([sx, sy, sz], axis=-1)
-
-
 class ChainSolver(_Base):
     """Batched recursive-Green's-function solver for layered junctions.
 
@@ -252,7 +232,13 @@ class ChainSolver(_Base):
             tl = -v[0, 0].real
             if not np.allclose(v, -tl * np.eye(2)):
                 raise NotImplementedError("ChainSolver needs spin-independent lead hoppings")
-            self.leads.append((hc0, (hc1 - hc0) / self._probe_eps(), tl))
+            dh = (hc1 - hc0) / self._probe_eps()
+            if not np.allclose(dh, dh[0, 0] * np.eye(2), atol=1e-12):
+                raise NotImplementedError("ChainSolver needs a spin-independent transverse term")
+            self.leads.append((hc0, dh, tl))
+        if not np.allclose(self.slope, self.slope_diag[:, None, None] * np.eye(2), atol=1e-12):
+            raise NotImplementedError("ChainSolver needs a spin-independent transverse term")
+        self._kargs = None
 
     def _probe_eps(self):
         if self.jsys.model == "free-electron":
@@ -267,34 +253,69 @@ class ChainSolver(_Base):
             out.append(lead_self_energy(h, tl, z))
         return out
 
-    def _setup(self, z, eps_par):
+    def _kernel_args(self):
+        """Arrays for the compiled kernels of :mod:`mtj_kwant._rgf`."""
+        if self._kargs is None:
+            leads = []
+            for hc, dh, tl in self.leads:
+                ev, u = np.linalg.eigh(hc)
+                leads.append((ev.astype(float), np.ascontiguousarray(u.reshape(4), complex),
+                              float(dh[0, 0].real), float(tl)))
+            self._kargs = (np.ascontiguousarray(self.onsite.reshape(-1, 4)),
+                           np.ascontiguousarray(self.slope_diag, float),
+                           np.ascontiguousarray(self.t, float), tuple(leads))
+        return self._kargs
+
+    @staticmethod
+    def _points(z, eps_par):
+        z, eps = np.broadcast_arrays(np.asarray(z, complex), np.asarray(eps_par, float))
+        return z.shape, np.ascontiguousarray(z.ravel()), np.ascontiguousarray(eps.ravel())
+
+    def bond_window(self, lead, energies, eps_par, bonds, sites=False):
+        """Currents on ``bonds`` (and site densities) of the states incoming from ``lead``.
+
+        Parameters
+        ----------
+        lead : {0, 1}
+        energies, eps_par : array_like
+            Real energies and transverse energies (eV), broadcast together.
+        bonds : sequence of int
+            Bond j joins sites j and j+1.
+        sites : bool
+            Also return the (spin) density on every site.
+
+        Returns
+        -------
+        bond_obs : ndarray (..., len(bonds), 4)
+            Particle current and spin currents (σx, σy, σz), positive toward +x.
+        site_obs : ndarray (..., N, 4)
+            Density and spin density (only if ``sites``; else shape (..., 0, 4)).
+        """
+        shape, z, eps = self._points(energies, eps_par)
+        b, s = _rgf.window(int(lead), z, eps, *self._kernel_args(),
+                           np.asarray(bonds, np.int64), bool(sites))
+        return b.reshape(shape + b.shape[1:]), s.reshape(shape + s.shape[1:])
+
+    def bond_sea(self, z, eps_par, bonds, sites=False):
+        """Analytic spectral functions h(z) of all states on ``bonds`` (and sites).
+
+        Re h(E + i0) is what :meth:`bond_window` returns summed over both
+        leads plus the bound states; h is analytic for Im z > 0, so Fermi-sea
+        integrals can run along a contour (see :mod:`mtj_kwant._rgf`).
+        """
+        shape, z, eps = self._points(z, eps_par)
+        b, s = _rgf.sea(z, eps, *self._kernel_args(), np.asarray(bonds, np.int64), bool(sites))
+        return b.reshape(shape + b.shape[1:]), s.reshape(shape + s.shape[1:])
+
+    def log_det(self, z, eps_par=0.0):
+        """log det(z − H − Σ_L − Σ_R) on a continuous branch (Im: π per state above z)."""
+        shape, z, eps = self._points(z, eps_par)
+        return _rgf.log_det(z, eps, *self._kernel_args()).reshape(shape)
+
+    def self_energies_at(self, z, eps_par):
+        """Σ_L, Σ_R (…, 2, 2) at complex energies (numpy path, for checks)."""
         z, eps_par = np.broadcast_arrays(np.asarray(z, complex), np.asarray(eps_par, float))
-        shape = z.shape
-        z, eps_par = z.ravel(), eps_par.ravel()
-        (sl, nl), (sr, nr) = self.self_energies(z, eps_par)
-        # A_j = z − H_jj(eps) − Σ; batch axis first: (B, N, 2, 2)
-        a = -(self.onsite[None] + eps_par[:, None, None, None] * self.slope[None])
-        a[..., 0, 0] += z[:, None]
-        a[..., 1, 1] += z[:, None]
-        a[:, 0] -= sl
-        a[:, -1] -= sr
-        return shape, z, a, (sl, sr), (nl, nr)
-
-    def _right_connected(self, a):
-        n, t2 = a.shape[1], self.t**2
-        g = np.empty_like(a)
-        g[:, -1] = _inv2(a[:, -1])
-        for j in range(n - 2, -1, -1):
-            g[:, j] = _inv2(a[:, j] - t2[j] * g[:, j + 1])
-        return g
-
-    def _left_connected(self, a):
-        n, t2 = a.shape[1], self.t**2
-        g = np.empty_like(a)
-        g[:, 0] = _inv2(a[:, 0])
-        for j in range(1, n):
-            g[:, j] = _inv2(a[:, j] - t2[j - 1] * g[:, j - 1])
-        return g
+        return [s for s, _ in self.self_energies(z, eps_par)]
 
     def incoming(self, lead, energies, eps_par):
         """Observables of the scattering states incoming from ``lead`` (0 left, 1 right).
@@ -302,49 +323,21 @@ class ChainSolver(_Base):
         Same contract as :meth:`KwantSolver.incoming`; energies must be real.
         """
         energies = np.asarray(energies, dtype=float)
-        shape, z, a, sigmas, _ = self._setup(energies, eps_par)
-        n = a.shape[1]
-        sig = sigmas[lead]
-        gamma = 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
-        col = np.empty_like(a)  # G_{j, c} with c the contact site
-        if lead == 0:
-            g = self._right_connected(a)
-            col[:, 0] = g[:, 0]
-            for j in range(n - 1):
-                col[:, j + 1] = -self.t[j] * g[:, j + 1] @ col[:, j]
-        else:
-            g = self._left_connected(a)
-            col[:, -1] = g[:, -1]
-            for j in range(n - 1, 0, -1):
-                col[:, j - 1] = -self.t[j - 1] * g[:, j - 1] @ col[:, j]
-        # A(i, j) = G_{i c} Γ G_{j c}†
-        left = col @ gamma[:, None]
-        colh = np.conj(np.swapaxes(col, -1, -2))
-        diag = left @ colh
-        bond = left[:, :-1] @ colh[:, 1:]  # A(j, j+1)
-        dens, spin = _pauli_traces(diag)
-        btr, bspin = _pauli_traces(bond)
+        n = self.chain.n_sites
+        b, s = self.bond_window(lead, energies, eps_par, np.arange(n - 1), sites=True)
         out = {
-            "density": dens.real,
-            "spin_density": spin.real,
-            "current": -2 * self.t * btr.imag,
-            "spin_current": -2 * self.t[:, None] * bspin.imag,
+            "density": s[..., 0],
+            "spin_density": s[..., 1:],
+            "current": b[..., 0],
+            "spin_current": b[..., 1:],
         }
         out["torque"] = self._torque(out["spin_density"])
-        return {key: v.reshape(shape + v.shape[1:]) for key, v in out.items()}
+        return out
 
     def transmission(self, energies, eps_par=0.0):
-        """Transmission left → right, Tr[Γ_R G_{N−1,0} Γ_L G_{N−1,0}†]."""
-        shape, z, a, (sl, sr), _ = self._setup(np.asarray(energies, float), eps_par)
-        g = self._right_connected(a)
-        n = a.shape[1]
-        c = g[:, 0]
-        for j in range(n - 1):
-            c = -self.t[j] * g[:, j + 1] @ c
-        gl = 1j * (sl - np.conj(np.swapaxes(sl, -1, -2)))
-        gr = 1j * (sr - np.conj(np.swapaxes(sr, -1, -2)))
-        tr = np.einsum("bij,bjk,bkl,bli->b", gr, c, gl, np.conj(np.swapaxes(c, -1, -2)))
-        return tr.real.reshape(shape)
+        """Transmission left → right: the particle current of left-incoming states."""
+        b, _ = self.bond_window(0, np.asarray(energies, float), eps_par, [0])
+        return b[..., 0, 0]
 
 
 def make_solver(jsys, kind="batched", **settings):
