@@ -1,4 +1,4 @@
-"""Command line: ``mtj-kwant sweep | profile | conductance`` (DESIGN.md §4).
+"""Command line: ``mtj-kwant sweep | scan | profile | conductance`` (DESIGN.md §4).
 
 User mistakes end with one readable line on stderr and a non-zero exit status;
 ``--debug`` shows the traceback instead.
@@ -28,29 +28,71 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _biases(tokens):
-    """Parse bias values; a token 'START:STOP:N' expands to N evenly spaced values."""
+def _values(tokens, name="bias", unit="volts", example="-0.5:0.5:41"):
+    """Parse numbers; a token 'START:STOP:N' expands to N evenly spaced values, 'A,B' to two."""
+    if not isinstance(tokens, (list, tuple)):
+        tokens = [tokens]
     out = []
-    for tok in tokens:
+    for tok in [t for token in tokens for t in str(token).split(",") if t != ""]:
         if ":" in tok:
             parts = tok.split(":")
             try:
                 start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
             except (ValueError, IndexError):
-                raise UsageError(f"--bias: {tok!r} is not START:STOP:N (e.g. -0.5:0.5:41)") from None
+                raise UsageError(f"--{name}: {tok!r} is not START:STOP:N (e.g. {example})") from None
             if len(parts) != 3 or num < 1:
-                raise UsageError(f"--bias: {tok!r} is not START:STOP:N with N >= 1")
+                raise UsageError(f"--{name}: {tok!r} is not START:STOP:N with N >= 1")
             out += [start + (stop - start) * i / max(num - 1, 1) for i in range(num)]
         else:
             try:
                 value = float(tok)
             except ValueError:
-                raise UsageError(f"--bias: {tok!r} is not a number in volts") from None
+                raise UsageError(f"--{name}: {tok!r} is not a number in {unit}") from None
             out.append(value)
+    if not out:
+        raise UsageError(f"--{name}: give at least one value in {unit}")
     for v in out:
         if not math.isfinite(v):
-            raise UsageError("--bias: values must be finite numbers in volts")
+            raise UsageError(f"--{name}: values must be finite numbers in {unit}")
     return out
+
+
+def _biases(tokens):
+    return _values(tokens)
+
+
+def _workers(text):
+    """--workers: 'auto', 'serial' or a number of processes."""
+    if text in ("auto", "serial"):
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise UsageError(f"--workers: {text!r} is not 'auto', 'serial' or a number") from None
+    if n < 1:
+        raise UsageError("--workers: give a number of processes >= 1")
+    return n
+
+
+def _vary(items):
+    """--vary PATH=VALUES (VALUES as for --bias) → {path: values}."""
+    out = {}
+    for item in items or []:
+        path, sep, values = item.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--vary: {item!r} is not PATH=VALUES (e.g. layer[1].thickness=0.5:3:11)")
+        out[path] = _values([values], name=f"vary {path}", unit="the parameter's unit",
+                            example="0.5:3:11")
+    return out
+
+
+def _store(args, out):
+    """The resumable store of a sweep or scan: --store, else next to the output."""
+    store = Path(args.store) if args.store else out.with_name(out.stem + ".points.csv")
+    if args.fresh:
+        for path in (store, Path(f"{store}.meta.json")):
+            path.unlink(missing_ok=True)
+    return store
 
 
 def _angle(name, value):
@@ -76,6 +118,17 @@ def _common(p):
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+def _parallel(p):
+    p.add_argument("--workers", default="auto", metavar="N",
+                   help="'auto' (default: a process per CPU when the run is long enough), "
+                        "'serial' or a number of processes")
+    p.add_argument("--store", metavar="POINTS.csv", default=None,
+                   help="resumable store of finished points (default: next to the output, "
+                        "<output>.points.csv); rerunning the same command resumes from it")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard an existing store instead of resuming from it")
+
+
 def build_parser():
     parser = _Parser(prog="mtj-kwant",
                      description="Spin-transfer torques in magnetic tunnel junctions (Kwant).")
@@ -89,6 +142,22 @@ def build_parser():
                    help="biases in volts; START:STOP:N gives N values")
     p.add_argument("--output", metavar="OUT.json", default=None,
                    help="JSON output (default: out/<system>_sweep.json)")
+    _parallel(p)
+
+    p = sub.add_parser("scan", help="observables on a grid of bias, angles, temperature and "
+                                    "junction parameters (CSV table)")
+    _common(p)
+    for action in p._actions:
+        if action.dest in ("theta", "phi", "temperature"):
+            action.type, action.nargs = str, "+"
+    p.add_argument("--bias", nargs="+", default=["0"], metavar="V",
+                   help="biases in volts; START:STOP:N gives N values (default 0)")
+    p.add_argument("--vary", action="append", metavar="PATH=VALUES",
+                   help="a junction parameter and its values, e.g. layer[1].thickness=0.5:3:11 "
+                        "(repeatable)")
+    p.add_argument("--output", metavar="OUT.csv", default=None,
+                   help="CSV table (default: out/<system>_scan.csv), metadata in OUT.csv.meta.json")
+    _parallel(p)
 
     p = sub.add_parser("profile", help="spin density, spin current and torque density profiles")
     _common(p)
@@ -104,9 +173,8 @@ def build_parser():
 
 
 def _check(args):
-    if getattr(args, "temperature", None) is not None and not (
-        math.isfinite(args.temperature) and args.temperature >= 0
-    ):
+    temperature = getattr(args, "temperature", None)
+    if isinstance(temperature, float) and not (math.isfinite(temperature) and temperature >= 0):
         raise UsageError("--temperature: must be a finite number of kelvin >= 0")
     if getattr(args, "rtol", 1.0) is not None and not (0 < getattr(args, "rtol", 1.0) < 1):
         raise UsageError("--rtol: must lie between 0 and 1 (e.g. 1e-3)")
@@ -127,16 +195,37 @@ def _run(args):
     stem = Path(args.system).stem
     if args.command == "sweep":
         biases = _biases(args.bias)
+        out = Path(args.output or f"out/{stem}_sweep.json")
+        store = _store(args, out)
         result = sweep(junction, biases, theta=_angle("theta", args.theta),
                        phi=_angle("phi", args.phi), temperature=args.temperature,
                        parts=args.parts, rtol=args.rtol, solver=args.solver,
-                       progress=not args.quiet)
-        out = Path(args.output or f"out/{stem}_sweep.json")
+                       progress=not args.quiet, executor=_workers(args.workers), store=store)
         result.save(out)
-        print(f"wrote {out}")
-        if not all(result.converged):
-            print("warning: some integrals did not reach the tolerance; see the *_error lists",
-                  file=sys.stderr)
+        print(f"wrote {out} (finished points in {store})")
+        _warn_unconverged(result.converged)
+    elif args.command == "scan":
+        from .scan import scan
+
+        out = Path(args.output or f"out/{stem}_scan.csv")
+        store = _store(args, out)
+        temps = (None if args.temperature is None
+                 else _values(args.temperature, "temperature", "kelvin", "4:300:5"))
+        if temps is not None and min(temps) < 0:
+            raise UsageError("--temperature: must be >= 0 K")
+        result = scan(junction, bias=_biases(args.bias),
+                      theta=[math.radians(v) for v in _values(args.theta, "theta", "degrees",
+                                                              "0:180:19")],
+                      phi=[math.radians(v) for v in _values(args.phi, "phi", "degrees",
+                                                            "0:360:13")],
+                      temperature=temps, vary=_vary(args.vary), parts=args.parts,
+                      rtol=args.rtol, solver=args.solver, progress=not args.quiet,
+                      executor=_workers(args.workers), store=store)
+        result.save(out)
+        print(f"wrote {out} ({len(result)} points; metadata in {out}.meta.json)")
+        _warn_unconverged(result.columns["converged"])
+        if args.plot:
+            raise UsageError("--plot: not available for scan; load the CSV with pandas")
     elif args.command == "profile":
         result = profile(junction, args.bias, theta=_angle("theta", args.theta),
                          phi=_angle("phi", args.phi), temperature=args.temperature,
@@ -160,6 +249,12 @@ def _run(args):
     return 0
 
 
+def _warn_unconverged(flags):
+    if not all(flags):
+        print("mtj-kwant: warning: some integrals did not reach the tolerance; "
+              "see the *_error columns", file=sys.stderr)
+
+
 def _format_warning(message, category, filename, lineno, line=None):
     return f"mtj-kwant: warning: {message}\n"
 
@@ -167,7 +262,6 @@ def _format_warning(message, category, filename, lineno, line=None):
 def main(argv=None):
     """Entry point of ``mtj-kwant``; returns the exit status."""
     from .model import JunctionError
-    from .sweep import PartsNotAvailable
 
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
@@ -181,7 +275,7 @@ def main(argv=None):
             raise
         print(f"mtj-kwant: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except (JunctionError, PartsNotAvailable, ValueError, OSError) as err:
+    except (JunctionError, ValueError, OSError) as err:
         if debug:
             raise
         print(f"mtj-kwant: error: {err}", file=sys.stderr)

@@ -14,9 +14,11 @@ tight-binding model), temperature in K, masses in units of the electron mass.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import numbers
+import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field, fields, replace
@@ -832,3 +834,74 @@ def junction_to_dict(junction):
         for lay in junction.layers
     ]
     return out
+
+
+def junction_from_dict(data, source=None):
+    """Build and validate a :class:`Junction` from TOML-like tables.
+
+    The inverse of :func:`junction_to_dict` (for junctions without callable
+    potentials) and what :func:`load_junction` does after parsing the file.
+
+    Raises
+    ------
+    JunctionError
+        Invalid or missing keys and values, as for a file.
+    """
+    data = copy.deepcopy(data)
+    try:
+        return _from_tables(data, source=source)
+    except TypeError as err:
+        raise JunctionError(str(err)) from None
+
+
+_PATH = re.compile(r"^(?:(left|right)\.(\w+)|layer\[(-?\d+)\]\.(\w+)|(\w+))$")
+
+
+def junction_with(junction, changes):
+    """A copy of a junction with some parameters changed.
+
+    Parameters
+    ----------
+    junction : Junction
+    changes : dict
+        Parameter path -> new value, with the paths of the junction file
+        (and of its error messages): ``"fermi_energy"``, ``"left.exchange"``,
+        ``"right.potential"``, ``"layer[1].thickness"``,
+        ``"layer[0].potential"`` (a number or ``[left_edge, right_edge]``),
+        ``"layer[-1].exchange"``.
+
+    Returns
+    -------
+    Junction
+        Validated like a file (a thickness must still fit the lattice step).
+
+    Raises
+    ------
+    JunctionError
+        Unknown path or invalid value; the message names the path.
+    """
+    data = junction_to_dict(junction)
+    for path, value in changes.items():
+        match = _PATH.match(str(path))
+        if match is None:
+            raise JunctionError(f"{path}: not a parameter path (use e.g. 'layer[1].thickness', "
+                                "'left.exchange' or 'fermi_energy')")
+        side, side_key, index, layer_key, top_key = match.groups()
+        if isinstance(value, np.generic):
+            value = value.item()
+        if side:
+            data[side][side_key] = value
+        elif index is not None:
+            i = int(index)
+            if not -len(data["layer"]) <= i < len(data["layer"]):
+                raise JunctionError(f"{path}: the junction has {len(data['layer'])} layers "
+                                    f"(indices 0 to {len(data['layer']) - 1})")
+            data["layer"][i][layer_key] = value
+        else:
+            data[top_key] = value
+    for table in [data, data["left"], data["right"], *data["layer"]]:
+        for key, value in table.items():
+            if isinstance(value, str) and value.startswith("<function"):
+                raise JunctionError(f"{key}: a junction with a callable potential cannot be "
+                                    "varied by path; build the Junction directly")
+    return junction_from_dict(data, source=junction.source)

@@ -6,22 +6,22 @@ provenance, and can be saved to and reloaded from JSON.
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
-import platform
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .integrate import window_point
-from .model import Junction, junction_to_dict, load_junction, magnetization_direction
+from .integrate import bias_point
+from .model import junction_to_dict, magnetization_direction
+from .scan import ScanResult, as_junction, check_settings, provenance, scan, torque_components
 from .units import UNITS
 
 __all__ = [
     "SweepResult",
+    "ScanResult",
+    "scan",
     "ProfileResult",
     "sweep",
     "profile",
@@ -31,81 +31,8 @@ __all__ = [
     "PartsNotAvailable",
 ]
 
-PARTS = ("window", "total", "both")
-
-
 class PartsNotAvailable(NotImplementedError):
-    """The requested part (total / Fermi sea) is not implemented yet."""
-
-
-def torque_components(torque, m, p):
-    """In-plane and out-of-plane components of a torque vector (DESIGN.md §1).
-
-    T∥ = T·e∥ with e∥ = m×(p×m)/|m×(p×m)|, T⊥ = T·e⊥ with e⊥ = m×p/|m×p|.
-    Both are 0 for collinear m and p.
-
-    Parameters
-    ----------
-    torque : array_like (..., 3)
-    m, p : array_like (3,)
-        Unit magnetizations of the free and pinned layers.
-
-    Returns
-    -------
-    (T_par, T_perp) : arrays of shape (...)
-    """
-    torque = np.asarray(torque, dtype=float)
-    m, p = np.asarray(m, float), np.asarray(p, float)
-    e_perp = np.cross(m, p)
-    norm = np.linalg.norm(e_perp)
-    if norm < 1e-12:
-        zero = np.zeros(torque.shape[:-1])
-        return zero, zero.copy()
-    e_perp = e_perp / norm
-    e_par = np.cross(m, np.cross(p, m))
-    e_par = e_par / np.linalg.norm(e_par)
-    return torque @ e_par, torque @ e_perp
-
-
-def provenance():
-    """Versions and time stamp for result metadata."""
-    import kwant
-    import scipy
-
-    from . import __version__
-
-    return {
-        "mtj_kwant": __version__,
-        "kwant": kwant.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "python": platform.python_version(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv),
-    }
-
-
-def _as_junction(junction):
-    if isinstance(junction, Junction):
-        return junction
-    return load_junction(junction)
-
-
-def _check_parts(parts):
-    if parts not in PARTS:
-        raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
-    if parts != "window":
-        raise PartsNotAvailable(
-            "the total (Fermi-sea) torque is not available yet; use parts='window'"
-        )
-
-
-def _progress_bar(enabled, total, desc):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="pt", leave=False, file=sys.stderr)
+    """Kept for backwards compatibility: every part is available now."""
 
 
 @dataclass
@@ -113,7 +40,11 @@ class SweepResult:
     """Torques and current density versus bias at fixed angles and temperature.
 
     Lists are aligned with ``bias_V``.  Torques are in (ħ/2e) A/m², current
-    densities in A/m² (see ``units``).
+    densities in A/m² (see ``units``).  ``interfacial_*_window`` is the spin
+    current entering the free layer across its barrier-side interface; the
+    ``*_total`` and ``*_sea`` lists are filled for ``parts`` "total" and
+    "both" (DESIGN.md §1).  ``errors`` holds an integration error estimate
+    per list.
     """
 
     bias_V: list
@@ -133,6 +64,13 @@ class SweepResult:
     units: dict = field(default_factory=lambda: dict(UNITS))
     provenance: dict = field(default_factory=dict)
     torque_vector_window: list = field(default_factory=list)
+    interfacial_inplane_window: list = field(default_factory=list)
+    interfacial_outofplane_window: list = field(default_factory=list)
+    torque_inplane_total: list | None = None
+    torque_outofplane_total: list | None = None
+    torque_inplane_sea: list | None = None
+    torque_outofplane_sea: list | None = None
+    torque_vector_total: list | None = None
 
     def to_dict(self):
         out = asdict(self)
@@ -185,6 +123,8 @@ class ProfileResult:
     junction: dict = field(default_factory=dict)
     units: dict = field(default_factory=lambda: dict(UNITS))
     provenance: dict = field(default_factory=dict)
+    window: dict | None = None
+    sea: dict | None = None
 
     def save(self, path):
         path = Path(path)
@@ -211,7 +151,8 @@ def load_result(path):
 
 
 def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts="window",
-          rtol=1e-3, solver="batched", progress=True, system=None):
+          rtol=1e-3, solver="batched", progress=True, system=None, method="auto",
+          executor="auto", store=None):
     """Current density and torques versus bias.
 
     Parameters
@@ -224,80 +165,80 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     temperature : float, optional
         K; default: the junction file's.
     parts : {"window", "total", "both"}
+        "total" and "both" add the Fermi-sea part and the total torque
+        (DESIGN.md §1); the window lists are always filled.
     rtol : float
         Relative tolerance of the integrals (torque components relative to
         the larger one).
     solver : {"batched", "kwant"}
     progress : bool
         Show a progress bar on stderr.
+    system : JunctionSystem, optional
+        Ignored (kept for backwards compatibility; systems are cached).
+    method : {"auto", "reduced", "nested"}
+    executor, store
+        Parallel execution and resumable store, see
+        :func:`~mtj_kwant.scan.scan`.
 
     Returns
     -------
     SweepResult
     """
-    from .system import make_system
-
-    junction = _as_junction(junction)
-    _check_parts(parts)
+    junction = as_junction(junction)
+    check_settings(parts, rtol)
     if temperature is None:
         temperature = junction.temperature
-    if not rtol > 0:
-        raise ValueError(f"rtol must be positive, got {rtol!r}")
     biases = [float(v) for v in np.atleast_1d(bias)]
-    jsys = system if system is not None else make_system(junction)
-    m = magnetization_direction(theta, phi)
-    p = junction.pinned_direction
-    rows = []
-    bar = _progress_bar(progress, len(biases), "bias points")
-    for v in biases:
-        r = window_point(jsys, theta=theta, phi=phi, bias=v, temperature=temperature, rtol=rtol,
-                         solver=solver)
-        rows.append(r)
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    tpar, tperp = torque_components(np.array([r.torque for r in rows]), m, p)
-    # Error of a projection ≤ Σ_i |e_i| err_i.
-    errs = np.array([r.errors["torque"] for r in rows])
-    e_par, e_perp = _projection_errors(errs, m, p)
+    table = scan(junction, bias=biases, theta=theta, phi=phi, temperature=temperature,
+                 parts=parts, rtol=rtol, solver=solver, method=method, executor=executor,
+                 store=store, progress=progress)
+    c = table.columns
+
+    def vectors(suffix):
+        return np.stack([c[f"torque_{x}_{suffix}"] for x in "xyz"], 1).tolist()
+
+    errors = {key: c[f"{key}_error"] for key in (
+        "current_density", "torque_inplane_window", "torque_outofplane_window",
+        "interfacial_inplane_window", "interfacial_outofplane_window")}
+    extra = {}
+    if parts != "window":
+        for key in ("torque_inplane_total", "torque_outofplane_total", "torque_inplane_sea",
+                    "torque_outofplane_sea"):
+            extra[key] = c[key]
+            errors[key] = c[f"{key}_error"]
+        extra["torque_vector_total"] = vectors("total")
     return SweepResult(
         bias_V=biases,
         theta_deg=round(math.degrees(theta), 10),
         phi_deg=round(math.degrees(phi), 10),
         temperature_K=float(temperature),
-        current_density=[r.current_density for r in rows],
-        torque_inplane_window=tpar.tolist(),
-        torque_outofplane_window=tperp.tolist(),
-        errors={
-            "current_density": [r.errors["current_density"] for r in rows],
-            "torque_inplane_window": e_par.tolist(),
-            "torque_outofplane_window": e_perp.tolist(),
-        },
-        converged=[r.converged for r in rows],
-        n_eval=[r.n_eval for r in rows],
+        current_density=c["current_density"],
+        torque_inplane_window=c["torque_inplane_window"],
+        torque_outofplane_window=c["torque_outofplane_window"],
+        errors=errors,
+        converged=c["converged"],
+        n_eval=c["n_eval"],
         parts=parts,
         rtol=rtol,
         solver=solver,
         junction=junction_to_dict(junction),
         provenance=provenance(),
-        torque_vector_window=[r.torque.tolist() for r in rows],
+        torque_vector_window=vectors("window"),
+        interfacial_inplane_window=c["interfacial_inplane_window"],
+        interfacial_outofplane_window=c["interfacial_outofplane_window"],
+        **extra,
     )
-
-
-def _projection_errors(errs, m, p):
-    e_perp = np.cross(m, p)
-    if np.linalg.norm(e_perp) < 1e-12:
-        return np.zeros(len(errs)), np.zeros(len(errs))
-    e_perp /= np.linalg.norm(e_perp)
-    e_par = np.cross(m, np.cross(p, m))
-    e_par /= np.linalg.norm(e_par)
-    return errs @ np.abs(e_par), errs @ np.abs(e_perp)
 
 
 def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts="window",
             rtol=1e-3, solver="batched", system=None):
     """Spin density, spin current and torque density profiles at one bias.
+
+    Parameters
+    ----------
+    parts : {"window", "total", "both"}
+        Which part the main arrays hold; with "both" they hold the total and
+        ``window`` and ``sea`` hold the two parts.
 
     Returns
     -------
@@ -308,37 +249,51 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     """
     from .system import make_system
 
-    junction = _as_junction(junction)
-    _check_parts(parts)
+    junction = as_junction(junction)
+    check_settings(parts, rtol)
     if temperature is None:
         temperature = junction.temperature
     jsys = system if system is not None else make_system(junction)
-    r = window_point(jsys, theta=theta, phi=phi, bias=float(bias), temperature=temperature,
-                     rtol=rtol, solver=solver, profile=True)
+    r = bias_point(jsys, theta=theta, phi=phi, bias=float(bias), temperature=temperature,
+                   rtol=rtol, solver=solver, profile=True, parts=parts)
     m = magnetization_direction(theta, phi)
-    tpar, tperp = torque_components(r.torque, m, junction.pinned_direction)
-    pr = r.profile
+    window = r.profile
+    keys = ("spin_density", "spin_current", "torque_density")
+    if parts == "window":
+        main, torque, torque_err = window, r.torque, r.errors["torque"]
+    else:
+        sea = window["sea"]
+        main = dict(window, **{k: window[k] + sea[k] for k in keys},
+                    errors={k: window["errors"][k] + sea["errors"][k] for k in keys})
+        torque, torque_err = r.torque_total, r.errors["torque_total"]
+    tpar, tperp = torque_components(torque, m, junction.pinned_direction)
+
+    def arrays(d):
+        return {k: np.asarray(d[k]).tolist() for k in keys}
+
     return ProfileResult(
         bias_V=float(bias),
         theta_deg=round(math.degrees(theta), 10),
         phi_deg=round(math.degrees(phi), 10),
         temperature_K=float(temperature),
         parts=parts,
-        x_nm=pr["x_nm"].tolist(),
-        spin_density=pr["spin_density"].tolist(),
-        bond_x_nm=pr["bond_x_nm"].tolist(),
-        spin_current=pr["spin_current"].tolist(),
-        torque_density=pr["torque_density"].tolist(),
-        current_density=pr["current_density"].tolist(),
+        x_nm=main["x_nm"].tolist(),
+        spin_density=main["spin_density"].tolist(),
+        bond_x_nm=main["bond_x_nm"].tolist(),
+        spin_current=main["spin_current"].tolist(),
+        torque_density=main["torque_density"].tolist(),
+        current_density=main["current_density"].tolist(),
         free_sites=jsys.chain.free.tolist(),
-        torque=r.torque.tolist(),
+        torque=np.asarray(torque).tolist(),
         torque_inplane=float(tpar),
         torque_outofplane=float(tperp),
-        errors=dict(pr["errors"], torque=r.errors["torque"].tolist(),
+        errors=dict(main["errors"], torque=np.asarray(torque_err).tolist(),
                     current_density=r.errors["current_density"]),
         converged=r.converged,
         junction=junction_to_dict(junction),
         provenance=provenance(),
+        window=arrays(window) if parts == "both" else None,
+        sea=arrays(window["sea"]) if parts == "both" else None,
     )
 
 
@@ -361,14 +316,14 @@ def conductance(junction, *, temperature=None, rtol=1e-5, dv=1e-3, solver="batch
     """
     from .system import make_system
 
-    junction = _as_junction(junction)
+    junction = as_junction(junction)
     if temperature is None:
         temperature = junction.temperature
     jsys = system if system is not None else make_system(junction)
     theta_p, phi_p = _angles_of(junction.pinned_direction)
     out = {}
     for key, (th, ph) in (("G_P", (theta_p, phi_p)), ("G_AP", (math.pi - theta_p, phi_p + math.pi))):
-        js = [window_point(jsys, theta=th, phi=ph, bias=s * dv, temperature=temperature,
+        js = [bias_point(jsys, theta=th, phi=ph, bias=s * dv, temperature=temperature,
                            rtol=rtol, solver=solver).current_density for s in (1, -1)]
         out[key] = (js[0] - js[1]) / (2 * dv)
     out["TMR"] = (out["G_P"] - out["G_AP"]) / out["G_AP"]

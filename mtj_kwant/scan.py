@@ -1,0 +1,352 @@
+"""Parameter scans: bias, angles, temperature and junction parameters, parallel and resumable.
+
+:func:`scan` evaluates :func:`~mtj_kwant.integrate.bias_point` on the grid
+spanned by biases, angles, temperatures and any junction parameter (a path
+such as ``"layer[1].thickness"``, see :func:`~mtj_kwant.model.junction_with`),
+through :func:`~mtj_kwant.runner.run_points`: on a local process pool, a dask
+or MPI cluster (anything with the ``concurrent.futures`` interface) or
+in-process, optionally writing every finished point to a CSV store so that an
+interrupted scan resumes where it stopped.  :func:`~mtj_kwant.sweep.sweep`
+is the one-dimensional case over bias.
+
+Every point returns the same flat set of columns (units in ``UNITS``)::
+
+    current_density                      A/m²
+    torque_inplane_window, ..._outofplane_window, torque_{x,y,z}_window
+    interfacial_inplane_window, interfacial_outofplane_window
+    torque_{inplane,outofplane,x,y,z}_{sea,total}       (parts total / both)
+    <each of the above>_error            integration error estimate, same unit
+    converged, n_eval, n_resonances
+
+The in-plane and out-of-plane components are T·e∥ and T·e⊥ (DESIGN.md §1),
+``interfacial`` is the spin current entering the free layer across its
+barrier-side interface (the input of the diffusion model).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import itertools
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .integrate import bias_point
+from .model import Junction, junction_to_dict, junction_with, load_junction
+from .model import magnetization_direction
+from .runner import fingerprint_of, run_points
+from .units import UNITS
+
+__all__ = ["scan", "ScanResult", "point_observables", "torque_components", "provenance",
+           "PARTS", "PARAMETERS"]
+
+PARTS = ("window", "total", "both")
+#: The point parameters besides junction paths, as stored (degrees, K, V).
+PARAMETERS = ("bias_V", "theta_deg", "phi_deg", "temperature_K")
+#: Start-up cost of a worker process (import of Kwant and NumPy, compiled kernels
+#: from the on-disk cache), s; "auto" uses a pool only when it pays this back.
+POOL_STARTUP_S = 3.0
+
+
+def torque_components(torque, m, p):
+    """In-plane and out-of-plane components of a torque vector (DESIGN.md §1).
+
+    T∥ = T·e∥ with e∥ = m×(p×m)/|m×(p×m)|, T⊥ = T·e⊥ with e⊥ = m×p/|m×p|.
+    Both are 0 for collinear m and p.
+
+    Parameters
+    ----------
+    torque : array_like (..., 3)
+    m, p : array_like (3,)
+        Unit magnetizations of the free and pinned layers.
+
+    Returns
+    -------
+    (T_par, T_perp) : arrays of shape (...)
+    """
+    torque = np.asarray(torque, dtype=float)
+    axes = _axes(m, p)
+    if axes is None:
+        zero = np.zeros(torque.shape[:-1])
+        return zero, zero.copy()
+    return torque @ axes[0], torque @ axes[1]
+
+
+def _axes(m, p):
+    """(e∥, e⊥) or None for collinear m, p."""
+    m, p = np.asarray(m, float), np.asarray(p, float)
+    e_perp = np.cross(m, p)
+    norm = np.linalg.norm(e_perp)
+    if norm < 1e-12:
+        return None
+    e_par = np.cross(m, np.cross(p, m))
+    return e_par / np.linalg.norm(e_par), e_perp / norm
+
+
+def _projected(prefix, suffix, vec, err, m, p):
+    """Columns T∥, T⊥, T_x, T_y, T_z and their errors (error of a projection ≤ Σ|e_i| err_i)."""
+    axes = _axes(m, p)
+    out = {}
+    for name, e in zip(("inplane", "outofplane"), axes or (None, None)):
+        out[f"{prefix}_{name}_{suffix}"] = float(vec @ e) if e is not None else 0.0
+        out[f"{prefix}_{name}_{suffix}_error"] = float(err @ np.abs(e)) if e is not None else 0.0
+    if prefix == "torque":
+        for i, c in enumerate("xyz"):
+            out[f"torque_{c}_{suffix}"] = float(vec[i])
+            out[f"torque_{c}_{suffix}_error"] = float(err[i])
+    return out
+
+
+def provenance():
+    """Versions and time stamp for result metadata."""
+    import kwant
+    import scipy
+
+    from . import __version__
+
+    return {
+        "mtj_kwant": __version__,
+        "kwant": kwant.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "python": platform.python_version(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+    }
+
+
+def as_junction(junction):
+    """A :class:`Junction` from a Junction or a junction file path."""
+    if isinstance(junction, Junction):
+        return junction
+    return load_junction(junction)
+
+
+_SYSTEMS = {}
+
+
+def _system(junction):
+    """Finalized system of a junction, cached per process (workers reuse it)."""
+    from .system import make_system
+
+    key = fingerprint_of(junction_to_dict(junction))
+    if key not in _SYSTEMS:
+        if len(_SYSTEMS) > 8:
+            _SYSTEMS.clear()
+        _SYSTEMS[key] = make_system(junction)
+    return _SYSTEMS[key]
+
+
+def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="batched",
+                      method="auto"):
+    """Observables at one scan point: the function that workers evaluate.
+
+    Parameters
+    ----------
+    point : dict
+        ``bias_V``, ``theta_deg``, ``phi_deg``, ``temperature_K`` and any
+        junction parameter paths (see :func:`~mtj_kwant.model.junction_with`).
+    junction : Junction
+    rtol, parts, solver, method
+        As for :func:`~mtj_kwant.integrate.bias_point`.
+
+    Returns
+    -------
+    dict
+        Flat columns (see the module documentation).
+    """
+    changes = {k: v for k, v in point.items() if k not in PARAMETERS}
+    if changes:
+        junction = junction_with(junction, changes)
+    theta, phi = math.radians(point["theta_deg"]), math.radians(point["phi_deg"])
+    r = bias_point(_system(junction), theta=theta, phi=phi, bias=float(point["bias_V"]),
+                   temperature=float(point["temperature_K"]), rtol=rtol, parts=parts,
+                   solver=solver, method=method)
+    m, p = magnetization_direction(theta, phi), junction.pinned_direction
+    out = {"current_density": r.current_density,
+           "current_density_error": r.errors["current_density"]}
+    out.update(_projected("torque", "window", r.torque, r.errors["torque"], m, p))
+    out.update(_projected("interfacial", "window", r.interfacial, r.errors["interfacial"], m, p))
+    if parts != "window":
+        out.update(_projected("torque", "sea", r.torque_sea, r.errors["torque_sea"], m, p))
+        out.update(_projected("torque", "total", r.torque_total, r.errors["torque_total"], m, p))
+    out.update(converged=bool(r.converged), n_eval=int(r.n_eval),
+               n_resonances=int(len(r.resonances)))
+    return out
+
+
+def _as_list(name, values, convert=float):
+    values = np.atleast_1d(np.asarray(values, dtype=object))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name}: give one value or a non-empty list")
+    try:
+        return [convert(v) for v in values]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: values must be numbers, got {list(values)!r}") from None
+
+
+def check_settings(parts, rtol):
+    """Validate the settings shared by scans, sweeps and profiles."""
+    if parts not in PARTS:
+        raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
+    if not (isinstance(rtol, (int, float)) and rtol > 0):
+        raise ValueError(f"rtol must be a positive number, got {rtol!r}")
+
+
+@dataclass
+class ScanResult:
+    """A table of observables over a grid of points.
+
+    Attributes
+    ----------
+    parameters : list of str
+        The point columns (``bias_V``, ``theta_deg``, ``phi_deg``,
+        ``temperature_K`` and any junction parameter paths).
+    columns : dict
+        Column name -> list, all aligned (parameters first).
+    settings : dict
+        parts, rtol, solver, method.
+    junction : dict
+        The junction before variations (TOML-like tables).
+    units, provenance : dict
+    """
+
+    parameters: list
+    columns: dict
+    settings: dict
+    junction: dict = field(default_factory=dict)
+    units: dict = field(default_factory=lambda: dict(UNITS))
+    provenance: dict = field(default_factory=dict)
+
+    def __len__(self):
+        return len(self.columns[self.parameters[0]])
+
+    def __getitem__(self, name):
+        return np.asarray(self.columns[name])
+
+    def to_pandas(self):
+        """A pandas DataFrame with one row per point (pandas needed)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.columns)
+
+    def to_xarray(self):
+        """An xarray Dataset indexed by the parameters (pandas and xarray needed)."""
+        return self.to_pandas().set_index(self.parameters).to_xarray()
+
+    def save(self, path):
+        """Write JSON (``.json``) or CSV (any other suffix; metadata in ``<path>.meta.json``)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".json":
+            path.write_text(json.dumps(asdict(self), indent=1))
+            return path
+        names = list(self.columns)
+        lines = [",".join(names)]
+        for row in zip(*(self.columns[n] for n in names)):
+            lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))
+        path.write_text("\n".join(lines) + "\n")
+        meta = {k: v for k, v in asdict(self).items() if k != "columns"}
+        Path(f"{path}.meta.json").write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a result written by :meth:`save` (JSON)."""
+        data = json.loads(Path(path).read_text())
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, vary=None,
+         parts="window", rtol=1e-3, solver="batched", method="auto", executor="auto",
+         store=None, progress=True):
+    """Observables on the grid spanned by bias, angles, temperature and junction parameters.
+
+    Parameters
+    ----------
+    junction : Junction or path
+    bias : float or sequence
+        V.
+    theta, phi : float or sequence
+        Free-layer angles in radians.
+    temperature : float or sequence, optional
+        K; default: the junction file's.
+    vary : dict, optional
+        Junction parameter path -> sequence of values, e.g.
+        ``{"layer[1].thickness": [1.0, 1.5, 2.0]}`` (paths as in
+        :func:`~mtj_kwant.model.junction_with`).
+    parts : {"window", "total", "both"}
+        "total" and "both" add the Fermi sea and the total.
+    rtol : float
+        Relative tolerance of every integral.
+    solver : {"batched", "kwant"}
+    method : {"auto", "reduced", "nested"}
+    executor : "auto", None, "serial", int or Executor
+        Where the points run (see :func:`~mtj_kwant.runner.run_points`).
+        ``"auto"`` (default): the first point runs here and is timed; the
+        rest go to a local process pool with one worker per CPU when they
+        would take longer than a few worker start-ups, else run here too.
+        ``None`` always uses the local pool; pass ``client.get_executor()``
+        of a ``dask.distributed.Client`` or an ``mpi4py.futures.MPIPoolExecutor``
+        to run on a cluster.
+    store : path, optional
+        CSV file that receives every finished point; rerunning the same scan
+        resumes from it (:func:`~mtj_kwant.runner.run_points`).
+    progress : bool
+        Progress bar on stderr.
+
+    Returns
+    -------
+    ScanResult
+        Points ordered with the bias varying fastest, then θ, φ, temperature
+        and the junction parameters in the order given.
+    """
+    junction = as_junction(junction)
+    check_settings(parts, rtol)
+    if temperature is None:
+        temperature = junction.temperature
+    vary = dict(vary or {})
+    for key, values in vary.items():  # fail early, in the caller, on bad paths or values
+        for value in _as_list(key, values, convert=lambda v: v):
+            junction_with(junction, {key: value})
+    axes = [(key, _as_list(key, values, convert=lambda v: v)) for key, values in vary.items()]
+    axes += [("temperature_K", _as_list("temperature", temperature)),
+             ("phi_deg", [round(math.degrees(v), 10) for v in _as_list("phi", phi)]),
+             ("theta_deg", [round(math.degrees(v), 10) for v in _as_list("theta", theta)]),
+             ("bias_V", _as_list("bias", bias))]
+    names = [name for name, _ in axes]
+    points = [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in axes))]
+    settings = {"parts": parts, "rtol": rtol, "solver": solver, "method": method}
+    func = functools.partial(point_observables, junction=junction, **settings)
+    fingerprint = fingerprint_of({"junction": junction_to_dict(junction), **settings})
+    rows = _run(func, points, executor, store, fingerprint, progress)
+    order = ["bias_V", "theta_deg", "phi_deg", "temperature_K"] + list(vary)
+    columns = {name: [pt[name] for pt in points] for name in order}
+    for key in rows[0]:
+        columns[key] = [row[key] for row in rows]
+    return ScanResult(parameters=order, columns=columns, settings=settings,
+                      junction=junction_to_dict(junction), provenance=provenance())
+
+
+def _run(func, points, executor, store, fingerprint, progress):
+    """run_points with the "auto" executor (time the first point, then decide)."""
+    common = dict(store=store, fingerprint=fingerprint, progress=progress)
+    if executor != "auto":
+        return run_points(func, points, executor=executor, **common)
+    start = time.perf_counter()
+    first = run_points(func, points[:1], executor="serial", **dict(common, progress=False))
+    cost = time.perf_counter() - start
+    workers = os.cpu_count() or 1
+    rest = len(points) - 1
+    pool = workers > 1 and rest > 1 and rest * cost > 2 * POOL_STARTUP_S * workers
+    if store is not None:  # the store already holds the first point
+        return run_points(func, points, executor=None if pool else "serial", **common)
+    return first + run_points(func, points[1:], executor=None if pool else "serial", **common)
