@@ -841,8 +841,8 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
     mu = junction.fermi_energy - 0.5 * bias
     pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME) / math.pi
 
-    def tol(v):
-        return np.full(v.shape, rtol * max(abs(v[0]), 1e-300))
+    def tol(v):  # log det carries ~1e-13 round-off per node: an absolute floor
+        return np.full(v.shape, max(rtol * abs(v[0]), 1e-12))
 
     def h(z):
         return (-1j * (a.log_det(z) - b.log_det(z)))[:, None]
