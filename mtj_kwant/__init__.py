@@ -4,8 +4,9 @@ The names a user needs first are lifted here::
 
     import mtj_kwant as mk
     junction = mk.load_junction("systems/fe_mgo_fe.toml")
-    result = mk.sweep(junction, [-0.2, 0.0, 0.2])       # SweepResult
-    prof = mk.profile(junction, 0.2)                     # ProfileResult
+    result = mk.sweep(junction, [-0.2, 0.0, 0.2], parts="both")   # SweepResult
+    prof = mk.profile(junction, 0.2)                                # ProfileResult
+    table = mk.scan(junction, bias=[0.1], vary={"layer[1].thickness": [1.0, 2.0]})
 
 Submodules: :mod:`~mtj_kwant.model` (junction data), :mod:`~mtj_kwant.system`
 (Kwant builder), :mod:`~mtj_kwant.solvers` (Kwant and batched solvers),
@@ -16,7 +17,16 @@ no Kwant).
 
 __version__ = "0.1.0"
 
-from .model import Electrode, Junction, JunctionError, Layer, load_junction  # noqa: E402
+from .model import (  # noqa: E402
+    Electrode,
+    Junction,
+    JunctionError,
+    Layer,
+    junction_from_dict,
+    junction_with,
+    load_junction,
+)
+from .scan import ScanResult, scan  # noqa: E402
 from .sweep import (  # noqa: E402
     ProfileResult,
     SweepResult,
@@ -34,6 +44,10 @@ __all__ = [
     "JunctionError",
     "Layer",
     "load_junction",
+    "junction_from_dict",
+    "junction_with",
+    "scan",
+    "ScanResult",
     "make_system",
     "sweep",
     "profile",
