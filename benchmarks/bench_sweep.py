@@ -1,0 +1,130 @@
+"""Wall time of converged bias sweeps (window and total), and the Kwant path for comparison.
+
+Run:  .venv/bin/python benchmarks/bench_sweep.py [--skip-kwant]
+
+Measures on this machine, each in a fresh process (peak resident memory per
+row):
+
+1. ``mtj-kwant sweep SYSTEM --bias=-0.5:0.5:41 --parts both`` from the shell
+   (Python start-up, imports and the on-disk kernel cache included), for the
+   bundled F/I/F/N junction (systems/fifn_2nm.toml, 2 nm free layer) and the
+   same junction with a 1 nm free layer (the issue's ~100-site case), default
+   tolerance (rtol 1e-3) and the default executor;
+2. the same sweeps in-process after a warm-up, serial and on a local process
+   pool with one worker per CPU;
+3. one window point at 0.2 V with the Kwant scattering-state solver and with
+   the batched solver, same tolerance: the ratio is the speed-up on a real
+   integral, not only per point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIFN = ROOT / "systems" / "fifn_2nm.toml"
+BIASES = [-0.5 + i * 0.025 for i in range(41)]
+
+
+def _junction(free_nm):
+    import mtj_kwant as mk
+
+    junction = mk.load_junction(FIFN)
+    return mk.junction_with(junction, {"layer[1].thickness": free_nm})
+
+
+def _in_process(args):
+    free_nm, executor = args
+    import mtj_kwant as mk
+
+    junction = _junction(free_nm)
+    mk.sweep(junction, [0.1], parts="both", executor="serial", progress=False)  # warm-up
+    start = time.perf_counter()
+    r = mk.sweep(junction, BIASES, parts="both", executor=executor, progress=False)
+    wall = time.perf_counter() - start
+    sites = mk.make_system(junction).chain.n_sites
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return wall, sites, sum(r.n_eval), all(r.converged), peak
+
+
+def _kwant_point(solver):
+    import math
+
+    import mtj_kwant as mk
+    from mtj_kwant.integrate import window_point
+
+    jsys = mk.make_system(_junction(2.0))
+    window_point(jsys, theta=math.pi / 2, bias=0.2, solver="batched")  # warm-up
+    start = time.perf_counter()
+    r = window_point(jsys, theta=math.pi / 2, bias=0.2, solver=solver, rtol=1e-3)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return wall, r.n_eval, r.current_density, peak
+
+
+def _cli(free_nm, tmp):
+    system = Path(tmp) / f"fifn_{free_nm}nm.toml"
+    import mtj_kwant as mk
+
+    toml = Path(FIFN).read_text()
+    system.write_text(toml if free_nm == 2.0 else toml.replace("thickness = 2.0",
+                                                                f"thickness = {free_nm}"))
+    assert mk.load_junction(system).layers[1].thickness == free_nm
+    out = Path(tmp) / f"s{free_nm}.json"
+    cmd = [str(ROOT / ".venv" / "bin" / "mtj-kwant"), "sweep", str(system), "--bias=-0.5:0.5:41",
+           "--parts", "both", "--quiet", "--fresh", "--output", str(out)]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return wall, peak
+
+
+def _fresh(ctx, func, arg):
+    """func(arg) in a fresh (non-daemonic) process, so that it may start its own pool."""
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(func, arg).result()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-kwant", action="store_true", help="skip the Kwant window point")
+    args = parser.parse_args(argv)
+    ctx = mp.get_context("spawn")
+    print(f"41-point sweeps, -0.5 ... 0.5 V, parts both, rtol 1e-3, {os.cpu_count()} CPUs")
+    print(f"{'free layer':<12}{'run':<30}{'sites':>6}{'evals':>9}{'wall s':>9}{'peak RSS MB':>13}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for free_nm in (1.0, 2.0):
+            wall, peak = _cli(free_nm, tmp)
+            print(f"{free_nm:<12}{'mtj-kwant sweep (cold start)':<30}{'':>6}{'':>9}{wall:>9.2f}"
+                  f"{peak:>13.0f}")
+            for executor in ("serial", None):
+                wall, sites, n_eval, ok, peak = _fresh(ctx, _in_process, (free_nm, executor))
+                label = "in-process, " + ("serial" if executor else "process pool")
+                print(f"{free_nm:<12}{label:<30}{sites:>6}{n_eval:>9}{wall:>9.2f}{peak:>13.0f}"
+                      + ("" if ok else "  (not converged)"))
+    if args.skip_kwant:
+        return
+    print()
+    print("One window point (fifn_2nm, 0.2 V, rtol 1e-3): Kwant scattering states vs batched")
+    print(f"{'solver':<10}{'evals':>9}{'wall s':>10}{'J (A/m²)':>16}{'peak RSS MB':>13}")
+    walls = {}
+    for solver in ("kwant", "batched"):
+        wall, n_eval, current, peak = _fresh(ctx, _kwant_point, solver)
+        walls[solver] = wall
+        print(f"{solver:<10}{n_eval:>9}{wall:>10.3f}{current:>16.6e}{peak:>13.0f}")
+    print(f"ratio kwant/batched: {walls['kwant'] / walls['batched']:.0f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
