@@ -468,8 +468,42 @@ def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval,
     return q.value * pref, q.error * pref, q.n_eval, q.converged, res
 
 
+def _honour_tolerance(compute, tol, attempts=3):
+    """Repeat a nested quadrature with a tighter tolerance until its total error meets ``tol``.
+
+    A nested integral meets its tolerance interval by interval, but the inner
+    errors add up through the outer quadrature and inner values may cancel;
+    ``compute(scale)`` runs it with every tolerance divided by ``scale``.
+    Returns compute's tuple with the evaluations summed and ``converged``
+    False if the combined error estimate still exceeds ``tol``.
+    """
+    scale, n_total = 1.0, 0
+    for _ in range(attempts):
+        value, error, n_eval, ok, *rest = compute(scale)
+        n_total += n_eval
+        excess = float(np.max(error / np.maximum(tol(value), 1e-300)))
+        if excess <= 1:
+            break
+        scale *= min(100.0, 2.0 * excess)
+    return (value, error, n_total, ok and excess <= 1, *rest)
+
+
 def _window_nested(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
                    progress, bias):
+    """Window part by nested quadrature, refined until the combined error meets ``tol``."""
+    return _honour_tolerance(lambda scale: _window_nested_once(
+        cs, spectral, size, junction, lead, mu_l, mu_r, kT, lambda v: tol(v) / scale, max_eval,
+        progress, bias), tol)
+
+
+def _sea_nested(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
+    """Fermi-sea part by nested quadrature, refined until the combined error meets ``tol``."""
+    return _honour_tolerance(lambda scale: _sea_nested_once(
+        cs, h, size, junction, mu, kT, lambda v: tol(v) / scale, max_eval, progress, bias), tol)
+
+
+def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
+                        progress, bias):
     """Window part by nested (E, ε∥) quadrature (free electron, any masses)."""
     pref = 1.0 / (4 * math.pi * HBAR2_2ME)  # ∫d²k/(2π)² = (2m_e/ħ²)/(4π) ∫ dε∥
     tail = FERMI_TAIL * kT
@@ -574,7 +608,7 @@ def _tb_dos(eps, t):
     return np.where(p < 1, ellipkm1(np.minimum(p, 1.0)) / (2 * np.pi**2 * t), 0.0)
 
 
-def _sea_nested(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
+def _sea_nested_once(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
     """Fermi-sea part by an outer ε∥ quadrature of inner energy contours.
 
     Free electron: ε∥ = ħ²k∥²/2m_e ∈ [0, ε_max] with the flat weight
