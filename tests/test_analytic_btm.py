@@ -35,6 +35,8 @@ from mtj_kwant.analytic.slonczewski import (
     spin_wavevectors,
 )
 
+from .test_analytic_slonczewski import spinor_channel_spin_current, thick_window_torque
+
 RNG_SEED = 424242
 K = BTM_PREFACTOR
 
@@ -88,7 +90,8 @@ def test_currents_and_torques_follow_the_spin_trace_of_eq3():
         spin = np.array([np.trace(s @ anti).real for s in (sx, sy, sz)])
         e_par = np.array([1.0, 0.0, 0.0])  # m×(p×m)/|...| for p_x > 0
         assert res.torque_parallel[0] == pytest.approx(K * v * spin @ e_par, rel=1e-12)
-        assert res.torque_perpendicular[0] == pytest.approx(0.0, abs=1e-12 * abs(res.torque_parallel[0]))
+        assert res.torque_perpendicular[0] == pytest.approx(
+            0.0, abs=1e-12 * abs(res.torque_parallel[0]))
     res = btm_torques(model, 0.2, math.pi / 2)
     assert res.torque_parallel[0] / res.current_density[0] == pytest.approx(dl / rl, rel=1e-12)
 
@@ -124,7 +127,8 @@ def test_separately_shifted_dos_gives_a_V2_term_in_T_parallel():
     even = 0.5 * (res.torque_parallel + res.torque_parallel[::-1])
     assert np.max(np.abs(even)) > 1e-3 * np.max(np.abs(res.torque_parallel))  # not odd
     # with energy-independent DOS the V² term is absent (odd to rounding)
-    flat = btm_torques(BTMModel(left=linear_electrode(r0, 0, d0, 0), right=linear_electrode(r0, 0, d0, 0),
+    flat = btm_torques(BTMModel(left=linear_electrode(r0, 0, d0, 0),
+                                right=linear_electrode(r0, 0, d0, 0),
                                 fermi_energy=0.0), v, math.pi / 2).torque_parallel
     assert np.allclose(flat, -flat[::-1], rtol=0, atol=1e-13 * np.max(np.abs(flat)))
 
@@ -151,12 +155,16 @@ def test_different_electrodes_give_a_linear_term_in_T_perp():
     el = ramp_electrode(1.0, 0.3, 0.2, b)
     er = ramp_electrode(0.6, 0.25, -0.1, b)
     h = 1e-3
-    res = btm_torques(BTMModel(left=el, right=er, fermi_energy=ef), [-h, h], math.pi / 2, rtol=1e-12)
+    res = btm_torques(BTMModel(left=el, right=er, fermi_energy=ef), [-h, h], math.pi / 2,
+                      rtol=1e-12)
     b1 = (res.torque_perpendicular[1] - res.torque_perpendicular[0]) / (2 * h)
-    expected = 0.5 * K * (ef - b) ** 2 / 2 * (0.6 * 0.3 * math.sin(0.2) - 1.0 * 0.25 * math.sin(-0.1))
+    expected = (0.5 * K * (ef - b) ** 2 / 2
+                * (0.6 * 0.3 * math.sin(0.2) - 1.0 * 0.25 * math.sin(-0.1)))
     assert b1 == pytest.approx(expected, rel=1e-6)
-    same = btm_torques(BTMModel(left=el, right=el, fermi_energy=ef), [-h, h], math.pi / 2, rtol=1e-12)
-    assert abs(same.torque_perpendicular[1] - same.torque_perpendicular[0]) / (2 * h) < 1e-9 * abs(expected)
+    same = btm_torques(BTMModel(left=el, right=el, fermi_energy=ef), [-h, h], math.pi / 2,
+                       rtol=1e-12)
+    slope = (same.torque_perpendicular[1] - same.torque_perpendicular[0]) / (2 * h)
+    assert abs(slope) < 1e-9 * abs(expected)
 
 
 def test_bias_dependent_transmission_gives_a_linear_term_in_T_perp():
@@ -178,7 +186,8 @@ def test_trapezoidal_barrier_breaks_the_parity_of_T_perp():
     sym = free_electron_btm(1.5, 0.0, 2.0, 0.0, 2.0, 2.6, 1.0, barrier_mass=0.4)
     asym = free_electron_btm(1.5, 0.0, 2.0, 0.0, 2.0, (2.4, 2.8), 1.0, barrier_mass=0.4)
     for model, small in ((sym, True), (asym, False)):
-        pos, neg = btm_torques(model, v).torque_perpendicular, btm_torques(model, -v).torque_perpendicular
+        pos = btm_torques(model, v).torque_perpendicular
+        neg = btm_torques(model, -v).torque_perpendicular
         odd = np.max(np.abs(pos - neg)) / np.max(np.abs(pos))
         assert (odd < 1e-8) if small else (odd > 1e-3)
 
@@ -221,28 +230,77 @@ def test_symmetric_form_is_exactly_odd_and_even_for_any_tau():
 # ------------------------------------------------------------------------------------------
 def test_free_electron_ingredients_are_slonczewski_P_and_Q():
     # At V = 0: Δρ/ρ = P (Slonczewski), tan(−ϕ_L) = Q_R and tan(−ϕ_R) = Q_L, i.e. the window
-    # part of Eq. (8) with phase_factors="thick_barrier" gives T⊥ = −Q_R T∥, the exact
-    # thick-barrier result established in test_analytic_slonczewski against spinor scattering.
-    # Rounding tolerance.
+    # part of Eq. (8) with phase_factors="thick_barrier" gives T⊥ = −Q_R T∥, the thick-barrier
+    # result established in test_analytic_slonczewski against spinor scattering.  All channels
+    # are open at these energies (closed ones: next test).  Rounding tolerance.
     model = free_electron_btm(
         1.2, 0.0, 1.6, 0.2, 1.0, 2.5, 1.0, left_mass=0.8, right_mass=1.1, barrier_mass=0.5
     )
     ing = model.ingredients(0.0)
-    left, right = dict(electrode_mass=0.8, barrier_mass=0.5), dict(electrode_mass=1.1, barrier_mass=0.5)
+    left = dict(electrode_mass=0.8, barrier_mass=0.5)
+    right = dict(electrode_mass=1.1, barrier_mass=0.5)
     for e in (0.9, 1.2, 1.5):
         kap = math.sqrt(0.5 * (2.5 - e) / HBAR2_OVER_2ME)
         kl = spin_wavevectors(e, 0.0, 1.6, 0.8)
         kr = spin_wavevectors(e, 0.2, 1.0, 1.1)
-        assert ing.drho_l(e) / ing.rho_l(e) == pytest.approx(polarization(*kl, kap, **left), rel=1e-12)
-        assert ing.drho_r(e) / ing.rho_r(e) == pytest.approx(polarization(*kr, kap, **right), rel=1e-12)
-        assert math.tan(-ing.phi_l(e)) == pytest.approx(out_of_plane_factor(*kr, kap, **right), rel=1e-12)
-        assert math.tan(-ing.phi_r(e)) == pytest.approx(out_of_plane_factor(*kl, kap, **left), rel=1e-12)
+        p_l, p_r = polarization(*kl, kap, **left), polarization(*kr, kap, **right)
+        q_l, q_r = out_of_plane_factor(*kl, kap, **left), out_of_plane_factor(*kr, kap, **right)
+        assert ing.drho_l(e) / ing.rho_l(e) == pytest.approx(p_l, rel=1e-12)
+        assert ing.drho_r(e) / ing.rho_r(e) == pytest.approx(p_r, rel=1e-12)
+        assert math.tan(-ing.phi_l(e)) == pytest.approx(q_r, rel=1e-12)
+        assert math.tan(-ing.phi_r(e)) == pytest.approx(q_l, rel=1e-12)
     # window ratio at small bias → −Q_R(E_F) (O(V) drift; V = 1e-4 → 1e-3 tolerance)
     res = btm_torques(model, 1e-4, math.pi / 2, phase_factors="thick_barrier")
     kap = math.sqrt(0.5 * (2.5 - 1.2) / HBAR2_OVER_2ME)
     q_r = out_of_plane_factor(*spin_wavevectors(1.2, 0.2, 1.0, 1.1), kap, **right)
     ratio = res.torque_perpendicular_window[0] / res.torque_parallel_window[0]
     assert ratio == pytest.approx(-q_r, rel=1e-3)
+
+
+def test_free_electron_phases_with_closed_minority_channels_match_exact_spinor_scattering():
+    # Per energy at k∥ = 0 and V = 0, the thick-barrier f_L (window) and f_R (sea) terms of
+    # Eq. (8), ½ρ_RΔρ_L tan ϕ_L e^{−2κd} and ½ρ_LΔρ_R tan ϕ_R e^{−2κd}, against the exact
+    # spinor solution of the rectangular barrier (θ = π/2; right-emitted electrons by
+    # mirroring x, as in test_analytic_slonczewski), at energies where both minority channels
+    # are closed (1.2 eV), only the right one, i.e. the collector of the window term
+    # (1.55 eV), and none (1.8 eV).  Tolerance 10 e^{−2κd} × scale (κd = 3.6–5.0; see
+    # thick_window_torque).  The k↓ = 0 phase, arctan(k̃↑/κ̃) − arctan(0/κ̃), for a closed
+    # minority channel misses by 55 (1.55 eV, q small) to 1200 times the tolerance.  The
+    # small-bias window ratio of btm_torques then equals the exact T⊥/T∥ at E_F = 1.2 eV
+    # (O(V) drift; V = 1e-4: tolerance 1e-3).
+    ml, mr, mb, ub, d = 0.9, 0.7, 0.5, 2.5, 1.2
+    model = free_electron_btm(1.2, 0.0, 3.0, 0.3, 2.6, ub, d, left_mass=ml, right_mass=mr,
+                              barrier_mass=mb)
+    ing = model.ingredients(0.0)
+    c0 = HBAR2_OVER_2ME
+    closed = 0
+    for e in (1.2, 1.55, 1.8):
+        kap = math.sqrt(mb * (ub - e) / c0)
+        x = math.exp(-2 * kap * d)
+        kl2 = [ml * (e - b) / c0 for b in (-1.5, 1.5)]
+        kr2 = [mr * (e - b) / c0 for b in (-1.0, 1.6)]
+        for (ke, kc, me, mc, theta), phi, rho_c, drho_e in (
+            ((kl2, kr2, ml, mr, math.pi / 2), ing.phi_l, ing.rho_r, ing.drho_l),
+            ((kr2, kl2, mr, ml, -math.pi / 2), ing.phi_r, ing.rho_l, ing.drho_r),  # mirrored
+        ):
+            j = spinor_channel_spin_current(ke, kc, kap, d, theta, me, mb, mc)[0]
+            scale = abs(thick_window_torque(ke, kc, kap, d, theta, me, mb, mc)[1])
+            t_perp = j[2] * np.sign(theta)  # T⊥ on m: y spin current, flipped by the mirror
+            btm = 0.5 * rho_c(e) * drho_e(e) * math.tan(phi(e)) * x
+            assert abs(btm - t_perp) <= 10 * x * scale
+            if kc[1] < 0:  # collector minority channel closed
+                closed += 1
+                kt, ku = kap / mb, math.sqrt(kc[0]) / mc
+                old = 0.5 * rho_c(e) * drho_e(e) * math.tan(-math.atan2(ku, kt)) * x
+                assert abs(old - t_perp) > 20 * 10 * x * scale
+    assert closed == 3
+    kap = math.sqrt(mb * (ub - 1.2) / c0)
+    kl2 = [ml * (1.2 - b) / c0 for b in (-1.5, 1.5)]
+    kr2 = [mr * (1.2 - b) / c0 for b in (-1.0, 1.6)]
+    exact = spinor_channel_spin_current(kl2, kr2, kap, d, math.pi / 2, ml, mb, mr)[0]
+    res = btm_torques(model, 1e-4, math.pi / 2, phase_factors="thick_barrier")
+    ratio = res.torque_perpendicular_window[0] / res.torque_parallel_window[0]
+    assert ratio == pytest.approx(exact[2] / exact[1], rel=1e-3)
 
 
 def test_free_electron_current_matches_exact_per_area_conductance_to_first_order():
@@ -266,7 +324,8 @@ def test_free_electron_current_matches_exact_per_area_conductance_to_first_order
     f1_over_f0 = (f_of_s(h) - f_of_s(-h)) / (2 * h) / f_of_s(0.0)
     remainders = []
     for d in (4.0, 8.0):
-        model = free_electron_btm(ef, 0.0, dx, 0.0, dx, ub, d, left_mass=mf, right_mass=mf, barrier_mass=mb)
+        model = free_electron_btm(ef, 0.0, dx, 0.0, dx, ub, d, left_mass=mf, right_mass=mf,
+                                  barrier_mass=mb)
         g_btm = btm_conductance(model, 0.0, theta=0.0)[0]
         g_exact = conductance_per_area(ef, el, el, ub, d, barrier_mass=mb)
         delta = f1_over_f0 * kap0 / d + 1 / (2 * kap0 * d)
@@ -380,7 +439,8 @@ def test_btm_from_junction_errors():
     with pytest.raises(TypeError, match="junction has no attribute `fermi_energy`"):
         btm_from_junction(SimpleNamespace(effective_mass=1.0, layers=good))
     with pytest.raises(TypeError, match=r"junction.layers\[0\] has no attribute `thickness`"):
-        no_thickness = SimpleNamespace(kind="barrier", potential=2.6, exchange=0.0, effective_mass=None)
+        no_thickness = SimpleNamespace(kind="barrier", potential=2.6, exchange=0.0,
+                                       effective_mass=None)
         btm_from_junction(junction([no_thickness]))
     with pytest.raises(ValueError, match="potential must be a number for a BTM electrode"):
         trapezoid = SimpleNamespace(potential=(0.0, 0.1), exchange=2.0, effective_mass=None)
@@ -425,13 +485,15 @@ def test_error_messages_name_the_argument():
         symmetric_form_torques(1.0, math.sin, 0.1, energy_range=(0.0, 1.0))
     with pytest.raises(TypeError, match="`barrier` must be a non-empty sequence of BarrierSegment"):
         FreeElectronBTM(fermi_energy=1.0, left=fe.left, right=fe.right, barrier=())
-    with pytest.raises(ValueError, match=r"`barrier_height` must be a number or a \(left_edge, right_edge\)"):
+    with pytest.raises(ValueError,
+                       match=r"`barrier_height` must be a number or a \(left_edge, right_edge\)"):
         free_electron_btm(1.5, 0.0, 2.0, 0.0, 2.0, (2.6, 2.6, 2.6), 1.0)
 
 
 def test_table_electrode_interpolates_linearly():
     # from_table: piecewise-linear ρ, zero below the table (exact values at nodes/midpoints).
-    el = BTMElectrode.from_table([0.0, 1.0, 2.0], [0.0, 2.0, 2.0], [0.0, 1.0, 0.0], phase=[0.1, 0.2, 0.3])
+    el = BTMElectrode.from_table([0.0, 1.0, 2.0], [0.0, 2.0, 2.0], [0.0, 1.0, 0.0],
+                                 phase=[0.1, 0.2, 0.3])
     assert el.dos(0.5) == pytest.approx(1.0) and el.dos(-0.1) == 0.0
     assert el.dos_difference(1.5) == pytest.approx(0.5)
     assert el.phase(0.25) == pytest.approx(0.125)
@@ -450,7 +512,8 @@ def test_analytic_package_does_not_import_kwant():
         "sys.modules['mtj_kwant'] = pkg\n"
         "import mtj_kwant.analytic as a\n"
         "from mtj_kwant.analytic import btm, slonczewski, inelastic, diffusion, fits\n"
-        "assert 'kwant' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]\n"
+        "assert 'kwant' not in [m.split('.')[0] for m in sys.modules\n"
+        "                       if sys.modules[m] is not None]\n"
         "print(len(a.__all__))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,4 +1,4 @@
-r"""Bardeen transfer-matrix (BTM) model of tunnelling spin torques, Eqs. (3)–(13) of the model paper.
+r"""Bardeen transfer-matrix (BTM) model of tunnelling spin torques (model paper, Eqs. 3–13).
 
 The tunnelling current spinor of Eq. (3) is built from the interfacial densities of states
 :math:`\hat\rho_i = \frac12\mathrm{diag}(\rho_i+\Delta\rho_i,\ \rho_i-\Delta\rho_i)` of the left
@@ -18,10 +18,10 @@ parameterization (Fermi energy, band bottoms, Δ, masses, barrier profile).
 
 Conventions (DESIGN §1): energies in eV, bias in V, temperature in K, angles in radians.
 The bias shifts each electrode rigidly: the left DOS, phase and Fermi level move up by eV/2
-(:math:`\rho_L(\varepsilon) = \rho_L^{(0)}(\varepsilon - eV/2)`, :math:`\mu_L = E_F + eV/2`), the right
-ones down by eV/2.  The paper's Eq. (9) writes the opposite signs (its :math:`f_L` is centred
-at :math:`\varepsilon_F - eV/2`), i.e. its V is minus ours; odd-in-V terms therefore change sign
-with respect to the paper, parities do not.  T∥ > 0 pushes m toward p.
+(:math:`\rho_L(\varepsilon) = \rho_L^{(0)}(\varepsilon - eV/2)`, :math:`\mu_L = E_F + eV/2`),
+the right ones down by eV/2.  The paper's Eq. (9) writes the opposite signs (its :math:`f_L` is
+centred at :math:`\varepsilon_F - eV/2`), i.e. its V is minus ours; odd-in-V terms therefore
+change sign with respect to the paper, parities do not.  T∥ > 0 pushes m toward p.
 """
 
 from __future__ import annotations
@@ -116,12 +116,15 @@ class BTMElectrode:
 
     def __post_init__(self):
         object.__setattr__(self, "dos", _as_function("dos", self.dos))
-        object.__setattr__(self, "dos_difference", _as_function("dos_difference", self.dos_difference))
+        object.__setattr__(
+            self, "dos_difference", _as_function("dos_difference", self.dos_difference)
+        )
         object.__setattr__(self, "phase", _as_function("phase", self.phase))
         _finite("band_bottom", self.band_bottom)
         if not (self.band_top > self.band_bottom):
             raise ValueError(
-                f"`band_top` ({self.band_top} eV) must be above `band_bottom` ({self.band_bottom} eV)."
+                f"`band_top` ({self.band_top} eV) must be above `band_bottom` "
+                f"({self.band_bottom} eV)."
             )
         object.__setattr__(self, "nodes", tuple(float(x) for x in self.nodes))
 
@@ -311,24 +314,49 @@ class FreeElectronBTM:
     At :math:`k_\parallel = 0` the thick-barrier transmission factorizes (see
     :func:`~mtj_kwant.analytic.slonczewski.thick_barrier_transmission`); the ingredients are
 
-    * :math:`\rho_{i\sigma}(\varepsilon) = 4\tilde\kappa_i\tilde k_{i\sigma}/(\tilde\kappa_i^2+\tilde k_{i\sigma}^2)`
-      (dimensionless interfacial factors, :math:`\tilde k = k/m`, :math:`\tilde\kappa=\kappa/m_b`,
-      κ taken at the barrier edge next to electrode i), :math:`\rho_i = \rho_{i\uparrow}+\rho_{i\downarrow}`,
-      :math:`\Delta\rho_i = \rho_{i\uparrow}-\rho_{i\downarrow}`, so that :math:`\Delta\rho_i/\rho_i` is
-      Slonczewski's polarization;
-    * the spin-rotation angles from the phase of the transmission amplitude of the evanescent
-      wave into an electrode, :math:`t_\sigma = 2\tilde\kappa/(\tilde\kappa-i\tilde k_\sigma)`:
-      :math:`\phi^{\rm int}_i = \arg t_{i\uparrow}-\arg t_{i\downarrow}
-      = \arctan(\tilde k_{i\uparrow}/\tilde\kappa_i)-\arctan(\tilde k_{i\downarrow}/\tilde\kappa_i)`
-      (so :math:`\tan\phi^{\rm int}_i = Q_i`, Slonczewski's out-of-plane factor).  Electrons
-      emitted by L are rotated on entering the collector R, hence
-      :math:`\phi_L = -\phi^{\rm int}_R` and :math:`\phi_R = -\phi^{\rm int}_L`, each evaluated in
-      the collector's frame.  With this sign the f_L and f_R terms of Eqs. (7)–(8), taken with
-      :math:`(1,\tan\phi)`, are the exact thick-barrier spin currents of left- and
-      right-emitted electrons in each transverse channel (:math:`T_\perp = -Q_R T_\parallel` for
-      the window part; checked in ``tests/test_analytic_slonczewski.py`` against an exact spinor
-      scattering solution).  The paper's Eq. (9) attaches :math:`\phi_i` to the emitter instead;
-      for a symmetric junction at low bias the two coincide;
+    * :math:`\rho_{i\sigma}(\varepsilon) = 4\tilde\kappa_i\tilde k_{i\sigma}/
+      (\tilde\kappa_i^2+\tilde k_{i\sigma}^2)` (dimensionless interfacial factors,
+      :math:`\tilde k = k/m`, :math:`\tilde\kappa=\kappa/m_b`, κ taken at the barrier edge next
+      to electrode i; 0 for a closed channel), :math:`\rho_i = \rho_{i\uparrow}+
+      \rho_{i\downarrow}`, :math:`\Delta\rho_i = \rho_{i\uparrow}-\rho_{i\downarrow}`, so that
+      :math:`\Delta\rho_i/\rho_i` is Slonczewski's polarization;
+    * the spin-rotation angles :math:`\phi^{\rm int}_i` with :math:`\tan\phi^{\rm int}_i = Q_i`,
+      the out-of-plane factor of electrode i
+      (:func:`~mtj_kwant.analytic.slonczewski.out_of_plane_factor`):
+
+      .. math::
+
+          \phi^{\rm int}_i = \arctan\frac{\tilde k_{i\uparrow}}{\tilde\kappa_i}
+          - \arctan\frac{\tilde k_{i\downarrow}}{\tilde\kappa_i}\ \ (\text{minority open}),
+          \qquad
+          \phi^{\rm int}_i = \arctan\frac{\tilde k_{i\uparrow}}{\tilde\kappa_i}
+          - \arctan\frac{\tilde q_{i\downarrow}}{\tilde k_{i\uparrow}}\ \
+          (\text{minority closed}, k_{i\downarrow} = iq_{i\downarrow}).
+
+      For an open channel this is the phase difference :math:`\arg t_\uparrow-\arg t_\downarrow`
+      of the transmission amplitudes :math:`t_\sigma = 2\tilde\kappa/(\tilde\kappa-i\tilde
+      k_\sigma)` of the evanescent wave into the electrode.  For a closed minority channel
+      :math:`t_\downarrow = 2\tilde\kappa/(\tilde\kappa+\tilde q)` is real, but the transverse
+      spin current it carries, :math:`(\tilde k_\uparrow+i\tilde q)t_\uparrow^*t_\downarrow`
+      (:func:`~mtj_kwant.analytic.slonczewski.collector_spin_factor`), adds the phase
+      :math:`\arctan(\tilde q/\tilde k_\uparrow)`: setting :math:`k_\downarrow = 0` there is
+      right only at the minority band edge, q → 0.  Electrons emitted by L are rotated on
+      entering the collector R, hence :math:`\phi_L = -\phi^{\rm int}_R` and
+      :math:`\phi_R = -\phi^{\rm int}_L`, each evaluated in the collector's frame; a closed
+      minority channel of the *emitter* only sets its :math:`\rho_{i\downarrow} = 0` (no
+      electron is emitted from it, and its spin is conserved at the emitter interface).
+      With this sign the f_L and f_R terms of Eqs. (7)–(8), taken with
+      :math:`(1,\tan\phi)`, are the thick-barrier spin currents of left- and right-emitted
+      electrons at :math:`k_\parallel = 0`, to relative :math:`O(e^{-2\kappa d})`, whenever
+      the collector's majority channel is open, its minority channel open or closed
+      (:math:`T_\perp = -Q_R T_\parallel` for the window part; checked in
+      ``tests/test_analytic_slonczewski.py`` and ``tests/test_analytic_btm.py`` against exact
+      spinor solutions of the rectangular barrier).  Energies at which the collector has no
+      open channel are left out (ρ = 0), although totally reflected electrons exert an
+      out-of-plane torque there (the :math:`\eta` of both-closed channels in
+      :func:`~mtj_kwant.analytic.slonczewski.collector_spin_factor`), which Eq. (8), ∝ ρ of
+      the collector, cannot represent.  The paper's Eq. (9) attaches :math:`\phi_i` to the
+      emitter instead; for a symmetric junction at low bias the two coincide;
     * :math:`|T|^2` from the WKB exponent of the biased barrier and the Gaussian
       :math:`k_\parallel` integral around normal incidence,
       :math:`\int\frac{d^2k_\parallel}{(2\pi)^2}e^{-2\int\kappa\,dx}\simeq
@@ -337,13 +365,35 @@ class FreeElectronBTM:
       interface of a multi-layer barrier, divided by 4π² so that
       :data:`BTM_PREFACTOR`·|T|² = (e²/h)·(per-area weight).
 
-    With these ingredients the charge current equals the per-area thick-barrier free-electron
-    current up to relative corrections O(1/κd) (the :math:`k_\parallel` dependence of the
-    interface factors and the quartic term of κ(k∥) are neglected) and O(e^{-2κd}).  Eq. (7) with
-    its :math:`\cos\phi` factors gives the exact thick-barrier in-plane torque times
-    :math:`\cos\phi`; ``btm_torques(..., phase_factors="thick_barrier")`` replaces
-    :math:`(\cos\phi,\sin\phi)` by :math:`(1,\tan\phi)`, which is exact per channel.
-    The model requires every energy of the integrals to lie below the barrier (tunnelling).
+    Regime of validity.  Per-area quantities are normal-incidence ingredients times the
+    Gaussian weight, i.e. :math:`\int d^2k_\parallel F(k_\parallel^2)e^{-2\kappa d}` is replaced
+    by :math:`F(0)\times\int d^2k_\parallel e^{-2\kappa d}`.  For a rectangular barrier the
+    relative correction to the current is, to first order,
+
+    .. math::
+
+        \delta = \frac{\kappa_0}{d}\,\frac{F_1}{F_0} + \frac{1}{2\kappa_0 d},\qquad
+        \frac{F_1}{F_0} = \frac{d\ln F}{d(k_\parallel^2)}\Big|_0,\qquad
+        \frac{d\ln\rho_\sigma}{d(k_\parallel^2)} = \frac{1}{2\kappa_0^2}
+        - \frac{1}{2k_\sigma^2}\ \ (\text{equal masses}),
+
+    with :math:`F = \rho_{L\sigma}\rho_{R\sigma'}` summed over the channel pairs.  The
+    expansion parameter is therefore :math:`(\kappa_0/d)/k_\sigma^2` for the smallest open
+    :math:`k_\sigma` (tunnelling-cone width² over the Fermi-sphere radius² of that channel),
+    not :math:`1/\kappa_0 d`: the BTM current and torques are quantitative only when
+    :math:`\kappa_0/(d\,k_\sigma^2) \ll 1` for every open channel *and*
+    :math:`\kappa_0 d \gg 1` (the :math:`1/2\kappa_0 d` term; the thick-barrier ingredients
+    themselves have corrections :math:`O(e^{-2\kappa_0 d})`).  Example: for E_F = 3 eV,
+    Δ = 3 eV, U_b = 11 eV, d = 0.45 nm (``tests/test_comparison.py``), κ₀d = 6.5 but
+    :math:`\kappa_0/(d k_\downarrow^2) = 0.82`; the BTM conductance G(π/2) is 1.63 times the
+    exact per-area value (G_P: 1.44 times) and its T∥/J is P at normal incidence, 0.137,
+    instead of the k∥-averaged 0.305 (relative bias dependences fare better: there the
+    a2/a1 of T∥ is within 6 % of the Kwant value).  Eq. (7) with its :math:`\cos\phi`
+    factors gives the thick-barrier in-plane torque times :math:`\cos\phi`;
+    ``btm_torques(..., phase_factors="thick_barrier")`` replaces :math:`(\cos\phi,\sin\phi)`
+    by :math:`(1,\tan\phi)`, which is the thick-barrier result at :math:`k_\parallel = 0`
+    (see above).  The model requires every energy of the integrals to lie below the barrier
+    (tunnelling).
     """
 
     fermi_energy: float
@@ -389,16 +439,23 @@ class FreeElectronBTM:
         def kap(pot, mass, e):
             return math.sqrt(max(mass * (pot - e) / HBAR2_OVER_2ME, 0.0))
 
-        def kred(el, bottom, shift, e):  # reduced wavevector k/m in electrode (0 if closed)
-            return math.sqrt(max(el.mass * (e - shift - bottom) / HBAR2_OVER_2ME, 0.0)) / el.mass
+        def kx2(el, bottom, shift, e):  # signed k_x² (nm⁻²) at k∥ = 0, < 0 if evanescent
+            return el.mass * (e - shift - bottom) / HBAR2_OVER_2ME
 
         def factors(el, shift, pot, mass, e):
             kt = kap(pot, mass, e) / mass
-            ku = kred(el, el.majority_bottom, shift, e)
-            kd = kred(el, el.minority_bottom, shift, e)
+            ku2 = kx2(el, el.majority_bottom, shift, e)
+            kd2 = kx2(el, el.minority_bottom, shift, e)
+            ku = math.sqrt(max(ku2, 0.0)) / el.mass  # reduced wavevectors k/m
+            kd = math.sqrt(max(kd2, 0.0)) / el.mass
             ru = 4 * kt * ku / (kt * kt + ku * ku) if ku > 0 else 0.0
             rd = 4 * kt * kd / (kt * kt + kd * kd) if kd > 0 else 0.0
-            phase = math.atan2(ku, kt) - math.atan2(kd, kt)
+            if ku <= 0:  # no open channel: ρ = 0, the phase does not enter
+                phase = 0.0
+            elif kd > 0:
+                phase = math.atan2(ku, kt) - math.atan2(kd, kt)
+            else:  # evanescent minority channel, k_down = i q (class Notes)
+                phase = math.atan2(ku, kt) - math.atan2(math.sqrt(-kd2) / el.mass, ku)
             return ru, rd, phase
 
         def fl(e):
@@ -504,7 +561,10 @@ def free_electron_btm(
         ),
         barrier=(
             BarrierSegment(
-                thickness=barrier_thickness, potential_left=ua, potential_right=ub, mass=barrier_mass
+                thickness=barrier_thickness,
+                potential_left=ua,
+                potential_right=ub,
+                mass=barrier_mass,
             ),
         ),
     )
@@ -579,7 +639,8 @@ def btm_from_junction(junction) -> FreeElectronBTM:
         where = f"junction.layers[{i}]"
         if kinds[i] != "barrier":
             raise ValueError(
-                f"{where} is a '{kinds[i]}' layer inside the barrier stack (layers {first}..{last}); "
+                f"{where} is a '{kinds[i]}' layer inside the barrier stack "
+                f"(layers {first}..{last}); "
                 "the BTM needs a single insulating stack between two metals."
             )
         if float(_attr(layer, "exchange", where)) != 0.0:
@@ -609,7 +670,9 @@ def btm_from_junction(junction) -> FreeElectronBTM:
                 "a trapezoidal potential is only meaningful in a barrier."
             )
         return FreeElectronElectrode(
-            band_bottom=float(pot), exchange=float(_attr(obj, "exchange", where)), mass=mass(obj, where)
+            band_bottom=float(pot),
+            exchange=float(_attr(obj, "exchange", where)),
+            mass=mass(obj, where),
         )
 
     left_obj, left_where = _attr(junction, "left", "junction"), "junction.left"
@@ -736,7 +799,9 @@ def _check_common(theta, temperature, rtol, phase_factors):
     if not (0 < rtol < 1e-2):
         raise ValueError(f"`rtol` must be in (0, 1e-2), got {rtol}.")
     if phase_factors not in ("paper", "thick_barrier"):
-        raise ValueError(f"`phase_factors` must be 'paper' or 'thick_barrier', got {phase_factors!r}.")
+        raise ValueError(
+            f"`phase_factors` must be 'paper' or 'thick_barrier', got {phase_factors!r}."
+        )
     return th, temp
 
 
@@ -744,7 +809,8 @@ def _check_range(model, ing, kt, bias, rtol):
     top = max(ing.mu_l, ing.mu_r) + _tail(rtol) * kt
     if top >= ing.upper:
         if isinstance(model, FreeElectronBTM):
-            what, fix = "the lowest barrier edge", ", or raise the barrier (the BTM needs tunnelling)."
+            what = "the lowest barrier edge"
+            fix = ", or raise the barrier (the BTM needs tunnelling)."
         else:
             what, fix = "the top of an electrode table", ", or extend the table."
         raise ValueError(
@@ -753,7 +819,9 @@ def _check_range(model, ing, kt, bias, rtol):
         )
 
 
-def btm_torques(model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factors="paper", rtol=1e-9):
+def btm_torques(
+    model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factors="paper", rtol=1e-9
+):
     r"""Charge current and spin torques of the BTM model, Eqs. (3), (7) and (8).
 
     Parameters
@@ -768,7 +836,8 @@ def btm_torques(model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factor
         Temperature (K); 0 uses step functions with break points at μ_L, μ_R.
     phase_factors : {"paper", "thick_barrier"}
         Use :math:`(\cos\phi, \sin\phi)` as in Eqs. (7)–(8), or :math:`(1, \tan\phi)`, the
-        exact per-channel thick-barrier free-electron form (see :class:`FreeElectronBTM`).
+        thick-barrier free-electron form of one transverse channel (k∥ = 0, collector
+        majority channel open; see :class:`FreeElectronBTM` for its regime).
     rtol : float
         Relative tolerance of the energy quadratures.
 
@@ -783,7 +852,8 @@ def btm_torques(model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factor
 
     .. math::
 
-        J &= K\int d\varepsilon\,|T|^2\tfrac12(\rho_L\rho_R+\Delta\rho_L\Delta\rho_R\cos\theta)(f_L-f_R),\\
+        J &= K\int d\varepsilon\,|T|^2\tfrac12(\rho_L\rho_R
+             +\Delta\rho_L\Delta\rho_R\cos\theta)(f_L-f_R),\\
         T_\parallel &= K\sin\theta\int d\varepsilon\,|T|^2\tfrac12\rho_R\Delta\rho_L
                  (\cos\phi_L f_L-\cos\phi_R f_R),\\
         T_\perp &= K\sin\theta\int d\varepsilon\,|T|^2\tfrac12(\rho_R\Delta\rho_L\sin\phi_L f_L
@@ -805,8 +875,10 @@ def btm_torques(model, bias, theta=math.pi / 2, temperature=0.0, *, phase_factor
     out-of-plane, DESIGN §1); it is O(ϕ²), i.e. beyond the paper's assumption ϕ ≪ 1, but can
     reach tens of percent of T∥ at 0.1 V for free-electron electrodes with different
     exchange splittings.  ``phase_factors="thick_barrier"`` has T∥(0) = 0 identically and is the
-    exact per-channel thick-barrier free-electron result; prefer it for quantitative
-    comparisons.
+    thick-barrier free-electron result at k∥ = 0 (to :math:`O(e^{-2\kappa d})`, for energies
+    where the collector's majority channel is open); prefer it for quantitative comparisons,
+    keeping in mind that the per-area free-electron BTM is a normal-incidence theory (see the
+    regime of validity in :class:`FreeElectronBTM`).
 
     Examples
     --------
@@ -872,7 +944,9 @@ def btm_current(model, bias, theta=0.0, temperature=0.0, *, rtol=1e-9):
         ing = model.ingredients(float(v))
         _check_range(model, ing, kt, float(v), rtol)
         def integrand(e, ing=ing):
-            return ing.weight(e) * 0.5 * (ing.rho_l(e) * ing.rho_r(e) + ing.drho_l(e) * ing.drho_r(e) * ct)
+            return ing.weight(e) * 0.5 * (
+                ing.rho_l(e) * ing.rho_r(e) + ing.drho_l(e) * ing.drho_r(e) * ct
+            )
 
         out[n] = BTM_PREFACTOR * _window(integrand, ing, kt, rtol)
     return out
@@ -947,7 +1021,8 @@ def symmetric_form_torques(
     electrode's shifted energy; in the full model ρ_R and Δρ_L are shifted in opposite
     directions, which breaks the parity (:func:`btm_torques` shows the resulting V² term in T∥
     and, for different electrodes, a linear term in T⊥).  Since
-    :math:`\int_a^b[\tau(\varepsilon-u)-\tau(\varepsilon+u)] = \int_{a-u}^{a+u}\tau - \int_{b-u}^{b+u}\tau`,
+    :math:`\int_a^b[\tau(\varepsilon-u)-\tau(\varepsilon+u)]
+    = \int_{a-u}^{a+u}\tau - \int_{b-u}^{b+u}\tau`,
     T∥ only depends on τ near the ends of the range (for a τ that vanishes at both ends the
     shifts cancel); it is evaluated in that end-point form, which avoids cancellation.
 

@@ -33,6 +33,7 @@ __all__ = [
     "barrier_decay_constant",
     "polarization",
     "out_of_plane_factor",
+    "collector_spin_factor",
     "angular_conductance",
     "inplane_torkance",
     "rectangular_barrier_transmission",
@@ -54,7 +55,9 @@ _NM2_TO_M2 = 1.0e18  # 1 nm⁻² = 1e18 m⁻²
 def _finite(name, value):
     arr = np.asarray(value)
     if arr.dtype.kind not in "biufc":
-        raise TypeError(f"`{name}` must be a number or an array of numbers, got {type(value).__name__}")
+        raise TypeError(
+            f"`{name}` must be a number or an array of numbers, got {type(value).__name__}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite (no NaN or inf); got {value!r}")
     return arr
@@ -167,7 +170,8 @@ def spin_wavevectors(energy, band_bottom, exchange, mass=1.0, k_parallel=0.0):
     Returns
     -------
     k_up, k_down : ndarray
-        :math:`k_{\uparrow\downarrow} = \sqrt{m(E - U \pm \Delta/2)/(\hbar^2/2m_e) - k_\parallel^2}`;
+        :math:`k_{\uparrow\downarrow} = \sqrt{m(E - U \pm \Delta/2)/(\hbar^2/2m_e)
+        - k_\parallel^2}`;
         0 for a closed channel.
 
     Examples
@@ -232,8 +236,9 @@ def polarization(k_up, k_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0):
     Returns
     -------
     ndarray
-        :math:`P = \frac{\tilde k_\uparrow-\tilde k_\downarrow}{\tilde k_\uparrow+\tilde k_\downarrow}
-        \,\frac{\tilde\kappa^2-\tilde k_\uparrow\tilde k_\downarrow}
+        :math:`P = \frac{\tilde k_\uparrow-\tilde k_\downarrow}
+        {\tilde k_\uparrow+\tilde k_\downarrow}\,
+        \frac{\tilde\kappa^2-\tilde k_\uparrow\tilde k_\downarrow}
         {\tilde\kappa^2+\tilde k_\uparrow\tilde k_\downarrow}` with
         :math:`\tilde k = k/m`, :math:`\tilde\kappa=\kappa/m_b` (dimensionless, in [−1, 1]).
 
@@ -243,8 +248,9 @@ def polarization(k_up, k_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0):
     :math:`T_{\sigma\sigma'} = \rho_{L\sigma}\rho_{R\sigma'} e^{-2\kappa d}` with the interfacial
     factors :math:`\rho_\sigma = 4\tilde\kappa\tilde k_\sigma/(\tilde\kappa^2+\tilde k_\sigma^2)`,
     and :math:`P=(\rho_\uparrow-\rho_\downarrow)/(\rho_\uparrow+\rho_\downarrow)`, which gives the
-    expression above.  P changes sign at :math:`\tilde\kappa^2 = \tilde k_\uparrow\tilde k_\downarrow`
-    and vanishes linearly with Δ.  A closed minority channel (``k_down = 0``) gives P = 1.
+    expression above.  P changes sign at
+    :math:`\tilde\kappa^2 = \tilde k_\uparrow\tilde k_\downarrow` and vanishes linearly with Δ.
+    A closed minority channel (``k_down = 0``) gives P = 1.
 
     Examples
     --------
@@ -262,27 +268,191 @@ def polarization(k_up, k_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0):
     return (ku - kd) / (ku + kd) * (kt**2 - ku * kd) / (kt**2 + ku * kd)
 
 
-def out_of_plane_factor(k_up, k_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0):
-    r"""Slonczewski's out-of-plane factor :math:`Q = \tilde\kappa(\tilde k_\uparrow-\tilde k_\downarrow)
-    /(\tilde\kappa^2+\tilde k_\uparrow\tilde k_\downarrow)` (dimensionless).
+def out_of_plane_factor(
+    k_up, k_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0, minority_decay=0.0
+):
+    r"""Slonczewski's out-of-plane factor Q of a collector electrode (dimensionless).
 
-    Parameters are those of :func:`polarization`.
+    Parameters
+    ----------
+    k_up, k_down : array_like
+        Majority / minority longitudinal wavevectors in the electrode (nm⁻¹); ``k_down = 0``
+        for a closed (evanescent) minority channel.
+    kappa : array_like
+        Barrier decay constant at the electrode interface (nm⁻¹).
+    electrode_mass, barrier_mass : float
+        Effective masses (m_e) for BenDaniel–Duke matching.
+    minority_decay : array_like, optional
+        Decay constant q ≥ 0 (nm⁻¹) of a closed minority channel, whose longitudinal
+        wavevector is :math:`k_\downarrow = iq`, :math:`q^2 = k_\parallel^2 - m(E-U-\Delta/2)
+        /(\hbar^2/2m_e)`.  Must be 0 wherever ``k_down > 0``.  The default 0 is the limit of a
+        channel closing exactly at this energy and :math:`k_\parallel`; pass the actual q for a
+        closed channel, since Q depends strongly on it.
+
+    Returns
+    -------
+    ndarray
+        Q such that :math:`T_\perp = -Q\,T_\parallel` for the window torque per transverse
+        channel (see Notes).
+
+    Raises
+    ------
+    ValueError
+        If ``minority_decay`` is negative, non-zero where ``k_down > 0``, or non-zero where the
+        majority channel is closed too (``k_up = 0``; then :math:`T_\parallel = 0` and
+        :math:`T_\perp \ne 0`: use :func:`collector_spin_factor`).
 
     Notes
     -----
-    Q is the tangent of the spin-rotation angle on transmission from the barrier into the
+    With reduced wavevectors :math:`\tilde k = k/m`, :math:`\tilde q = q/m`,
+    :math:`\tilde\kappa = \kappa/m_b`,
+
+    .. math::
+
+        Q = \frac{\tilde\kappa(\tilde k_\uparrow-\tilde k_\downarrow)}
+                 {\tilde\kappa^2+\tilde k_\uparrow\tilde k_\downarrow}
+        \quad(\text{minority open}),\qquad
+        Q = \frac{\tilde k_\uparrow^2-\tilde q\tilde\kappa}
+                 {\tilde k_\uparrow(\tilde\kappa+\tilde q)}
+        \quad(\text{minority closed}, k_\downarrow = iq).
+
+    Both are :math:`Q = -\operatorname{Im}\eta/\operatorname{Re}\eta` with the collector factor
+    η of :func:`collector_spin_factor`; the second reduces to :math:`\tilde k_\uparrow/
+    \tilde\kappa` (the first at :math:`k_\downarrow = 0`) only for :math:`q \to 0`, and changes
+    sign at :math:`\tilde q\tilde\kappa = \tilde k_\uparrow^2`.  For an open minority channel Q
+    is the tangent of the spin-rotation angle on transmission from the barrier into the
     electrode: the evanescent wave is transmitted with amplitude
-    :math:`t_\sigma = 2\tilde\kappa/(\tilde\kappa - i\tilde k_\sigma)`, so
-    :math:`\arg t_\uparrow-\arg t_\downarrow = \arctan(\tilde k_\uparrow/\tilde\kappa)-
-    \arctan(\tilde k_\downarrow/\tilde\kappa) = \arctan Q`.  For a thick barrier, the spin current
-    carried into the collector R by electrons emitted from L (the window part) has
-    :math:`T_\perp = -Q_R\,T_\parallel` per transverse channel, with the conventions of DESIGN §1
-    (checked in the tests against an exact spinor scattering solution).
+    :math:`t_\sigma = 2\tilde\kappa/(\tilde\kappa - i\tilde k_\sigma)`, and
+    :math:`\arctan Q = \arg t_\uparrow-\arg t_\downarrow = \arctan(\tilde k_\uparrow/
+    \tilde\kappa)-\arctan(\tilde k_\downarrow/\tilde\kappa)`.  For a closed one
+    :math:`t_\downarrow = 2\tilde\kappa/(\tilde\kappa+\tilde q)` is real, but the transverse spin
+    current is carried by the interference term :math:`(\tilde k_\uparrow + i\tilde q)
+    t_\uparrow^*t_\downarrow` instead of :math:`(\tilde k_\uparrow+\tilde k_\downarrow)
+    t_\uparrow^*t_\downarrow`, so that :math:`\arctan Q = \arctan(\tilde k_\uparrow/
+    \tilde\kappa)-\arctan(\tilde q/\tilde k_\uparrow)`.
+
+    Regime: for a thick barrier the window spin current carried into the collector R by
+    electrons emitted from L has :math:`T_\perp = -Q_R\,T_\parallel` per transverse channel
+    (conventions of DESIGN §1), up to corrections :math:`O(e^{-2\kappa d})` relative to the
+    contribution of one emitted spin, at any :math:`k_\parallel` where the collector's
+    majority channel is open, its minority channel open (first form) or evanescent (second
+    form, with the actual q); the tests check both against an exact spinor solution of the
+    rectangular barrier.  The first form with :math:`k_\downarrow = 0` is not a valid
+    substitute for a closed channel: for the junction of ``tests/test_comparison.py``
+    (E_F = 3 eV, Δ = 3 eV, U_b = 11 eV, d = 0.45 nm) it makes the k∥-integrated window ratio
+    T⊥/T∥ −0.359 instead of −0.197 (Kwant: −0.197).  Where the collector has no open channel
+    Q is undefined (:math:`T_\parallel = 0`, :math:`T_\perp \ne 0`; see
+    :func:`collector_spin_factor`).
+
+    Examples
+    --------
+    >>> round(float(out_of_plane_factor(10.0, 4.0, 14.0)), 4)
+    0.3559
+    >>> round(float(out_of_plane_factor(10.0, 0.0, 14.0, minority_decay=3.0)), 4)  # k↓ = 3i
+    0.3412
+    >>> round(float(out_of_plane_factor(10.0, 0.0, 14.0)), 4)  # q → 0 limit, k↑/κ
+    0.7143
     """
     ku = np.asarray(k_up, float) / electrode_mass
     kd = np.asarray(k_down, float) / electrode_mass
     kt = np.asarray(kappa, float) / barrier_mass
-    return kt * (ku - kd) / (kt**2 + ku * kd)
+    q = np.asarray(_finite("minority_decay", minority_decay), float) / electrode_mass
+    if np.any(q < 0):
+        raise ValueError(f"`minority_decay` must be >= 0 (nm⁻¹), got {minority_decay!r}.")
+    closed = q > 0
+    if np.any(closed & (kd > 0)):
+        raise ValueError(
+            "`minority_decay` must be 0 where `k_down` > 0: a channel is either open "
+            f"(k_down > 0) or closed (k_down = 0, decay q > 0); got k_down={k_down!r}, "
+            f"minority_decay={minority_decay!r}."
+        )
+    if np.any(closed & (ku <= 0)):
+        raise ValueError(
+            "`minority_decay` > 0 needs an open majority channel (`k_up` > 0); with both "
+            "channels closed T_par = 0 and Q is undefined: use collector_spin_factor."
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q_closed = (ku * ku - q * kt) / (ku * (kt + q))
+    return np.where(closed, q_closed, kt * (ku - kd) / (kt**2 + ku * kd))
+
+
+def collector_spin_factor(kx2_up, kx2_down, kappa, *, electrode_mass=1.0, barrier_mass=1.0):
+    r"""Complex interfacial factor η of the spin current transmitted into a collector electrode.
+
+    Parameters
+    ----------
+    kx2_up, kx2_down : array_like
+        Squared longitudinal wavevectors :math:`k_x^2 = m(E-U\pm\Delta/2)/(\hbar^2/2m_e)
+        - k_\parallel^2` (nm⁻²) of the collector's majority and minority channels: positive
+        for a propagating channel, negative for an evanescent one (:math:`k_x = iq`,
+        :math:`q = \sqrt{-k_x^2}`).
+    kappa : array_like
+        Barrier decay constant at the collector interface (nm⁻¹), > 0.
+    electrode_mass, barrier_mass : float
+        Effective masses (m_e) for BenDaniel–Duke matching.
+
+    Returns
+    -------
+    ndarray of complex
+        :math:`\eta = a_\parallel + i a_\perp` (dimensionless), such that the thick-barrier
+        window torque per transverse channel is
+        :math:`T_\parallel + iT_\perp = \tfrac12(\rho_{L\uparrow}-\rho_{L\downarrow})
+        e^{-2\kappa d}\sin\theta\;\eta_R` (Notes).
+
+    Notes
+    -----
+    Write :math:`\tilde c_\sigma = \tilde k_\sigma` for an open and :math:`\tilde c_\sigma =
+    i\tilde q_\sigma` for a closed channel (reduced: divided by the electrode mass;
+    :math:`\tilde\kappa = \kappa/m_b`).  Near the collector interface (x = d) the barrier spinor
+    of the electrons emitted by L is :math:`A_\sigma e^{-\kappa(x-d)}` plus the wave reflected
+    by the interface; matching ψ and ψ'/m to :math:`t_\sigma e^{i c_\sigma(x-d)}` gives
+    :math:`t_\sigma = 2\tilde\kappa A_\sigma/(\tilde\kappa - i\tilde c_\sigma)`, and the
+    transverse spin current :math:`j_x + ij_y = \operatorname{Im}(\psi^\dagger\sigma_x\psi') +
+    i\operatorname{Im}(\psi^\dagger\sigma_y\psi')` (per mass, in the collector frame m = z) is
+    :math:`(\tilde c_\uparrow^* + \tilde c_\downarrow)\,t_\uparrow^* t_\downarrow`.  Summing
+    over the emitted spins, :math:`\sum A_\uparrow^*A_\downarrow` is real and proportional to
+    :math:`(\rho_{L\uparrow}-\rho_{L\downarrow})e^{-2\kappa d}\sin\theta` (p in the x–z plane),
+    which leaves
+
+    .. math::
+
+        \eta = \frac{4\tilde\kappa\,(\tilde c_\uparrow^* + \tilde c_\downarrow)}
+                    {(\tilde\kappa + i\tilde c_\uparrow^*)(\tilde\kappa - i\tilde c_\downarrow)}.
+
+    Special cases: both channels open, :math:`\eta = (\rho_\uparrow+\rho_\downarrow)(1 - iQ)`
+    (Slonczewski); minority closed, :math:`\eta = \rho_\uparrow(1 - iQ)` with the Q of
+    :func:`out_of_plane_factor` for ``minority_decay = q``; both closed (the electron is
+    totally reflected), :math:`\eta = 4i\tilde\kappa(\tilde q_\downarrow - \tilde q_\uparrow)
+    /[(\tilde\kappa+\tilde q_\uparrow)(\tilde\kappa+\tilde q_\downarrow)]`: no in-plane
+    torque but an out-of-plane one of the same order :math:`e^{-2\kappa d}`.  The
+    thick-barrier approximation only neglects multiple reflections in the barrier (the wave
+    reflected by the collector interface, back at the emitter interface): corrections
+    :math:`O(e^{-2\kappa d})` relative to the contribution of one emitted spin,
+    :math:`\tfrac12\rho_{L\sigma}e^{-2\kappa d}\sin\theta\,|\eta_R|` (checked in the tests
+    against an exact spinor solution of the rectangular barrier, in all these cases; over
+    4000 random channels with κd in [3, 6] the deviation stays below 2.4 e^{−2κd} times that
+    scale).
+
+    Examples
+    --------
+    >>> eta = collector_spin_factor(100.0, 16.0, 14.0)  # both open: (ρ↑ + ρ↓)(1 − iQ)
+    >>> rho = sum(4 * 14.0 * k / (14.0**2 + k**2) for k in (10.0, 4.0))
+    >>> bool(np.isclose(eta, rho * (1 - 1j * out_of_plane_factor(10.0, 4.0, 14.0))))
+    True
+    >>> complex(np.round(collector_spin_factor(-1.0, -9.0, 14.0), 4))  # totally reflected
+    0.4392j
+    """
+    kt = np.asarray(_positive("kappa", kappa), float) / barrier_mass
+    _mass("electrode_mass", electrode_mass)
+    _mass("barrier_mass", barrier_mass)
+
+    def reduced(name, k2):
+        k2 = np.asarray(_finite(name, k2), float)
+        root = np.sqrt(np.abs(k2)) / electrode_mass
+        return np.where(k2 >= 0, root + 0j, 1j * root)
+
+    cu, cd = reduced("kx2_up", kx2_up), reduced("kx2_down", kx2_down)
+    return 4 * kt * (np.conj(cu) + cd) / ((kt + 1j * np.conj(cu)) * (kt - 1j * cd))
 
 
 def angular_conductance(theta, g0, p_left, p_right):
@@ -359,16 +529,18 @@ def rectangular_barrier_transmission(
     -------
     ndarray
         :math:`T = \dfrac{4\tilde k_L\tilde k_R\tilde\kappa^2}
-        {\tilde\kappa^2(\tilde k_L+\tilde k_R)^2\cosh^2\kappa d+(\tilde\kappa^2-\tilde k_L\tilde k_R)^2
-        \sinh^2\kappa d}`.
+        {\tilde\kappa^2(\tilde k_L+\tilde k_R)^2\cosh^2\kappa d
+        +(\tilde\kappa^2-\tilde k_L\tilde k_R)^2\sinh^2\kappa d}`.
 
     Notes
     -----
     Exact for two (possibly different) electrodes and collinear spins (the spin is conserved, so
-    each pair (σ, σ') is a scalar problem with :math:`k_L = k_{L\sigma}`, :math:`k_R = k_{R\sigma'}`).
+    each pair (σ, σ') is a scalar problem with :math:`k_L = k_{L\sigma}`,
+    :math:`k_R = k_{R\sigma'}`).
     Writing :math:`x = e^{-2\kappa d}`, the denominator equals
     :math:`\tfrac{e^{2\kappa d}}{4}[A(1+x)^2 + B(1-x)^2]` with
-    :math:`A = \tilde\kappa^2(\tilde k_L+\tilde k_R)^2`, :math:`B = (\tilde\kappa^2-\tilde k_L\tilde k_R)^2`,
+    :math:`A = \tilde\kappa^2(\tilde k_L+\tilde k_R)^2`,
+    :math:`B = (\tilde\kappa^2-\tilde k_L\tilde k_R)^2`,
     hence :math:`T = T_{\rm thick}/(1+\delta)` with :math:`|\delta|\le 2x+x^2`
     (see :func:`thick_barrier_transmission`).  Evaluated in that factored form, so that it does
     not overflow for thick barriers.
@@ -424,7 +596,8 @@ def _check_junction(left, right, barrier_height, thickness, barrier_mass, energy
     for name, el in (("left", left), ("right", right)):
         if not isinstance(el, FreeElectronElectrode):
             raise TypeError(
-                f"`{name}` must be a FreeElectronElectrode(band_bottom=..., exchange=..., mass=...), "
+                f"`{name}` must be a FreeElectronElectrode(band_bottom=..., exchange=..., "
+                f"mass=...), "
                 f"got {type(el).__name__}"
             )
     _finite("barrier_height", barrier_height)
@@ -553,8 +726,8 @@ class SlonczewskiCoefficients:
         dT∥/dV at θ = π/2 in (ħ/2e)·A/(V·m²); multiply by sin θ for other angles.
     outofplane_window_torkance : float
         d(T⊥ window part)/dV at θ = π/2 in (ħ/2e)·A/(V·m²) (electrons emitted by the left
-        electrode only; the total T⊥ also has the Fermi-sea part, which makes it even in V for a
-        symmetric junction).
+        electrode only, including those with evanescent collector channels; the total T⊥ also
+        has the Fermi-sea part, which makes it even in V for a symmetric junction).
     """
 
     conductance_parallel: float
@@ -598,12 +771,39 @@ def slonczewski_per_area(
     Per transverse channel (:math:`k_\parallel`) the thick-barrier transmission factorizes,
     :math:`T_{\sigma\sigma'} = \rho_{L\sigma}\rho_{R\sigma'}e^{-2\kappa d}`, so
     :math:`G(\theta) = G_0(1+P_LP_R\cos\theta)` with :math:`G_0 = \frac{e^2}{h}\frac12\rho_L\rho_R
-    e^{-2\kappa d}` (:math:`\rho = \rho_\uparrow+\rho_\downarrow`), the in-plane torkance is
-    :math:`(\hbar/2e)P_LG_0\sin\theta` and the window part of the out-of-plane torkance is
-    :math:`-Q_R` times it.  Here all of them are integrated over
-    :math:`\int d^2k_\parallel/(2\pi)^2` with their :math:`k_\parallel` dependence (P, Q, κ depend
-    on :math:`k_\parallel`), which is what makes the per-area :math:`G(\theta)` differ from
-    :math:`G_0(1\pm P^2)` with P taken at normal incidence.
+    e^{-2\kappa d}` (:math:`\rho = \rho_\uparrow+\rho_\downarrow`), and the window torque
+    (electrons emitted by L) is
+
+    .. math::
+
+        \tau_\parallel + i\tau_{\perp,w} = \frac{e^2}{h}\int\frac{d^2k_\parallel}{(2\pi)^2}
+        \tfrac12(\rho_{L\uparrow}-\rho_{L\downarrow})\,e^{-2\kappa d}\,\eta_R
+
+    with the collector factor :math:`\eta_R` of :func:`collector_spin_factor` (in units of
+    ħ/2e).  Where both collector channels are open, :math:`\eta_R = \rho_R(1-iQ_R)`: the
+    in-plane torkance is :math:`(\hbar/2e)P_LG_0` and the window out-of-plane torkance is
+    :math:`-Q_R` times it, Slonczewski's result.  Where the collector's minority channel is
+    evanescent (:math:`k_\parallel^2 > k_{R\downarrow}^2(0)`) :math:`\eta_R = \rho_{R\uparrow}
+    (1-iQ_R)` with the Q of a closed channel (:func:`out_of_plane_factor` with
+    ``minority_decay``), which differs from :math:`\tilde k_\uparrow/\tilde\kappa` by O(1)
+    and even changes sign; where both are evanescent but the emitter's majority channel is
+    open, totally reflected electrons add to :math:`\tau_{\perp,w}` only.  All of them are
+    integrated over :math:`\int d^2k_\parallel/(2\pi)^2` with their :math:`k_\parallel`
+    dependence (P, Q, κ depend on :math:`k_\parallel`), which is what makes the per-area
+    :math:`G(\theta)` differ from :math:`G_0(1\pm P^2)` with P taken at normal incidence.
+    Accuracy: corrections :math:`O(e^{-2\kappa_0 d})` (:math:`\kappa \ge \kappa_0`, its
+    normal-incidence value) relative to the integral of the per-spin contributions (see
+    :func:`collector_spin_factor`; a cancellation between regions of :math:`k_\parallel` can
+    make the relative error of :math:`\tau_{\perp,w}` larger), plus ``rtol``.  Checked
+    against a brute-force :math:`k_\parallel` integral of the exact spinor solution in the
+    tests.  Against Kwant (free electrons, E_F = 3 eV, U_b = 11 eV, d = 0.45 nm, κ₀d = 6.5,
+    lattice error 0.4 %): for identical electrodes with Δ = 3 eV (``tests/test_comparison.py``)
+    :math:`\tau_{\perp,w}/\tau_\parallel` = −0.19684 vs −0.19702 (Slonczewski's −Q_R with
+    :math:`k_\downarrow = 0` for closed channels gives −0.359); for a collector with
+    U = 2.2 eV, Δ = 3 eV (minority band closed, majority closing at
+    :math:`k_\parallel^2 = 60` nm⁻² inside the emitter's 118 nm⁻²) 0.7654 vs 0.7654, of which
+    the totally reflected electrons contribute 0.151, and :math:`\tau_{\perp,w}` itself
+    agrees to 0.4 %.
     """
     _check_junction(left, right, barrier_height, thickness, barrier_mass, energy)
     kap0_2 = barrier_mass * (barrier_height - energy) / HBAR2_OVER_2ME
@@ -618,6 +818,7 @@ def slonczewski_per_area(
             "`energy` lies below the majority band bottom of an electrode: no open channel; "
             "raise `energy` or lower `band_bottom`."
         )
+    mr = right.mass
 
     def parts(s):
         kt = math.sqrt(kap0_2 + s) / barrier_mass
@@ -627,22 +828,26 @@ def slonczewski_per_area(
             k = math.sqrt(max(k2 - s, 0.0)) / m
             return 4 * kt * k / (kt * kt + k * k)
 
+        def c(k2):  # reduced longitudinal wavevector: k/m (open) or i q/m (evanescent)
+            return math.sqrt(k2 - s) / mr if k2 >= s else 1j * math.sqrt(s - k2) / mr
+
         rlu, rld = rho(kl_u, left.mass), rho(kl_d, left.mass)
-        rru, rrd = rho(kr_u, right.mass), rho(kr_d, right.mass)
-        kru = math.sqrt(max(kr_u - s, 0.0)) / right.mass
-        krd = math.sqrt(max(kr_d - s, 0.0)) / right.mass
-        q_r = kt * (kru - krd) / (kt * kt + kru * krd)
+        rru, rrd = rho(kr_u, mr), rho(kr_d, mr)
+        cu, cd = c(kr_u).conjugate(), c(kr_d)
+        eta = 4 * kt * (cu + cd) / ((kt + 1j * cu) * (kt - 1j * cd))  # collector_spin_factor
+        spin = 0.5 * (rlu - rld) * x * eta
         g_p = (rlu * rru + rld * rrd) * x
         g_ap = (rlu * rrd + rld * rru) * x
-        t_par = 0.5 * (rru + rrd) * (rlu - rld) * x
-        return g_p, g_ap, t_par, -q_r * t_par
+        return g_p, g_ap, spin.real, spin.imag
 
-    s_max = min(kl_u, kr_u)  # every product vanishes once a majority channel closes
+    # G and T_par vanish once a majority channel closes; T_perp (window) only needs the
+    # emitter's majority channel: a totally reflected electron still exerts a torque
+    ranges = (min(kl_u, kr_u),) * 3 + (kl_u,)
     vals = [
-        _kpar_integral(lambda s, i=i: parts(s)[i], s_max, rtol, closings=(kl_d, kr_d))
+        _kpar_integral(lambda s, i=i: parts(s)[i], s_max, rtol, closings=(kl_d, kr_d, kr_u))
         * CONDUCTANCE_QUANTUM
         * _NM2_TO_M2
-        for i in range(4)
+        for i, s_max in enumerate(ranges)
     ]
     g_p, g_ap, t_par, t_perp = vals
     return SlonczewskiCoefficients(
