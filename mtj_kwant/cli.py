@@ -164,6 +164,16 @@ def build_parser():
     p.add_argument("--bias", type=float, required=True, metavar="V", help="bias in volts")
     p.add_argument("--output", metavar="OUT.json", required=True, help="JSON output")
 
+    p = sub.add_parser("study", help="run a study: figures, data and provenance into a folder")
+    p.add_argument("name", help="study name (studies/<name>.py), e.g. bias_dependence")
+    p.add_argument("--quick", action="store_true", help="coarse settings for a fast smoke run")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="output folder (default: out/studies/<name>[_quick])")
+    p.add_argument("--workers", default="auto", metavar="N",
+                   help="'auto' (default), 'serial' or a number of processes")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
     p = sub.add_parser("conductance", help="zero-bias conductances (P, AP) and TMR")
     p.add_argument("system", help="junction file (TOML)")
     p.add_argument("--temperature", type=float, default=None, help="K")
@@ -176,7 +186,8 @@ def _check(args):
     temperature = getattr(args, "temperature", None)
     if isinstance(temperature, float) and not (math.isfinite(temperature) and temperature >= 0):
         raise UsageError("--temperature: must be a finite number of kelvin >= 0")
-    if getattr(args, "rtol", 1.0) is not None and not (0 < getattr(args, "rtol", 1.0) < 1):
+    rtol = getattr(args, "rtol", None)
+    if rtol is not None and not (0 < rtol < 1):
         raise UsageError("--rtol: must lie between 0 and 1 (e.g. 1e-3)")
     if args.command == "profile" and not math.isfinite(args.bias):
         raise UsageError("--bias: must be a finite number in volts")
@@ -191,6 +202,17 @@ def _run(args):
     from .sweep import conductance, profile, sweep
 
     _check(args)
+    if args.command == "study":
+        from .study import run_study
+
+        paths = run_study(args.name, args.out, quick=args.quick, progress=not args.quiet,
+                          executor=_workers(args.workers))
+        folder = paths[-1].parent
+        print(f"study {args.name}: wrote {len(paths)} files to {folder}")
+        for path in paths:
+            if path.suffix == ".png":
+                print(f"  figure {path}")
+        return 0
     junction = load_junction(args.system)
     stem = Path(args.system).stem
     if args.command == "sweep":

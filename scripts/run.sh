@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Main job: set up what is missing, then a bias sweep of the bundled symmetric
-# Fe-like/MgO-like/Fe-like junction (window torques, theta = 90 deg), written to
-# out/fe_mgo_fe_sweep.json and out/fe_mgo_fe_sweep.png.
+# Main job: set up what is missing, then the default study (bias_dependence, quick
+# settings): bias dependence of T_par and T_perp (window and total) of the bundled
+# symmetric and asymmetric Fe/MgO-like junctions, their quadratic fits, the BTM
+# prediction, and the linear T_perp term versus barrier asymmetry.  Figures, data and
+# provenance go to out/studies/bias_dependence_quick/.  Extra arguments go to
+# `mtj-kwant study` (e.g. `bash scripts/run.sh` then `--out DIR`; drop --quick by running
+# `.venv/bin/mtj-kwant study bias_dependence` for the full figures).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 cd "$root"
-.venv/bin/mtj-kwant sweep systems/fe_mgo_fe.toml --bias=-0.5:0.5:21 --theta 90 \
-    --output out/fe_mgo_fe_sweep.json --plot out/fe_mgo_fe_sweep.png "$@"
-echo "results: $root/out/fe_mgo_fe_sweep.json and $root/out/fe_mgo_fe_sweep.png"
+.venv/bin/mtj-kwant study bias_dependence --quick "$@"

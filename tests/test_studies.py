@@ -1,0 +1,49 @@
+"""Smoke test: every study runs with --quick and writes figures, data and provenance."""
+
+import json
+
+import pytest
+
+from mtj_kwant.cli import main
+from mtj_kwant.study import available_studies, run_study
+
+REQUIRED = ["bias_dependence", "thickness_interference", "spin_profiles", "diffusion_profiles",
+            "validation", "angular"]
+
+
+def test_the_six_studies_exist():
+    assert set(REQUIRED) <= set(available_studies())
+
+
+@pytest.mark.parametrize("name", available_studies())
+def test_quick_study_writes_figures_data_and_provenance(tmp_path, name):
+    paths = run_study(name, tmp_path / name, quick=True, progress=False, executor="serial")
+    suffixes = [p.suffix for p in paths]
+    assert ".png" in suffixes and ".csv" in suffixes
+    for path in paths:
+        assert path.exists() and path.stat().st_size > 0, path
+    record = json.loads((tmp_path / name / "provenance.json").read_text())
+    assert record["study"] == name and record["quick"] is True
+    assert record["provenance"]["mtj_kwant"] and record["outputs"]
+    for png in (p for p in paths if p.suffix == ".png"):
+        assert png.stat().st_size > 20_000  # a real figure, not an empty canvas
+
+
+def test_quick_study_resumes_from_its_points(tmp_path):
+    """A second run of the same study reuses the stored points (same numbers)."""
+    first = run_study("bias_dependence", tmp_path, quick=True, progress=False, executor="serial")
+    table = (tmp_path / "sweep_symmetric.csv").read_text()
+    stores = sorted((tmp_path / "points").glob("*.csv"))
+    assert stores
+    sizes = [p.stat().st_size for p in stores]
+    second = run_study("bias_dependence", tmp_path, quick=True, progress=False, executor="serial")
+    assert [p.name for p in first] == [p.name for p in second]
+    assert (tmp_path / "sweep_symmetric.csv").read_text() == table
+    assert [p.stat().st_size for p in stores] == sizes  # nothing appended: nothing recomputed
+
+
+def test_unknown_study_is_one_line(capsys):
+    code = main(["study", "no_such_study", "--quick"])
+    err = capsys.readouterr().err
+    assert code == 1 and "unknown study 'no_such_study'; available: " in err
+    assert len(err.strip().splitlines()) == 1
