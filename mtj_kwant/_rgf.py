@@ -99,6 +99,13 @@ def _fill_a(z, eps, onsite, slope, leads, a):
 
 
 @njit(**_OPTS)
+def _less(p0, p1, p2, p3, t, y, k):
+    """p − t² y[k] for a block p given as four numbers (a Schur-complement step)."""
+    t2 = t * t
+    return p0 - t2 * y[k, 0], p1 - t2 * y[k, 1], p2 - t2 * y[k, 2], p3 - t2 * y[k, 3]
+
+
+@njit(**_OPTS)
 def _arg_det(a, b, c, d):
     """log det of a pivot, with arg in [0, 2π] (positive semidefinite imaginary part)."""
     det = a * d - b * c
@@ -118,11 +125,7 @@ def _left(a, t, gl):
     for j in range(n):
         p0, p1, p2, p3 = a[j, 0], a[j, 1], a[j, 2], a[j, 3]
         if j > 0:
-            t2 = t[j - 1] * t[j - 1]
-            p0 -= t2 * gl[j - 1, 0]
-            p1 -= t2 * gl[j - 1, 1]
-            p2 -= t2 * gl[j - 1, 2]
-            p3 -= t2 * gl[j - 1, 3]
+            p0, p1, p2, p3 = _less(p0, p1, p2, p3, t[j - 1], gl, j - 1)
         logdet += _arg_det(p0, p1, p2, p3)
         gl[j, 0], gl[j, 1], gl[j, 2], gl[j, 3] = _inv(p0, p1, p2, p3)
     return logdet
@@ -135,11 +138,7 @@ def _right(a, t, gr):
     for j in range(n - 1, -1, -1):
         p0, p1, p2, p3 = a[j, 0], a[j, 1], a[j, 2], a[j, 3]
         if j < n - 1:
-            t2 = t[j] * t[j]
-            p0 -= t2 * gr[j + 1, 0]
-            p1 -= t2 * gr[j + 1, 1]
-            p2 -= t2 * gr[j + 1, 2]
-            p3 -= t2 * gr[j + 1, 3]
+            p0, p1, p2, p3 = _less(p0, p1, p2, p3, t[j], gr, j + 1)
         gr[j, 0], gr[j, 1], gr[j, 2], gr[j, 3] = _inv(p0, p1, p2, p3)
 
 
@@ -149,17 +148,18 @@ def _diag(a, t, gl, gr, j):
     n = a.shape[0]
     p0, p1, p2, p3 = a[j, 0], a[j, 1], a[j, 2], a[j, 3]
     if j > 0:
-        t2 = t[j - 1] * t[j - 1]
-        p0 -= t2 * gl[j - 1, 0]
-        p1 -= t2 * gl[j - 1, 1]
-        p2 -= t2 * gl[j - 1, 2]
-        p3 -= t2 * gl[j - 1, 3]
+        p0, p1, p2, p3 = _less(p0, p1, p2, p3, t[j - 1], gl, j - 1)
     if j < n - 1:
-        t2 = t[j] * t[j]
-        p0 -= t2 * gr[j + 1, 0]
-        p1 -= t2 * gr[j + 1, 1]
-        p2 -= t2 * gr[j + 1, 2]
-        p3 -= t2 * gr[j + 1, 3]
+        p0, p1, p2, p3 = _less(p0, p1, p2, p3, t[j], gr, j + 1)
+    return _inv(p0, p1, p2, p3)
+
+
+@njit(**_OPTS)
+def _end(a, t, g, j, k):
+    """Full G_jj at an end site j of the chain, its only neighbour k connected through g."""
+    p0, p1, p2, p3 = a[j, 0], a[j, 1], a[j, 2], a[j, 3]
+    if a.shape[0] > 1:
+        p0, p1, p2, p3 = _less(p0, p1, p2, p3, t[min(j, k)], g, k)
     return _inv(p0, p1, p2, p3)
 
 
@@ -204,14 +204,7 @@ def window(lead, z, eps, onsite, slope, t, leads, bonds, sites):
         gm0, gm1, gm2, gm3 = 1j * (s0 - h0), 1j * (s1 - h1), 1j * (s2 - h2), 1j * (s3 - h3)
         if lead == 0:
             _right(a, t, g)
-            x0, x1, x2, x3 = a[0, 0], a[0, 1], a[0, 2], a[0, 3]
-            if n > 1:
-                t2 = t[0] * t[0]
-                x0 -= t2 * g[1, 0]
-                x1 -= t2 * g[1, 1]
-                x2 -= t2 * g[1, 2]
-                x3 -= t2 * g[1, 3]
-            col[0, 0], col[0, 1], col[0, 2], col[0, 3] = _inv(x0, x1, x2, x3)
+            col[0, 0], col[0, 1], col[0, 2], col[0, 3] = _end(a, t, g, 0, 1)
             for j in range(n - 1):
                 y = _mul(g[j + 1, 0], g[j + 1, 1], g[j + 1, 2], g[j + 1, 3],
                          col[j, 0], col[j, 1], col[j, 2], col[j, 3])
@@ -219,14 +212,8 @@ def window(lead, z, eps, onsite, slope, t, leads, bonds, sites):
                     col[j + 1, q] = -t[j] * y[q]
         else:
             _left(a, t, g)
-            x0, x1, x2, x3 = a[n - 1, 0], a[n - 1, 1], a[n - 1, 2], a[n - 1, 3]
-            if n > 1:
-                t2 = t[n - 2] * t[n - 2]
-                x0 -= t2 * g[n - 2, 0]
-                x1 -= t2 * g[n - 2, 1]
-                x2 -= t2 * g[n - 2, 2]
-                x3 -= t2 * g[n - 2, 3]
-            col[n - 1, 0], col[n - 1, 1], col[n - 1, 2], col[n - 1, 3] = _inv(x0, x1, x2, x3)
+            col[n - 1, 0], col[n - 1, 1], col[n - 1, 2], col[n - 1, 3] = _end(a, t, g, n - 1,
+                                                                              n - 2)
             for j in range(n - 1, 0, -1):
                 y = _mul(g[j - 1, 0], g[j - 1, 1], g[j - 1, 2], g[j - 1, 3],
                          col[j, 0], col[j, 1], col[j, 2], col[j, 3])
