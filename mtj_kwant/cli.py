@@ -219,10 +219,10 @@ def _run(args):
         biases = _biases(args.bias)
         out = Path(args.output or f"out/{stem}_sweep.json")
         store = _store(args, out)
-        result = sweep(junction, biases, theta=_angle("theta", args.theta),
-                       phi=_angle("phi", args.phi), temperature=args.temperature,
-                       parts=args.parts, rtol=args.rtol, solver=args.solver,
-                       progress=not args.quiet, executor=_workers(args.workers), store=store)
+        result = _resumable(store, lambda: sweep(
+            junction, biases, theta=_angle("theta", args.theta), phi=_angle("phi", args.phi),
+            temperature=args.temperature, parts=args.parts, rtol=args.rtol, solver=args.solver,
+            progress=not args.quiet, executor=_workers(args.workers), store=store))
         result.save(out)
         print(f"wrote {out} (finished points in {store})")
         _warn_unconverged(result.converged)
@@ -235,14 +235,13 @@ def _run(args):
                  else _values(args.temperature, "temperature", "kelvin", "4:300:5"))
         if temps is not None and min(temps) < 0:
             raise UsageError("--temperature: must be >= 0 K")
-        result = scan(junction, bias=_biases(args.bias),
-                      theta=[math.radians(v) for v in _values(args.theta, "theta", "degrees",
-                                                              "0:180:19")],
-                      phi=[math.radians(v) for v in _values(args.phi, "phi", "degrees",
-                                                            "0:360:13")],
-                      temperature=temps, vary=_vary(args.vary), parts=args.parts,
-                      rtol=args.rtol, solver=args.solver, progress=not args.quiet,
-                      executor=_workers(args.workers), store=store)
+        thetas = [math.radians(v) for v in _values(args.theta, "theta", "degrees", "0:180:19")]
+        phis = [math.radians(v) for v in _values(args.phi, "phi", "degrees", "0:360:13")]
+        vary = _vary(args.vary)
+        result = _resumable(store, lambda: scan(
+            junction, bias=_biases(args.bias), theta=thetas, phi=phis, temperature=temps,
+            vary=vary, parts=args.parts, rtol=args.rtol, solver=args.solver,
+            progress=not args.quiet, executor=_workers(args.workers), store=store))
         result.save(out)
         print(f"wrote {out} ({len(result)} points; metadata in {out}.meta.json)")
         _warn_unconverged(result.columns["converged"])
@@ -269,6 +268,24 @@ def _run(args):
         result.plot(args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _resumable(store, run):
+    """Run with the store; a store left by a run with other settings is replaced, with a warning.
+
+    Resuming needs the same junction and settings (the store's fingerprint);
+    the same output with other settings is a new computation, not an error.
+    """
+    from .runner import StoreMismatch
+
+    try:
+        return run()
+    except StoreMismatch:
+        print(f"mtj-kwant: warning: {store} holds points of a run with other settings or another "
+              "junction; starting afresh", file=sys.stderr)
+        for path in (Path(store), Path(f"{store}.meta.json")):
+            path.unlink(missing_ok=True)
+        return run()
 
 
 def _warn_unconverged(flags):

@@ -147,3 +147,17 @@ def test_sweep_killed_with_sigkill_resumes_from_its_store(tmp_path):
     for key in ("bias_V", "current_density", "torque_inplane_window", "torque_outofplane_total",
                 "torque_inplane_total", "torque_outofplane_total_error"):
         assert a[key] == b[key], key
+
+
+def test_same_output_with_other_settings_starts_afresh(tmp_path, capsys):
+    """The store resumes only the same computation; other settings replace it, with a warning."""
+    out = tmp_path / "s.json"
+    code, _, _ = run(capsys, "sweep", FIF, "--bias", "0.1", "--output", str(out), "--quiet")
+    first = json.loads(out.read_text())
+    code, _, err = run(capsys, "sweep", FIF, "--bias", "0.1", "--theta", "45", "--output",
+                       str(out), "--quiet")
+    assert code == 0 and "starting afresh" in err
+    second = json.loads(out.read_text())
+    assert second["theta_deg"] == 45 and second["torque_inplane_window"] != first["torque_inplane_window"]
+    store = (tmp_path / "s.points.csv").read_text().strip().split("\n")
+    assert len(store) == 2  # header + the new point only
