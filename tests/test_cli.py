@@ -155,9 +155,14 @@ def test_same_output_with_other_settings_starts_afresh(tmp_path, capsys):
     code, _, _ = run(capsys, "sweep", FIF, "--bias", "0.1", "--output", str(out), "--quiet")
     first = json.loads(out.read_text())
     code, _, err = run(capsys, "sweep", FIF, "--bias", "0.1", "--theta", "45", "--output",
+                       str(out), "--quiet")  # other points, same settings: the store grows
+    assert code == 0 and "afresh" not in err
+    assert len((tmp_path / "s.points.csv").read_text().strip().split("\n")) == 3
+    code, _, err = run(capsys, "sweep", FIF, "--bias", "0.1", "--rtol", "1e-5", "--output",
                        str(out), "--quiet")
     assert code == 0 and "starting afresh" in err
     second = json.loads(out.read_text())
-    assert second["theta_deg"] == 45 and second["torque_inplane_window"] != first["torque_inplane_window"]
+    assert second["rtol"] == 1e-5
+    assert second["current_density"] != first["current_density"]  # recomputed, tighter
     store = (tmp_path / "s.points.csv").read_text().strip().split("\n")
     assert len(store) == 2  # header + the new point only
