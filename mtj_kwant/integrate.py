@@ -67,19 +67,34 @@ def _softplus_integral(mu_minus_e, kT):
     return kT * np.logaddexp(0.0, mu_minus_e / kT)
 
 
-_TB_K = (np.arange(4000) + 0.5) * (np.pi / 4000)
+_TB_S, _TB_W = np.polynomial.legendre.leggauss(48)
+_TB_S, _TB_W = 0.5 * (_TB_S + 1), 0.5 * _TB_W  # on [0, 1]
 
 
 def tb_cumulative_dos(eps, t):
     """Fraction of the square-lattice Brillouin zone with ε∥ < eps.
 
-    ε∥ = −2t(cos k_y a + cos k_z a); N(eps) = π⁻² ∫₀^π dk arccos(clip(−eps/2t − cos k)).
-    Midpoint rule with 4000 nodes: the integrand is continuous with kinks, so
-    the error is below 1e-6.
+    ε∥ = −2t(cos k_y a + cos k_z a);
+    N(eps) = π⁻² ∫₀^π dk arccos(clip(c(k))), c(k) = −eps/2t − cos k.
+
+    Notes
+    -----
+    arccos(clip(c)) is π for k < k_a (c ≤ −1), 0 for k > k_b (c ≥ 1), and
+    smooth in between except for square-root behaviour at k_a and k_b.  The
+    middle part is integrated with k = k_a + (k_b − k_a)(1 − cos πs)/2, whose
+    Jacobian vanishes at both ends and removes the square roots, by 48-point
+    Gauss–Legendre in s: accurate to ~1e-11 (checked against adaptive
+    quadrature in the tests).
     """
     eps = np.asarray(eps, dtype=float)
-    c = np.clip(-eps[..., None] / (2 * t) - np.cos(_TB_K), -1.0, 1.0)
-    return np.arccos(c).mean(-1) / np.pi
+    x = eps[..., None] / (2 * t)
+    k_a = np.arccos(np.clip(1.0 - x, -1.0, 1.0))  # c(k) = −1
+    k_b = np.arccos(np.clip(-1.0 - x, -1.0, 1.0))  # c(k) = +1
+    width = k_b - k_a
+    k = k_a + width * 0.5 * (1 - np.cos(np.pi * _TB_S))
+    jac = width * 0.5 * np.pi * np.sin(np.pi * _TB_S)
+    middle = (np.arccos(np.clip(-x - np.cos(k), -1.0, 1.0)) * jac) @ _TB_W
+    return (np.pi * k_a[..., 0] + middle) / np.pi**2
 
 
 _GL_U, _GL_W = np.polynomial.legendre.leggauss(160)

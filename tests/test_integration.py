@@ -231,3 +231,28 @@ def test_tight_binding_band_reduction_equals_brillouin_zone_integral():
     total *= E_OVER_H * PER_NM2 / j.lattice_constant**2
     assert total[0] == pytest.approx(r.current_density, rel=2e-5)
     np.testing.assert_allclose(total[1:], r.torque, atol=1e-4 * np.abs(r.torque).max())
+
+
+def test_tight_binding_cumulative_band_weight_is_accurate():
+    """N(ε) of the square-lattice transverse band against the integrated elliptic DOS (1e-11).
+
+    Independent route: N(ε) = ½ + sign(ε) ∫₀^|ε| ρ(e) de with ρ(e) = K(1 − e²/16t²)/(2π²t),
+    integrated adaptively in w with e = |ε| w² (which tames the van Hove logarithm).
+    Checked across the band, at its edges, next to the van Hove energy and outside it."""
+    from scipy.integrate import quad
+    from scipy.special import ellipkm1
+
+    from mtj_kwant.integrate import tb_cumulative_dos
+
+    t = 1.3
+
+    def reference(e):
+        if abs(e) >= 4 * t or e == 0:
+            return 0.0 if e <= -4 * t else 1.0 if e >= 4 * t else 0.5
+        rho = lambda x: ellipkm1((x / (4 * t)) ** 2) / (2 * np.pi**2 * t)  # noqa: E731
+        part = quad(lambda w: rho(abs(e) * w * w) * 2 * abs(e) * w, 0, 1, epsabs=1e-14,
+                    epsrel=1e-13, limit=200)[0]
+        return 0.5 + np.sign(e) * part
+
+    for e in [-6.0, -5.2, -5.19, -3.0, -1e-7, 0.0, 1e-7, 2.5, 5.1999, 5.2, 7.0]:
+        assert tb_cumulative_dos(e, t) == pytest.approx(reference(e), abs=1e-11), e

@@ -50,8 +50,8 @@ JUNCTIONS = [SYSTEMS / "fifn_2nm.toml", SYSTEMS / "fe_mgo_fe.toml",
 def test_inplane_total_vanishes_at_zero_bias(path):
     """At V = 0 the total is the equilibrium torque, which is field-like: T∥ = 0.
 
-    Integrated to rtol 1e-8 (1e-7 for tight binding, whose transverse weight
-    is tabulated); T∥ must vanish to 1e-6 of T⊥.
+    Integrated to rtol 1e-8 (1e-7 for tight binding, whose sea is a slower
+    nested quadrature); T∥ must vanish to 1e-6 of T⊥.
     """
     jsys = system(path)
     rtol = 1e-8 if jsys.model == "free-electron" else 1e-7
