@@ -31,6 +31,7 @@ import itertools
 import json
 import math
 import os
+import pickle
 import platform
 import sys
 import time
@@ -292,8 +293,10 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
     executor : "auto", None, "serial", int or Executor
         Where the points run (see :func:`~mtj_kwant.runner.run_points`).
         ``"auto"`` (default): the first point runs here and is timed; the
-        rest go to a local process pool with one worker per CPU when they
-        would take longer than a few worker start-ups, else run here too.
+        rest go to a local process pool with one worker per CPU when that
+        saves more than a few worker start-ups (and the junction can be
+        pickled: a Python-function barrier profile stays here), else run
+        here too.
         ``None`` always uses the local pool; pass ``client.get_executor()``
         of a ``dask.distributed.Client`` or an ``mpi4py.futures.MPIPoolExecutor``
         to run on a cluster.
@@ -336,6 +339,15 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
                       junction=junction_to_dict(junction), provenance=provenance())
 
 
+def _picklable(func):
+    """Whether func can go to worker processes (a junction with a lambda potential cannot)."""
+    try:
+        pickle.dumps(func)
+    except Exception:  # noqa: BLE001 - any pickling failure means "run here"
+        return False
+    return True
+
+
 def _run(func, points, executor, store, fingerprint, progress):
     """run_points with the "auto" executor (time the first point, then decide)."""
     common = dict(store=store, fingerprint=fingerprint, progress=progress)
@@ -346,7 +358,8 @@ def _run(func, points, executor, store, fingerprint, progress):
     cost = time.perf_counter() - start
     workers = os.cpu_count() or 1
     rest = len(points) - 1
-    pool = workers > 1 and rest > 1 and rest * cost > 2 * POOL_STARTUP_S * workers
+    pool = (workers > 1 and rest > 1 and rest * cost * (1 - 1 / workers) > 1.5 * POOL_STARTUP_S
+            and _picklable(func))
     if store is not None:  # the store already holds the first point
         return run_points(func, points, executor=None if pool else "serial", **common)
     return first + run_points(func, points[1:], executor=None if pool else "serial", **common)
