@@ -1,0 +1,340 @@
+"""Transverse spin density in the free layer: damped precession of the injected spin.
+
+Question: how does the spin injected across the barrier, transverse to the free layer's
+magnetization m, evolve inside the free layer for a weak ferromagnet, a strong
+ferromagnet and a half-metal (model paper, section 3.2 and Fig. 2)?  In a ferromagnet
+both spin channels propagate and the transverse spin precesses about m with the
+spatial period 2π/(k↑−k↓); averaging over the transverse momenta k∥ dephases the
+precession, so its envelope decays slowly (damped oscillation).  In a half-metal the
+minority wave is evanescent, so the transverse spin decays exponentially within
+1/q (q the minority decay constant at E_F): the torque is interfacial.
+
+Method: the F/I/F/N junction of ``systems/fifn_2nm.toml`` (Fe-like pinned electrode,
+1 nm MgO-like barrier, Cu-like cap, lattice step 0.025 nm) with three free layers:
+weak ferromagnet (band bottom U = 0 eV, Δ = 1.5 eV), strong ferromagnet (the file's
+Fe-like layer, Stearns' k↑ = 1.09, k↓ = 0.42 1/Å) and half-metal (U = 1.5 eV,
+Δ = 3 eV: minority band bottom 0.38 eV above E_F, majority band bottom equal to the
+cap's).  ``mk.profile`` gives the window (transport) spin density per site at
+V = 0.1 V, θ = 90° (m = x̂, p = ẑ), T = 0, for a 5 nm free layer and for a 20 nm one
+(long enough to see the envelope decay).  The components along e∥ = m×(p×m)/|…| and
+e⊥ = m×p/|…| (DESIGN.md §1) come from ``mk.torque_components``.  With
+s = s∥ + i s⊥: the envelope is |s| and the precession phase is arg s.  Decay length ℓ:
+least-squares fit of ln|s| = a − x/ℓ from the envelope maximum to 1 nm before the cap
+(for the half-metal, to where |s| has fallen by 10⁹, above the numerical floor); the
+same range gives a power-law exponent (|s| ∝ x^−p) and the precession wavevector
+(linear fit of the unwrapped phase; period 2π/|slope|).  A zero-padded FFT of s(x)
+(Hann window) shows the wavevectors present: k↑−k↓ (precession) and k↑+k↓
+(interference of the injected and reflected waves).  Expected values at normal
+incidence come from ``mtj_kwant.analytic.slonczewski.spin_wavevectors`` and
+``barrier_decay_constant`` (minority decay constant of the half-metal).
+
+What to look for: slow precession with a long, weakly decaying envelope for the weak
+ferromagnet; fast precession with an envelope that decays over several nanometres for
+the strong one; no precession but an exponential decay over about 1/q ≈ 0.3 nm for
+the half-metal.
+
+Outputs: ``transverse_spin_profiles.png`` (s∥, s⊥ versus depth, 5 nm and 20 nm layers),
+``precession_and_decay.png`` (envelopes with fits, precession phase, spectra),
+CSV tables of every profile, of the spectra and of the fitted lengths,
+``provenance.json``.
+"""
+
+import math
+import sys
+
+import numpy as np
+
+import mtj_kwant as mk
+from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
+
+TITLE = "Transverse spin density in the free layer: precession, dephasing and decay"
+
+BIAS = 0.1  # V
+THETA, PHI = math.pi / 2, 0.0
+#: Free-layer direction m = (sinθ cosφ, sinθ sinφ, cosθ) (DESIGN.md §1).
+M = np.array([math.sin(THETA) * math.cos(PHI), math.sin(THETA) * math.sin(PHI), math.cos(THETA)])
+CASES = {
+    "weak": dict(label="weak ferromagnet", potential=0.0, exchange=1.5, color="C0"),
+    "strong": dict(label="strong ferromagnet (Fe-like)", potential=None, exchange=None,
+                   color="C3"),
+    "half_metal": dict(label="half-metal (minority band closed)", potential=1.5, exchange=3.0,
+                       color="C2"),
+}
+DENSITY_UNIT = "<sigma>/nm^3"
+#: The fit of the envelope stops this far before the cap (nm) ...
+CAP_MARGIN = 1.0
+#: ... or where the envelope has fallen by this factor (numerical floor).
+FLOOR = 1e-9
+
+
+def _profile(ctx, junction, label, rtol):
+    """mk.profile, cached in the study's points folder so that a rerun resumes."""
+    path = ctx.store(label).with_suffix(".json")
+    free = junction.layers[1]
+    if path.exists():
+        old = mk.load_result(path)
+        layer = old.junction.get("layer", [{}, {}])[1]
+        if (old.bias_V == BIAS and abs(old.theta_deg - math.degrees(THETA)) < 1e-9
+                and layer.get("thickness") == free.thickness
+                and layer.get("potential") == free.potential
+                and layer.get("exchange") == free.exchange):
+            if ctx.progress:
+                print(f"[spin_profiles] {label}: reused {path}", file=sys.stderr)
+            return old
+    if ctx.progress:
+        print(f"[spin_profiles] {label}: computing ...", file=sys.stderr, flush=True)
+    result = mk.profile(junction, BIAS, theta=THETA, phi=PHI, parts="window", rtol=rtol)
+    result.save(path)
+    return result
+
+
+def _transverse(result, junction, barrier):
+    """Depth below the barrier (nm), s∥, s⊥, s·m and the free-layer mask of a profile."""
+    density = np.asarray(result.spin_density)
+    s_par, s_perp = mk.torque_components(density, M, junction.pinned_direction)
+    return (np.asarray(result.x_nm) - barrier, s_par, s_perp, density @ M,
+            np.asarray(result.free_sites, bool))
+
+
+def _analyse(x, s, d):
+    """Decay length, power law and precession wavevector of s = s∥ + i s⊥ in the free layer."""
+    env = np.abs(s)
+    usable = x <= d - CAP_MARGIN
+    i0 = int(np.argmax(np.where(usable, env, -1)))
+    sel = usable & (x >= x[i0]) & (env > FLOOR * env[i0])
+    xs, es = x[sel], env[sel]
+    slope, icpt = np.polyfit(xs, np.log(es), 1)
+    fit = np.polyfit(xs, np.log(es), 1, cov=True)[1]
+    p_slope, _ = np.polyfit(np.log(xs), np.log(es), 1)
+    phase = np.unwrap(np.angle(s[sel]))
+    (q_prec, _), qcov = np.polyfit(xs, phase, 1, cov=True)
+    return dict(x_start=float(xs[0]), x_end=float(xs[-1]), decay_length=-1 / slope,
+                decay_rate=-slope, decay_rate_sigma=float(math.sqrt(fit[0, 0])),
+                log_amplitude=icpt, power_exponent=-p_slope, q_precession=float(q_prec),
+                q_precession_sigma=float(math.sqrt(qcov[0, 0])),
+                period_precession=2 * math.pi / abs(q_prec), envelope_max=float(env[i0]),
+                x_envelope_max=float(x[i0]))
+
+
+def _spectrum(x, s, pad=16384):
+    step = x[1] - x[0]
+    spec = np.fft.fftshift(np.fft.fft(s * np.hanning(len(s)), pad))
+    q = np.fft.fftshift(np.fft.fftfreq(pad, step)) * 2 * math.pi
+    power = np.abs(spec) ** 2
+    return q, power / power.max()
+
+
+def run(ctx):
+    import matplotlib.pyplot as plt
+
+    base = ctx.junction("fifn_2nm")
+    a = base.lattice_spacing
+    d_short, d_long = ctx.pick((3.0, 8.0), (5.0, 20.0))
+    rtol = ctx.pick(1e-2, 1e-3)
+    ef = base.fermi_energy
+    barrier = base.layers[0].thickness
+    params = {n: (base.layers[1].potential if c["potential"] is None else c["potential"],
+                  base.layers[1].exchange if c["exchange"] is None else c["exchange"])
+              for n, c in CASES.items()}
+    ctx.setting(bias_V=BIAS, theta_deg=90.0, phi_deg=0.0, temperature_K=0.0, parts="window",
+                rtol=rtol, lattice_spacing_nm=a, thicknesses_nm=[d_short, d_long],
+                barrier=dict(thickness_nm=barrier, potential_eV=base.layers[0].potential),
+                pinned=dict(potential_eV=base.left.potential, exchange_eV=base.left.exchange),
+                cap=dict(potential_eV=base.right.potential, exchange_eV=base.right.exchange),
+                free_layers={n: dict(label=CASES[n]["label"], potential_eV=params[n][0],
+                                     exchange_eV=params[n][1]) for n in CASES},
+                axes="e_par = m x (p x m)/|.|, e_perp = m x p/|.| with m = x, p = z",
+                x_origin="barrier / free-layer interface",
+                decay_fit=f"ln|s| linear in x from the envelope maximum to {CAP_MARGIN:g} nm "
+                          f"before the cap or to |s| = {FLOOR:g} max",
+                precession_fit="linear fit of the unwrapped phase arg(s_par + i s_perp) "
+                               "over the same range")
+
+    profiles, waves, summary = {}, {}, []
+    for name in CASES:
+        u, delta = params[name]
+        k_up, k_down = (float(k) for k in spin_wavevectors(ef, u, delta))
+        q_min = float(barrier_decay_constant(ef, u + delta / 2)) if k_down == 0 else math.nan
+        waves[name] = dict(k_up=k_up, k_down=k_down, q_minority=q_min)
+        for d in (d_short, d_long):
+            junction = mk.junction_with(base, {"lattice_spacing": a, "layer[1].potential": u,
+                                               "layer[1].exchange": delta,
+                                               "layer[1].thickness": d})
+            result = _profile(ctx, junction, f"profile_{name}_{d:g}nm_rtol{rtol:g}", rtol)
+            if not result.converged:
+                ctx.note(f"{name}, d = {d:g} nm: the profile integral did not converge")
+            x, s_par, s_perp, s_m, free = _transverse(result, junction, barrier)
+            profiles[name, d] = (x, s_par, s_perp, s_m, free, result)
+            t_par, t_perp = mk.torque_components(np.asarray(result.torque_density), M,
+                                                 junction.pinned_direction)
+            ctx.table(f"profile_{name}_{d:g}nm", {
+                "x_nm": x, "free_layer": free.astype(int), "s_inplane": s_par,
+                "s_outofplane": s_perp, "s_along_m": s_m, "s_transverse_abs": np.hypot(s_par,
+                                                                                    s_perp),
+                "torque_density_inplane": t_par, "torque_density_outofplane": t_perp,
+            }, units={"x_nm": "nm from the barrier/free-layer interface", "free_layer": "1",
+                      "s_inplane": DENSITY_UNIT, "s_outofplane": DENSITY_UNIT,
+                      "s_along_m": DENSITY_UNIT, "s_transverse_abs": DENSITY_UNIT,
+                      "torque_density_inplane": "(hbar/2e) A/m^2 per site",
+                      "torque_density_outofplane": "(hbar/2e) A/m^2 per site"})
+        x, s_par, s_perp, _, free, result = profiles[name, d_long]
+        fit = _analyse(x[free], (s_par + 1j * s_perp)[free], d_long)
+        fit.update(case=name, thickness_nm=d_long, k_up=k_up, k_down=k_down)
+        fit["period_expected"] = (2 * math.pi / (k_up - k_down))
+        fit["period_expected_label"] = "2pi/(k_up-k_down)" if k_down > 0 else "2pi/k_up"
+        fit["decay_length_expected"] = 1 / q_min if k_down == 0 else math.nan
+        summary.append(fit)
+
+    # -- accuracy: the thin profiles again at a 100x tighter tolerance -----------------------------
+    if not ctx.quick:
+        for name in CASES:
+            u, delta = params[name]
+            junction = mk.junction_with(base, {"lattice_spacing": a, "layer[1].potential": u,
+                                               "layer[1].exchange": delta,
+                                               "layer[1].thickness": d_short})
+            tight = _profile(ctx, junction, f"profile_{name}_{d_short:g}nm_rtol{rtol / 100:g}",
+                             rtol / 100)
+            x, s_par, s_perp, _, free, _ = profiles[name, d_short]
+            _, t_par, t_perp, _, _ = _transverse(tight, junction, barrier)
+            diff = np.hypot(s_par - t_par, s_perp - t_perp)[free].max()
+            ctx.error(f"transverse_spin_density_{name}_{d_short:g}nm_relative",
+                      float(diff / np.hypot(t_par, t_perp)[free].max()))
+        worst = max(profiles[n, d_short][5].errors["spin_density"] for n in CASES)
+        ctx.note("spin-density errors: the profile's own estimate errors['spin_density'] is one "
+                 f"maximum over all sites and components (here up to {worst:.2g} <sigma>/nm^3, "
+                 "far above the transverse density of ~1e-7): it comes from the window density "
+                 "along m of the free layer's quasi-bound majority states and does not shrink "
+                 "with rtol, so the transverse profiles are checked against a rerun at rtol/100 "
+                 "instead (relative differences in the errors of the provenance).")
+
+    keys = ["case", "thickness_nm", "k_up", "k_down", "x_start", "x_end", "decay_length",
+            "decay_rate", "decay_rate_sigma", "decay_length_expected", "power_exponent",
+            "q_precession", "q_precession_sigma", "period_precession", "period_expected",
+            "period_expected_label", "envelope_max", "x_envelope_max"]
+    ctx.table("decay_and_precession", {k: [row[k] for row in summary] for k in keys},
+              units={"thickness_nm": "nm", "k_up": "1/nm", "k_down": "1/nm", "x_start": "nm",
+                     "x_end": "nm", "decay_length": "nm", "decay_rate": "1/nm",
+                     "decay_rate_sigma": "1/nm", "decay_length_expected": "nm",
+                     "power_exponent": "1", "q_precession": "1/nm",
+                     "q_precession_sigma": "1/nm", "period_precession": "nm",
+                     "period_expected": "nm", "envelope_max": DENSITY_UNIT,
+                     "x_envelope_max": "nm"})
+    for row in summary:
+        expected = (f", expected 1/q = {row['decay_length_expected']:.3f} nm"
+                    if not math.isnan(row["decay_length_expected"]) else "")
+        ctx.note(f"{row['case']} (d = {row['thickness_nm']:g} nm): envelope decay length "
+                 f"{row['decay_length']:.3f} nm over {row['x_start']:.2f}-{row['x_end']:.2f} nm"
+                 f"{expected}; power-law exponent {row['power_exponent']:.2f}; precession "
+                 f"period {row['period_precession']:.3f} nm vs {row['period_expected_label']} = "
+                 f"{row['period_expected']:.3f} nm")
+
+    # -- spectra ------------------------------------------------------------------------------
+    spectra = {}
+    for name in CASES:
+        x, s_par, s_perp, _, free, _ = profiles[name, d_long]
+        sel = free & (x <= d_long - CAP_MARGIN)
+        q, power = _spectrum(x[sel], (s_par + 1j * s_perp)[sel])
+        spectra[name] = (q, power)
+        ctx.table(f"spectrum_{name}", {"q_per_nm": q, "power_normalised": power},
+                  units={"q_per_nm": "1/nm", "power_normalised": "1"})
+
+    # -- figure 1: profiles ---------------------------------------------------------------------
+    fig, axes = plt.subplots(3, 2, figsize=(13, 9), layout="constrained",
+                             gridspec_kw=dict(width_ratios=(1, 2.2)))
+    fits = {row["case"]: row for row in summary}
+    for row, name in enumerate(CASES):
+        scale = 10 ** math.floor(math.log10(max(
+            np.hypot(profiles[name, d][1], profiles[name, d][2])[profiles[name, d][4]].max()
+            for d in (d_short, d_long))))
+        for col, d in enumerate((d_short, d_long)):
+            ax = axes[row, col]
+            x, s_par, s_perp, _, free, _ = profiles[name, d]
+            x_hi = min(d + 0.8, 3.0) if waves[name]["k_down"] == 0 and d == d_long else d + 0.8
+            show = (x >= 0) & (x <= x_hi)
+            ax.axvspan(0, d, color="0.93", zorder=0)
+            ax.plot(x[show], s_par[show] / scale, color="C0", lw=1.1, label="s∥ (along e∥)")
+            ax.plot(x[show], s_perp[show] / scale, color="C3", lw=1.1, label="s⊥ (along e⊥)")
+            env = np.hypot(s_par, s_perp)
+            ax.plot(x[show], env[show] / scale, color="0.35", lw=0.8, ls="--",
+                    label="|s∥ + i s⊥| (envelope)")
+            if d == d_long:
+                f = fits[name]
+                xx = np.linspace(f["x_start"], f["x_end"], 200)
+                ax.plot(xx, np.exp(f["log_amplitude"] - f["decay_rate"] * xx) / scale, color="k",
+                        lw=1.4, ls=":", label=f"exp fit, ℓ = {f['decay_length']:.2f} nm")
+            ax.axhline(0, color="0.7", lw=0.5)
+            part = " (first 3 nm shown)" if x_hi < d else ""
+            ax.set_title(f"{CASES[name]['label']}, d = {d:g} nm{part}", fontsize=9, loc="left")
+            ax.set_ylabel(r"spin density ($10^{%d}\,\langle\sigma\rangle$/nm$^3$)"
+                          % round(math.log10(scale)))
+            if row == 2:
+                ax.set_xlabel("depth x below the barrier (nm)")
+            ax.set_xlim(0, x_hi)
+            top = 1.15 * env[free].max() / scale
+            ax.set_ylim(-top, 1.5 * top)
+        axes[row, 1].legend(fontsize=7.5, loc="upper right", ncol=2)
+        w = waves[name]
+        text = (f"2π/(k↑−k↓) = {2 * math.pi / (w['k_up'] - w['k_down']):.2f} nm"
+                if w["k_down"] > 0 else f"k↓ closed: 1/q = {1 / w['q_minority']:.2f} nm")
+        axes[row, 0].text(0.98, 0.04, text, transform=axes[row, 0].transAxes, ha="right",
+                          fontsize=8, bbox=dict(fc="white", ec="0.8"))
+    fig.suptitle(f"Transverse window spin density in the free layer (F/I/F/N, V = {BIAS:g} V, "
+                 "θ = 90°, m = x̂, p = ẑ; free layer shaded, Cu-like cap beyond)", fontsize=10)
+    ctx.figure(fig, "transverse_spin_profiles")
+
+    # -- figure 2: envelope, phase, spectra --------------------------------------------------
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
+    for index, name in enumerate(CASES):
+        x, s_par, s_perp, _, free, _ = profiles[name, d_long]
+        c = CASES[name]["color"]
+        f = fits[name]
+        xs = x[free]
+        env = np.hypot(s_par, s_perp)[free]
+        ok = env > 0
+        axes[0].semilogy(xs[ok], env[ok], color=c, lw=1, label=CASES[name]["label"])
+        xx = np.linspace(f["x_start"], f["x_end"], 100)
+        axes[0].semilogy(xx, np.exp(f["log_amplitude"] - f["decay_rate"] * xx), color="k",
+                         ls=":", lw=1.3)
+        at = len(xx) * (index + 1) // 4
+        axes[0].annotate(f"ℓ = {f['decay_length']:.2f} nm", (xx[at],
+                         np.exp(f["log_amplitude"] - f["decay_rate"] * xx[at])),
+                         textcoords="offset points", xytext=(6, 10), fontsize=8, color=c)
+        sel = (xs >= f["x_start"]) & (xs <= f["x_end"])
+        phase = np.unwrap(np.angle((s_par + 1j * s_perp)[free][sel]))
+        axes[1].plot(xs[sel], phase / (2 * math.pi), color=c, lw=1.4,
+                     label=f"{CASES[name]['label']}: period {f['period_precession']:.2f} nm")
+        w = waves[name]
+        q_exp = w["k_up"] - w["k_down"]
+        axes[1].plot(xs[sel], (phase[0] + math.copysign(q_exp, f["q_precession"])
+                               * (xs[sel] - xs[sel][0])) / (2 * math.pi), color=c, ls="--",
+                     lw=0.9, label=("slope ∓(k↑−k↓), " if w["k_down"] > 0 else "slope ∓k↑, ")
+                     + f"{f['period_expected_label']} = "
+                                   f"{f['period_expected']:.2f} nm".replace("k_up", "k↑")
+                     .replace("k_down", "k↓").replace("2pi", "2π"))
+        q, power = spectra[name]
+        axes[2].semilogy(q, power, color=c, lw=1.1, label=CASES[name]["label"])
+        for value, ls in ((w["k_up"] - w["k_down"], "-"), (w["k_up"] + w["k_down"], "--")):
+            for sign in (1, -1):
+                axes[2].axvline(sign * value, color=c, ls=ls, lw=0.7, alpha=0.8)
+    floor = min(np.hypot(*profiles[n, d_long][1:3])[profiles[n, d_long][4]].max()
+                for n in CASES) * 1e-12
+    axes[0].set_ylim(bottom=floor)
+    axes[0].set_xlabel("depth x below the barrier (nm)")
+    axes[0].set_ylabel(r"|s$_\parallel$ + i s$_\perp$|  ($\langle\sigma\rangle$/nm$^3$)")
+    axes[0].set_title(f"envelope of the transverse spin, d = {d_long:g} nm (dotted: exp fits)",
+                      fontsize=9)
+    axes[0].legend(fontsize=8, loc="lower left")
+    axes[1].set_xlabel("depth x below the barrier (nm)")
+    axes[1].set_ylabel("precession phase arg(s∥ + i s⊥) / 2π  (turns)")
+    axes[1].set_title("precession phase (solid) vs normal-incidence k↑−k↓ (dashed)", fontsize=9)
+    axes[1].legend(fontsize=7, loc="best")
+    qmax = 1.25 * max(w["k_up"] + w["k_down"] for w in waves.values())
+    axes[2].set_xlim(-qmax, qmax)
+    axes[2].set_ylim(1e-6, 3)
+    axes[2].set_xlabel("spatial wavevector q (nm⁻¹)")
+    axes[2].set_ylabel("power of s∥ + i s⊥ (normalised)")
+    axes[2].set_title("spectrum of s(x); lines: ±(k↑−k↓) solid, ±(k↑+k↓) dashed", fontsize=9)
+    axes[2].legend(fontsize=8, loc="upper right")
+    fig.suptitle(f"Precession and decay of the injected transverse spin (V = {BIAS:g} V, "
+                 "θ = 90°)", fontsize=10)
+    ctx.figure(fig, "precession_and_decay")
