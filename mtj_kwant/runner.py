@@ -515,4 +515,6 @@ def _progress_bar(enabled, total, initial, desc):
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, initial=initial, desc=desc, unit="pt", leave=False, file=sys.stderr)
+    # disable=None: a bar on a terminal only, so that logs of batch jobs stay readable.
+    return tqdm(total=total, initial=initial, desc=desc, unit="pt", leave=False, file=sys.stderr,
+                disable=None)

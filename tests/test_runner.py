@@ -1,6 +1,7 @@
 """run_points: same results on every executor, resumable CSV store, errors."""
 
 import csv
+import io
 import json
 import os
 import signal
@@ -157,13 +158,24 @@ def test_worker_exception_propagates_after_storing_finished_points(tmp_path, exe
     assert sorted(int(row["i"]) for row in rows(store)) == [0, 1, 2, 3, 4]
 
 
-def test_progress_bar_counts_resumed_points(tmp_path, capsys):
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_counts_resumed_points(tmp_path, monkeypatch):
+    """On a terminal the bar starts at the resumed count; in logs (no terminal) there is none."""
     pytest.importorskip("tqdm")
     store = tmp_path / "run.csv"
     run_points(rf.compute, rf.make_points(3), executor="serial", store=store, progress=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     run_points(rf.compute, rf.make_points(5), executor="serial", store=store, desc="bias")
-    err = capsys.readouterr().err
-    assert "bias:" in err and "3/5" in err  # starts at the resumed count
+    assert "bias:" in terminal.getvalue() and "3/5" in terminal.getvalue()
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    run_points(rf.compute, rf.make_points(6), executor="serial", store=store, desc="bias")
+    assert log.getvalue() == ""
 
 
 def test_duplicate_points_are_computed_once(tmp_path):
