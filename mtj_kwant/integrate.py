@@ -302,6 +302,12 @@ class _Layout:
             self.bonds = np.array([bond_in] + ([] if self.fif else [bond_out]))
             self.i_in, self.i_out = 0, 1
         self.size = 7 + (11 * n - 4 if profile else 0)
+        self.blocks = []  # slices of the profile arrays in the integrated vector
+        if profile:
+            start = 7
+            for size in (n - 1, 3 * (n - 1), 3 * n, 3 * n, n):
+                self.blocks.append(slice(start, start + size))
+                start += size
 
     def pack(self, bond, site):
         jin = bond[:, self.i_in, 1:]
@@ -321,15 +327,10 @@ class _Layout:
     def unpack(self, vec):
         n = self.n
         out = {"current": vec[0], "torque": vec[1:4], "interfacial": vec[4:7]}
-        if self.profile:
-            i = 7
-            for key, size, shape in (("bond_current", n - 1, (n - 1,)),
-                                     ("spin_current", 3 * (n - 1), (n - 1, 3)),
-                                     ("spin_density", 3 * n, (n, 3)),
-                                     ("torque_density", 3 * n, (n, 3)),
-                                     ("density", n, (n,))):
-                out[key] = vec[i:i + size].reshape(shape)
-                i += size
+        shapes = ((n - 1,), (n - 1, 3), (n, 3), (n, 3), (n,))
+        keys = ("bond_current", "spin_current", "spin_density", "torque_density", "density")
+        for key, block, shape in zip(keys, self.blocks, shapes):
+            out[key] = vec[block].reshape(shape)
         return out
 
 
@@ -356,8 +357,13 @@ def _sea_spectral(cs, layout):
     return f
 
 
-def _tolerance(rtol, sea=False, torque_floor=0.0):
-    """Allowed absolute error per component: rtol of J, of the larger torque component, ..."""
+def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=()):
+    """Allowed absolute error per component of the integrated vector.
+
+    rtol of |J|, of the larger torque component, of the larger interfacial
+    spin-current component, and, for each profile array (``blocks``: slices
+    of the vector), of its largest element.
+    """
     def tol(value):
         cur = abs(value[0])
         tq = np.abs(value[1:4]).max()
@@ -367,6 +373,8 @@ def _tolerance(rtol, sea=False, torque_floor=0.0):
             allowed[0] = rtol * max(cur, 1e-300)
         allowed[1:4] = rtol * max(tq, 1e-6 * cur, torque_floor, 1e-300)
         allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
+        for block in blocks:
+            allowed[block] = rtol * max(np.abs(value[block]).max(), 1e-300)
         return allowed
     return tol
 
@@ -766,11 +774,11 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     elif reduced:
         w_val, w_err, n_eval, ok, res = _window_reduced(
             cs, _window_spectral(sol, layout, reference), junction, reference, mu_l, mu_r, kT,
-            _tolerance(rtol), max_eval, progress, bias)
+            _tolerance(rtol, blocks=layout.blocks), max_eval, progress, bias)
     else:
         w_val, w_err, n_eval, ok, res = _window_nested(
             cs, _window_spectral(sol, layout, reference), size, junction, reference, mu_l, mu_r,
-            kT, _tolerance(rtol), max_eval, progress, bias)
+            kT, _tolerance(rtol, blocks=layout.blocks), max_eval, progress, bias)
     res = np.zeros((0, 2)) if res is None else res
     window = _to_si(jsys, layout.unpack(w_val))
     window_err = _to_si(jsys, layout.unpack(w_err))
@@ -787,7 +795,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         return out
     mu_sea = mu_r if reference == 0 else mu_l
     h = _sea_spectral(cs, layout)
-    tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max())
+    tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max(), blocks=layout.blocks)
     if reduced and junction.model == "free-electron":
         bands = np.concatenate([b.ravel() for b in _lead_bands(cs)])
         s_val, s_err, s_n, s_ok = _sea_reduced(cs, h, junction, mu_sea, kT, tol, max_eval,
@@ -836,6 +844,8 @@ def _profile_dict(jsys, val, err):
         "density": val["density"],
         "errors": {key: float(np.max(err[key]))
                    for key in ("spin_density", "spin_current", "torque_density")},
+        "error_arrays": {key: err[key]
+                         for key in ("spin_density", "spin_current", "torque_density")},
     }
 
 

@@ -101,7 +101,12 @@ class SweepResult:
 
 @dataclass
 class ProfileResult:
-    """Site-resolved spin density, spin current and torque density at one bias."""
+    """Site-resolved spin density, spin current and torque density at one bias.
+
+    ``errors`` holds the largest integration error estimate of each array (the
+    profile arrays are integrated to ``rtol`` of their largest element) and
+    ``error_arrays`` the estimate of every element, same shapes and units.
+    """
 
     bias_V: float
     theta_deg: float
@@ -125,6 +130,7 @@ class ProfileResult:
     provenance: dict = field(default_factory=dict)
     window: dict | None = None
     sea: dict | None = None
+    error_arrays: dict | None = None
 
     def save(self, path):
         path = Path(path)
@@ -264,7 +270,9 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     else:
         sea = window["sea"]
         main = dict(window, **{k: window[k] + sea[k] for k in keys},
-                    errors={k: window["errors"][k] + sea["errors"][k] for k in keys})
+                    errors={k: window["errors"][k] + sea["errors"][k] for k in keys},
+                    error_arrays={k: window["error_arrays"][k] + sea["error_arrays"][k]
+                                  for k in keys})
         torque, torque_err = r.torque_total, r.errors["torque_total"]
     tpar, tperp = torque_components(torque, m, junction.pinned_direction)
 
@@ -289,6 +297,7 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         torque_outofplane=float(tperp),
         errors=dict(main["errors"], torque=np.asarray(torque_err).tolist(),
                     current_density=r.errors["current_density"]),
+        error_arrays={k: np.asarray(v).tolist() for k, v in main["error_arrays"].items()},
         converged=r.converged,
         junction=junction_to_dict(junction),
         provenance=provenance(),
