@@ -195,7 +195,8 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
     for the continuum and within ~γ across a quasi-bound state of half width
     γ, where Φ − Φ_before = arg(E − E_r + iγ) − π.  The segment is scanned
     with spacing ``step``; every cluster of intervals where Φ jumps by more
-    than π/3 is resolved by multisection to the levels Φ_before − π/2 (the
+    than π/3 in one step, or 0.6π within 2 to 16 steps, is resolved by
+    multisection to the levels Φ_before − π/2 (the
     centre E_r) and Φ_before − π/2 ± π/4 (E_r ∓ γ).  Each evaluation is one
     forward recursion, so a scan costs O(N) per point.
     """
@@ -210,7 +211,13 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
     n = int(min(20000, max(16, math.ceil((hi - lo) / step) + 1)))
     grid = np.linspace(lo, hi, n)
     ph = phase(grid)
+    # Intervals inside a window of w steps over which Φ jumps: one step (π/3) finds the
+    # narrowest resonances, windows of up to 16 steps (0.6π) those up to ~w·step/3 wide.
     jump = np.abs(np.diff(ph)) > np.pi / 3
+    for w in (2, 4, 8, 16):
+        if w < n:
+            big = (np.abs(ph[w:] - ph[:-w]) > 0.6 * np.pi).astype(float)
+            jump |= np.convolve(big, np.ones(w))[: n - 1] > 0
     if not jump.any():
         return np.zeros((0, 2))
     # Clusters of consecutive jumping intervals, widened by one interval each side.
@@ -265,6 +272,20 @@ def _lead_bands(cs, eps=0.0):
         e = np.linalg.eigvalsh(hc + eps * dh)
         out.append(np.stack([e - 2 * tl, e + 2 * tl], 1))
     return out
+
+
+#: Widest initial interval of the real-axis energy integrals (eV): with 15 nodes each, any
+#: feature wider than ~5 meV is seen before adaptivity starts (narrower ones are located).
+MAX_STEP = 0.05
+
+
+def _subdivide(points, max_width, max_intervals=4000):
+    """Sorted breakpoints with every gap split into pieces of at most ``max_width``."""
+    gaps = np.diff(points)
+    pieces = np.minimum(np.ceil(gaps / max_width), max_intervals).astype(int)
+    out = [np.linspace(a, b, k + 1)[:-1] for a, b, k in zip(points[:-1], points[1:],
+                                                            np.maximum(pieces, 1))]
+    return np.concatenate(out + [points[-1:]])
 
 
 def _resonance_points(res, lo, hi, decades=4):
@@ -418,24 +439,49 @@ def _complex_weight(kind, mu, kT):
                                         + 1j * (z - mu).imag / (2 * kT)))
 
 
-def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="", marks=()):
+def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="", marks=(),
+             matsubara=False):
     """Re ∫ w(E) h(E + i0) dE from e_min (below the spectrum) to ∞, along a contour.
 
-    T = 0: the upper semicircle from e_min to μ (w vanishes or is cut at μ).
-    T > 0: the line Im z = πkT/2 from e_min to μ + 40 kT, below the first
-    singularity of the occupation weight at μ + iπkT; narrow resonances appear
-    on it as peaks of width ≈ πkT/2, and ``marks`` (their centres, band edges)
-    become breakpoints.
+    - T = 0: the upper semicircle from e_min to μ (w vanishes or is cut at μ).
+    - T > 0, ``matsubara`` (w is the Fermi function f, whose only
+      singularities are the poles z_n = μ + iπkT(2n+1) with residue −kT):
+      the semicircle from e_min to e_max ≥ μ + 40 kT that crosses Re z = μ
+      midway between two poles, plus −2πi kT Σ h(z_n) over the N poles it
+      encloses.  Nothing on it comes closer than πkT to a singularity, so it
+      needs no knowledge of the resonances.
+    - T > 0 otherwise (the transverse weight kT ln(1 + e^{(μ−z)/kT}) has
+      branch points at the z_n): the line Im z = πkT/2 from e_min to
+      μ + 40 kT.  Narrow resonances appear on it as peaks of width ≈ πkT/2;
+      ``marks`` (their centres, band edges) become breakpoints, and the line
+      starts in pieces of at most 10 πkT/2.
     """
-    if kT == 0:
-        c, r = 0.5 * (e_min + mu), 0.5 * (mu - e_min)
+    if kT == 0 or matsubara:
+        if kT == 0:
+            e_max, poles = mu, np.zeros(0)
+        else:
+            # Start at least max(1 eV, 40 kT) below μ (any start below the spectrum will do)
+            # so that the circle stays small whatever the spectrum.
+            e_min = min(e_min, mu - max(1.0, FERMI_TAIL * kT))
+            n = math.ceil(math.sqrt((mu - e_min) * FERMI_TAIL * kT) / (2 * math.pi * kT))
+            e_max = mu + (2 * math.pi * kT * n) ** 2 / (mu - e_min)  # height 2πkT·n at Re z = μ
+            poles = mu + 1j * math.pi * kT * (2 * np.arange(n) + 1)
+        c, r = 0.5 * (e_min + e_max), 0.5 * (e_max - e_min)
 
         def f(th):
             e = np.exp(1j * th)
             z = c + r * e
             return np.real(-(1j * r * e * weight(z))[:, None] * h(z))
         pts = [0.0, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 0.5 * np.pi, np.pi]
-        return adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress, what=what)
+        if len(poles):
+            crossing = math.acos((mu - c) / r)  # where the circle passes between two poles
+            pts += [crossing * (1 + d) for d in (-0.1, -0.01, 0.0, 0.01, 0.1)]
+        q = adaptive_quad(f, np.unique(np.clip(pts, 0, np.pi)), tol, max_eval=max_eval,
+                          progress=progress, what=what)
+        if len(poles):
+            q.value = q.value + np.real(-2j * math.pi * kT * h(poles).sum(0))
+            q.n_eval += len(poles)
+        return q
     y0 = 0.5 * np.pi * kT
     e_max = mu + FERMI_TAIL * kT
 
@@ -447,7 +493,7 @@ def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="",
     marks = np.asarray(list(marks) + [mu], float)
     marks = np.concatenate([marks + d for d in (0.0, -y0, y0, -4 * y0, 4 * y0)])
     pts = np.concatenate([[0.0, y0, y0 + e_max - e_min], y0 + marks - e_min])
-    pts = np.unique(pts[(pts >= 0) & (pts <= y0 + e_max - e_min)])
+    pts = _subdivide(np.unique(pts[(pts >= 0) & (pts <= y0 + e_max - e_min)]), 10 * y0)
     return adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress, what=what)
 
 
@@ -481,7 +527,7 @@ def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval,
     res = find_resonances(cs, lo, hi)
     pts = np.concatenate([[lo, hi], bands[0].ravel(), bands[1].ravel(), extra,
                           _resonance_points(res, lo, hi)])
-    pts = np.unique(pts[(pts >= lo) & (pts <= hi)])
+    pts = _subdivide(np.unique(pts[(pts >= lo) & (pts <= hi)]), MAX_STEP)
 
     def f(ex):
         return spectral(ex, np.zeros_like(ex)) * weight(ex)[:, None]
@@ -650,7 +696,7 @@ def _sea_nested_once(cs, h, size, junction, mu, kT, tol, max_eval, progress, bia
             return np.zeros(size)
         return stats.record(_contour(
             lambda z: h(z, np.full(z.shape, eps)), weight, e_min, mu, kT, stats.tolerance,
-            max_eval=max_eval // 10, progress=progress,
+            max_eval=max_eval // 10, progress=progress, matsubara=True,
             what=f"Fermi-sea contour at ε∥ = {eps:.6g} eV"))
 
     # ε∥ where a lead band opens at μ, and where a narrow state crosses μ.
@@ -797,9 +843,12 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     h = _sea_spectral(cs, layout)
     tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max(), blocks=layout.blocks)
     if reduced and junction.model == "free-electron":
-        bands = np.concatenate([b.ravel() for b in _lead_bands(cs)])
+        marks = np.concatenate([b.ravel() for b in _lead_bands(cs)])
+        if kT > 0:  # the line contour needs every narrow state below μ + 40 kT
+            sea_res = find_resonances(cs, _spectrum_bottom(cs), mu_sea + FERMI_TAIL * kT)
+            marks = np.r_[marks, sea_res[:, 0]]
         s_val, s_err, s_n, s_ok = _sea_reduced(cs, h, junction, mu_sea, kT, tol, max_eval,
-                                               progress, bias, np.r_[bands, res[:, 0]])
+                                               progress, bias, marks)
     else:
         s_val, s_err, s_n, s_ok = _sea_nested(cs, h, size, junction, mu_sea, kT, tol, max_eval,
                                               progress, bias)

@@ -207,3 +207,30 @@ def test_reference_total_torques(name):
         scale = max(abs(row["torque_inplane_total"]), abs(row["torque_outofplane_total"]))
         assert abs(tpar - row["torque_inplane_total"]) <= 2e-6 * scale, row
         assert abs(tperp - row["torque_outofplane_total"]) <= 2e-6 * scale, row
+
+
+@pytest.mark.parametrize("path", [REFERENCE / "fif_mass_public.toml", SYSTEMS / "tb_fif.toml"],
+                         ids=lambda p: p.stem)
+def test_finite_temperature_nested_sea_with_matsubara_poles(path):
+    """Nested sea at 30 K: semicircle plus Matsubara residues, reference-independent.
+
+    And the low-temperature limit: the change from T = 0 is a Sommerfeld
+    correction, O((kT)²), below 1e-4 of the torque at 30 K here.
+    """
+    jsys = system(path)
+    a, b = (bias_point(jsys, theta=THETA, phi=PHI, bias=0.2, rtol=1e-6, parts="total",
+                       temperature=30.0, reference=ref) for ref in (0, 1))
+    zero = bias_point(jsys, theta=THETA, phi=PHI, bias=0.2, rtol=1e-6, parts="total")
+    scale = np.abs(zero.torque_total).max()
+    assert a.converged and b.converged
+    assert np.abs(a.torque_total - b.torque_total).max() <= 2e-5 * scale
+    assert np.abs(a.torque_total - zero.torque_total).max() <= 1e-4 * scale
+
+
+def test_thermal_correction_scales_as_temperature_squared():
+    """Sommerfeld: T_total(T) − T_total(0) ∝ T² at low T (ratio 56.25 from 4 K to 30 K)."""
+    jsys = system(SYSTEMS / "fifn_2nm.toml")
+    zero, t4, t30 = (bias_point(jsys, theta=THETA, phi=PHI, bias=-0.2, rtol=1e-8, parts="total",
+                               temperature=t).torque_total for t in (0.0, 4.0, 30.0))
+    d4, d30 = np.abs(t4 - zero).max(), np.abs(t30 - zero).max()
+    assert d30 / d4 == pytest.approx((30 / 4) ** 2, rel=0.2)
