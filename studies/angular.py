@@ -197,7 +197,6 @@ def run(ctx):
 
 
 def _main_figure(ctx, theta_deg, data, p_normal, plt):
-    theta = np.radians(theta_deg)
     fine_deg = np.linspace(0, 180, 181)
     fine = np.radians(fine_deg)
     fig, axes = plt.subplots(4, len(data), figsize=(4.6 * len(data), 13),

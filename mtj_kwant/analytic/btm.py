@@ -36,7 +36,6 @@ from scipy import integrate
 from scipy.special import expit
 
 from .slonczewski import (
-    CONDUCTANCE_QUANTUM,
     HBAR2_OVER_2ME,
     FreeElectronElectrode,
     _finite,
