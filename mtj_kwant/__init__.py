@@ -9,10 +9,14 @@ The names a user needs first are lifted here::
     table = mk.scan(junction, bias=[0.1], vary={"layer[1].thickness": [1.0, 2.0]})
 
 Submodules: :mod:`~mtj_kwant.model` (junction data), :mod:`~mtj_kwant.system`
-(Kwant builder), :mod:`~mtj_kwant.solvers` (Kwant and batched solvers),
-:mod:`~mtj_kwant.integrate` (energy / k∥ integration), :mod:`~mtj_kwant.sweep`
-(sweeps, profiles, conductances), :mod:`~mtj_kwant.analytic` (analytic models,
-no Kwant).
+(Kwant builder), :mod:`~mtj_kwant.solvers` (Kwant and batched solvers, with the
+compiled kernels of :mod:`~mtj_kwant._rgf`), :mod:`~mtj_kwant.integrate`
+(energy / k∥ integration: window, Fermi sea, total), :mod:`~mtj_kwant.runner`
+(parallel, resumable evaluation of points), :mod:`~mtj_kwant.scan` and
+:mod:`~mtj_kwant.sweep` (scans, sweeps, profiles, conductances),
+:mod:`~mtj_kwant.comparison` (Kwant beside the analytic models),
+:mod:`~mtj_kwant.study` (the studies of ``studies/``) and
+:mod:`~mtj_kwant.analytic` (analytic models, no Kwant).
 """
 
 __version__ = "0.1.0"
