@@ -164,7 +164,7 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
     dict
         Flat columns (see the module documentation).
     """
-    changes = {k: v for k, v in point.items() if k not in PARAMETERS}
+    changes = {k: _decode(v) for k, v in point.items() if k not in PARAMETERS}
     if changes:
         junction = junction_with(junction, changes)
     theta, phi = math.radians(point["theta_deg"]), math.radians(point["phi_deg"])
@@ -192,6 +192,33 @@ def _as_list(name, values, convert=float):
         return [convert(v) for v in values]
     except (TypeError, ValueError):
         raise ValueError(f"{name}: values must be numbers, got {list(values)!r}") from None
+
+
+def _vary_values(key, values):
+    """Point values of a junction parameter: numbers, or pairs such as a trapezoid's edges.
+
+    A pair is kept as its JSON text ("[3.37, 3.87]"), so that points stay
+    scalars in the store (and readable in the CSV).
+    """
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        values = [values]
+    out = []
+    for value in values:
+        if isinstance(value, (list, tuple, np.ndarray)):
+            out.append(json.dumps([float(v) for v in value]))
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+                value, bool):
+            out.append(float(value))
+        else:
+            raise ValueError(f"{key}: values must be numbers or [left, right] pairs, got "
+                             f"{value!r}")
+    if not out:
+        raise ValueError(f"{key}: give at least one value")
+    return out
+
+
+def _decode(value):
+    return json.loads(value) if isinstance(value, str) and value.startswith("[") else value
 
 
 def check_settings(parts, rtol):
@@ -282,8 +309,10 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
         K; default: the junction file's.
     vary : dict, optional
         Junction parameter path -> sequence of values, e.g.
-        ``{"layer[1].thickness": [1.0, 1.5, 2.0]}`` (paths as in
-        :func:`~mtj_kwant.model.junction_with`).
+        ``{"layer[1].thickness": [1.0, 1.5, 2.0]}`` or, for trapezoidal
+        barriers, ``{"layer[0].potential": [[3.62, 3.62], [3.47, 3.77]]}``
+        (paths as in :func:`~mtj_kwant.model.junction_with`; pairs appear in
+        the table as their JSON text).
     parts : {"window", "total", "both"}
         "total" and "both" add the Fermi sea and the total.
     rtol : float
@@ -317,10 +346,10 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
     if temperature is None:
         temperature = junction.temperature
     vary = dict(vary or {})
-    for key, values in vary.items():  # fail early, in the caller, on bad paths or values
-        for value in _as_list(key, values, convert=lambda v: v):
-            junction_with(junction, {key: value})
-    axes = [(key, _as_list(key, values, convert=lambda v: v)) for key, values in vary.items()]
+    axes = [(key, _vary_values(key, values)) for key, values in vary.items()]
+    for key, values in axes:  # fail early, in the caller, on bad paths or values
+        for value in values:
+            junction_with(junction, {key: _decode(value)})
     axes += [("temperature_K", _as_list("temperature", temperature)),
              ("phi_deg", [round(math.degrees(v), 10) for v in _as_list("phi", phi)]),
              ("theta_deg", [round(math.degrees(v), 10) for v in _as_list("theta", theta)]),

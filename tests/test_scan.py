@@ -1,5 +1,6 @@
 """Scans: executors give identical results, junction parameters vary, tables round-trip."""
 
+import json
 import math
 
 import numpy as np
@@ -68,3 +69,16 @@ def test_scan_orders_points_with_bias_fastest():
 def test_bad_parameter_path_fails_before_any_work():
     with pytest.raises(mk.JunctionError, match=r"layer\[9\]\.thickness: the junction has"):
         scan(FIFN, vary={"layer[9].thickness": [1.0]}, progress=False)
+
+
+def test_barrier_asymmetry_scan_with_edge_pairs():
+    """Trapezoidal barriers as [left, right] pairs: the linear T⊥ term follows the slope sign."""
+    edges = [[3.47, 3.77], [3.62, 3.62], [3.77, 3.47]]
+    table = scan(SYSTEMS / "fe_mgo_fe.toml", bias=[-0.1, 0.1], vary={"layer[0].potential": edges},
+                 parts="total", executor="serial", progress=False)
+    assert list(table["layer[0].potential"])[::2] == [json.dumps(e) for e in edges]
+    t = np.asarray(table["torque_outofplane_total"]).reshape(3, 2)
+    odd = (t[:, 1] - t[:, 0]) / 0.2  # b1 estimate per junction
+    assert odd[0] > 0 > odd[2] and abs(odd[1]) < 1e-3 * abs(odd[0])
+    with pytest.raises(ValueError, match=r"layer\[0\]\.potential: values must be numbers"):
+        scan(SYSTEMS / "fe_mgo_fe.toml", vary={"layer[0].potential": [{"a": 1}]}, progress=False)
