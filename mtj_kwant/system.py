@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import kwant
 import numpy as np
 import tinyarray as ta
 
@@ -127,6 +126,8 @@ def make_system(junction, pad=2):
     chain = junction.chain(pad=pad)
     model = junction.model
     a = chain.step
+    import kwant  # imported here: the rest of the package (and its workers) need not load it
+
     lat = kwant.lattice.chain(a, norbs=2, name="x")
 
     onsite0 = chain.onsite0

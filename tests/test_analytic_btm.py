@@ -501,19 +501,21 @@ def test_table_electrode_interpolates_linearly():
 
 
 def test_analytic_package_does_not_import_kwant():
-    # DESIGN §7: the analytic layer is NumPy/SciPy only.  Import every analytic module in a
-    # fresh interpreter where `import kwant` fails and the parent package body (which may use
-    # Kwant) is replaced by an empty namespace.
+    # DESIGN §7: the analytic layer is NumPy/SciPy only.  Import every analytic module (and
+    # the runner, which workers load) through the real package in a fresh interpreter where
+    # `import kwant` fails: only building a Kwant system (make_system) imports Kwant.
     root = Path(__file__).resolve().parents[1]
     code = (
-        "import sys, types\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
         "sys.modules['kwant'] = None\n"
-        f"pkg = types.ModuleType('mtj_kwant'); pkg.__path__ = [{str(root / 'mtj_kwant')!r}]\n"
-        "sys.modules['mtj_kwant'] = pkg\n"
         "import mtj_kwant.analytic as a\n"
         "from mtj_kwant.analytic import btm, slonczewski, inelastic, diffusion, fits\n"
-        "assert 'kwant' not in [m.split('.')[0] for m in sys.modules\n"
-        "                       if sys.modules[m] is not None]\n"
+        "import mtj_kwant.runner\n"
+        "import mtj_kwant as mk\n"
+        "mk.load_junction\n"
+        "assert 'kwant' not in {m.split('.')[0] for m in sys.modules\n"
+        "                       if sys.modules[m] is not None}\n"
         "print(len(a.__all__))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
