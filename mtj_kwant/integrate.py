@@ -13,11 +13,13 @@ Three routes, chosen from the junction:
       O_window = m/(2πħ²) ∫ dE_x o_L(E_x) W(E_x),
       W(E_x) = ∫₀^∞ dε [f_L − f_R](E_x + ε)  →  (μ_L − E_x)₊ − (μ_R − E_x)₊ at T = 0;
 
-- tight binding: the same reduction with the square-lattice transverse band,
-  W(E_x) = a⁻² ∫ dε ρ₂D(ε) [f_L − f_R](E_x + ε), ρ₂D the normalised density
-  of states of ε∥ = −2t(cos k_y a + cos k_z a);
+- tight binding with one in-plane hopping t∥: the same reduction with the
+  square-lattice transverse band, W(E_x) = a⁻² ∫ dε ρ₂D(ε) [f_L − f_R](E_x + ε),
+  ρ₂D the normalised density of states of ε∥ = −2t∥(cos k_y a + cos k_z a);
 - per-layer masses: a nested (E, ε∥) quadrature, ε∥ = ħ²k∥²/2m_e,
-  ∫ d²k∥/(2π)² = (1/4π)(2m_e/ħ²) ∫ dε∥.
+  ∫ d²k∥/(2π)² = (1/4π)(2m_e/ħ²) ∫ dε∥; per-layer in-plane hoppings
+  (tight binding): the same with ∫ d²k∥/(2π)² = a⁻² ∫ dε∥ ρ₂D(ε∥) over
+  [−4t, 4t], t the junction's ``hopping``.
 
 Every integral is globally adaptive (Gauss–Kronrod 7/15) with breakpoints at
 the leads' band edges, the chemical potentials and the narrow resonances
@@ -146,6 +148,11 @@ class PointResult:
         0: window from the left electrode with the sea at μ_R (the convention
         of DESIGN.md §1); 1: window from the right with the sea at μ_L (the
         same total, a cross-check).
+    lattice_errors : dict
+        Discretisation part of the error estimate (free electron, filled by
+        :func:`~mtj_kwant.continuum.lattice_point`), same keys as ``errors``.
+    lattice_steps : tuple of float
+        Lattice steps (nm) the values come from (several: extrapolated).
     """
 
     current_density: float
@@ -159,6 +166,8 @@ class PointResult:
     torque_sea: np.ndarray | None = None
     torque_total: np.ndarray | None = None
     reference: int = 0
+    lattice_errors: dict = field(default_factory=dict)
+    lattice_steps: tuple = ()
 
 
 #: Backwards-compatible name of :class:`PointResult`.
@@ -513,7 +522,10 @@ def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval,
         hi = min(band[:, 1].max(), max(mu_l, mu_r) + tail)
         extra = [mu_l, mu_r]
     else:
-        t = junction.hopping
+        # The common in-plane hopping t∥ (the reduction is exact only when every element has
+        # the same one): the in-plane energy is −2t∥(cos + cos), with the band [−4t∥, 4t∥],
+        # whatever the junction's reference ``hopping``.
+        t = junction.hopping_of(junction.left)
         pref = 1.0 / junction.lattice_constant**2
 
         def weight(ex):
@@ -560,7 +572,8 @@ def _honour_tolerance(compute, tol, attempts=3):
 def _window_nested(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
                    progress, bias):
     """Window part by nested quadrature, refined until the combined error meets ``tol``."""
-    return _honour_tolerance(lambda scale: _window_nested_once(
+    once = _window_nested_once if junction.model == "free-electron" else _window_nested_tb_once
+    return _honour_tolerance(lambda scale: once(
         cs, spectral, size, junction, lead, mu_l, mu_r, kT, lambda v: tol(v) / scale, max_eval,
         progress, bias), tol)
 
@@ -607,6 +620,71 @@ def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol,
         return np.array([inner(e) * wi for e, wi in zip(energies, w)])
 
     edges = np.concatenate([el0 - 2 * tl, el0 + 2 * tl, er0 - 2 * tr, er0 + 2 * tr])
+    pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
+    pts = pts[(pts >= e_lo) & (pts <= e_hi)]
+    stats.probe(inner, 0.5 * (mu_l + mu_r))
+    q = adaptive_quad(outer, pts, tol, max_eval=max_eval // 20 + 200,
+                      what=f"energy integral at bias {bias:g} V")
+    error = (q.error + stats.propagated_error(e_hi - e_lo)) * pref
+    res = np.array(stats.res).reshape(-1, 2)
+    return q.value * pref, error, stats.n, q.converged and stats.ok, res
+
+
+def _tb_v(eps, t):
+    """v with ε∥ = 4t sign(v) v² (the variable that removes the van Hove log of ρ₂D)."""
+    eps = np.asarray(eps, float)
+    return np.sign(eps) * np.sqrt(np.abs(eps) / (4 * t))
+
+
+def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
+                           progress, bias):
+    """Window part by nested (E, ε∥) quadrature, tight binding (any in-plane hoppings).
+
+    ∫ d²k∥/(2π)² = a⁻² ∫ dε∥ ρ₂D(ε∥) over ε∥ = −2t(cos k_y a + cos k_z a) ∈ [−4t, 4t],
+    t the junction's ``hopping`` (site j sees (t_j/t) ε∥).  The inner ε∥ integral runs
+    in v with ε∥ = 4t sign(v) v², dε∥ = 8t|v| dv, as in :func:`_sea_nested_once`: the
+    weight ρ₂D · 8t|v| is then bounded (∝ |v| log|v| at the van Hove point v = 0).
+    """
+    t = junction.hopping
+    pref = 1.0 / junction.lattice_constant**2  # Brillouin-zone average per area
+    tail = FERMI_TAIL * kT
+    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
+    sign = 1.0 if lead == 0 else -1.0
+    e_in = np.linalg.eigvalsh(cs.leads[lead][0])
+    t_in, c_in = cs.leads[lead][2], cs.leads[lead][1][0, 0].real
+    lead_bands = [(np.linalg.eigvalsh(hc), dh[0, 0].real, tl) for hc, dh, tl in cs.leads]
+    stats = _InnerStats(tol)
+
+    def integrand(energy):
+        def f(v):  # v ∈ [−1, 1] ↦ ε∥ = 4t sign(v) v²
+            eps = 4 * t * np.sign(v) * v**2
+            w = _tb_dos(eps, t) * 8 * t * np.abs(v)
+            return spectral(np.full_like(eps, energy), eps) * w[:, None]
+        return f
+
+    def inner(energy):
+        # ε∥ where each lead channel opens/closes; incoming states need an open band.
+        th = np.concatenate([(energy - e + s * 2 * tl) / c for e, c, tl in lead_bands
+                             for s in (-1, 1)])
+        top = min(4 * t, ((energy - e_in + 2 * t_in) / c_in).max())
+        bottom = max(-4 * t, ((energy - e_in - 2 * t_in) / c_in).min())
+        if top <= bottom:
+            return np.zeros(size)
+        res = find_resonances(cs, bottom, top, energy=energy, step=5e-3)
+        stats.res.extend(res.tolist())
+        marks = np.concatenate([[bottom, top, 0.0], th, _resonance_points(res, bottom, top)])
+        pts = _tb_v(marks[(marks >= bottom) & (marks <= top)], t)
+        return stats.record(adaptive_quad(
+            integrand(energy), np.unique(pts), stats.tolerance, max_eval=max_eval // 10,
+            progress=progress, what=f"transverse integral at E = {energy:.6g} eV"))
+
+    def outer(energies):
+        w = sign * (fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
+        return np.array([inner(e) * wi for e, wi in zip(energies, w)])
+
+    # Energies where a lead band edge crosses an end or the van Hove point of the ε∥ range.
+    edges = np.concatenate([e + c * x + s * 2 * tl for e, c, tl in lead_bands
+                            for x in (-4 * t, 0.0, 4 * t) for s in (-1, 1)])
     pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
     pts = pts[(pts >= e_lo) & (pts <= e_hi)]
     stats.probe(inner, 0.5 * (mu_l + mu_r))
@@ -719,7 +797,11 @@ def _sea_nested_once(cs, h, size, junction, mu, kT, tol, max_eval, progress, bia
         t = junction.hopping
         pref = 1.0 / junction.lattice_constant**2
         res = find_resonances(cs, -4 * t, 4 * t, energy=mu, step=5e-3)
-        marks = np.concatenate([opens, _resonance_points(res, -4 * t, 4 * t)])
+        # A tight-binding lead band also closes at μ (its top edge) inside [−4t, 4t] when
+        # the electrodes' hoppings differ enough.
+        closes = np.concatenate([(mu - (np.linalg.eigvalsh(hc) + 2 * tl)) / dh[0, 0].real
+                                 for hc, dh, tl in cs.leads])
+        marks = np.concatenate([opens, closes, _resonance_points(res, -4 * t, 4 * t)])
         marks = marks[np.abs(marks) < 4 * t]
         vmarks = np.sign(marks) * np.sqrt(np.abs(marks) / (4 * t))
 
@@ -766,9 +848,10 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         §1); 1: window of the right-incoming states, weighted by f_R − f_L,
         with the sea at μ_L.  The totals agree; the windows do not.
     method : {"auto", "reduced", "nested"}
-        "reduced" uses the exact E_x reduction (uniform mass or tight
-        binding), "nested" the (E, ε∥) quadrature (free electron only; for
-        uniform masses it is a cross-check of the reduction); "auto" picks the
+        "reduced" uses the exact E_x reduction (one effective mass, or one
+        in-plane hopping for tight binding: ``junction.transverse_separable``),
+        "nested" the (E, ε∥) quadrature (any masses or hoppings; where the
+        reduction is exact it is a cross-check of it); "auto" picks the
         reduction whenever it is exact.  Tight binding always integrates its
         Fermi sea nested (its transverse weight is not analytic).
     max_eval : int
@@ -802,10 +885,11 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         raise ValueError(f"reference must be 0 (left) or 1 (right), got {reference!r}")
     if method not in ("auto", "reduced", "nested"):
         raise ValueError(f"method must be 'auto', 'reduced' or 'nested', got {method!r}")
-    if method == "reduced" and not junction.uniform_mass:
-        raise ValueError("method='reduced' needs one effective mass everywhere")
-    if method == "nested" and junction.model != "free-electron":
-        raise ValueError("method='nested' is for the free-electron model")
+    if method == "reduced" and not junction.transverse_separable:
+        if junction.model == "free-electron":
+            raise ValueError("method='reduced' needs one effective mass everywhere")
+        raise ValueError("method='reduced' needs one in-plane hopping everywhere (the layers' "
+                         "and electrodes' hopping); use method='nested' or 'auto'")
     kT = K_B * float(temperature)
     mu_l = junction.fermi_energy + 0.5 * bias
     mu_r = junction.fermi_energy - 0.5 * bias
@@ -814,7 +898,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
     layout = _Layout(cs.chain, cs.site_magnetization, cs.m, profile)
     size = layout.size
-    reduced = method != "nested" and junction.uniform_mass
+    reduced = method != "nested" and junction.transverse_separable
     if bias == 0:
         w_val, w_err, n_eval, ok, res = np.zeros(size), np.zeros(size), 0, True, None
     elif reduced:

@@ -102,6 +102,17 @@ def magnetization_direction(theta, phi=0.0):
 
 PotentialSpec = Union[float, tuple, Callable[[np.ndarray], np.ndarray]]
 
+#: Per-element keys of the tight-binding model (DESIGN.md §3).
+TB_ELEMENT_KEYS = ("hopping", "interface_hopping")
+
+
+def _validate_hoppings(element, key):
+    """Check the optional tight-binding hoppings of a layer or electrode (positive, eV)."""
+    for name in TB_ELEMENT_KEYS:
+        value = getattr(element, name)
+        if value is not None:
+            object.__setattr__(element, name, _number(f"{key}.{name}", value, positive=True))
+
 
 @dataclass(frozen=True, kw_only=True)
 class Electrode:
@@ -123,6 +134,15 @@ class Electrode:
         junction's.
     free : bool
         True for the semi-infinite free electrode of an F/I/F junction.
+    hopping : float, optional
+        Nearest-neighbour hopping t > 0 of the electrode, in-plane and
+        out-of-plane, eV (tight binding only); default: the junction's
+        ``hopping``.
+    interface_hopping : float, optional
+        Hopping > 0 (eV) of the bond between the last layer and the right
+        electrode (tight binding only; not allowed on the left electrode,
+        which has no left neighbour).  Default: the geometric mean
+        √(t_layer t_electrode) of the two neighbours' hoppings.
     """
 
     potential: float
@@ -130,6 +150,8 @@ class Electrode:
     magnetization: tuple | None = None
     effective_mass: float | None = None
     free: bool = False
+    hopping: float | None = None
+    interface_hopping: float | None = None
 
     def _validate(self, key):
         object.__setattr__(self, "potential", _number(f"{key}.potential", self.potential))
@@ -142,6 +164,7 @@ class Electrode:
                 "effective_mass",
                 _number(f"{key}.effective_mass", self.effective_mass, positive=True),
             )
+        _validate_hoppings(self, key)
         if not isinstance(self.free, bool):
             _fail(f"{key}.free", f"expected true or false, got {self.free!r}")
         if self.magnetization is not None:
@@ -180,6 +203,15 @@ class Layer:
     magnetization : tuple of 3 floats, optional
         Direction of a magnetic layer that is not free; default: the left
         electrode's.  Not allowed on the free layer.
+    hopping : float, optional
+        Nearest-neighbour hopping t > 0 inside the layer, in-plane and
+        out-of-plane, eV (tight binding only); default: the junction's
+        ``hopping``.
+    interface_hopping : float, optional
+        Hopping > 0 (eV) of the bond between this layer and its left
+        neighbour (the previous layer or the left electrode; tight binding
+        only).  Default: the geometric mean √(t_left t_right) of the two
+        neighbours' hoppings.
     """
 
     kind: str
@@ -189,6 +221,8 @@ class Layer:
     effective_mass: float | None = None
     free: bool = False
     magnetization: tuple | None = None
+    hopping: float | None = None
+    interface_hopping: float | None = None
 
     def _validate(self, key):
         if self.kind not in KINDS:
@@ -218,6 +252,7 @@ class Layer:
                 "effective_mass",
                 _number(f"{key}.effective_mass", self.effective_mass, positive=True),
             )
+        _validate_hoppings(self, key)
         if not isinstance(self.free, bool):
             _fail(f"{key}.free", f"expected true or false, got {self.free!r}")
         if self.magnetization is not None:
@@ -258,12 +293,19 @@ class Junction:
         Default temperature of runs in K.
     effective_mass : float
         Default mass (free electron), units of m_e.
-    lattice_spacing : float, optional
-        Discretisation step a along x in nm (free electron).  Default: the
-        largest of a list of round steps that divides every thickness and keeps
-        the discretised band within 1 % of the parabola.
+    lattice_spacing : float or "auto", optional
+        Discretisation step a along x in nm (free electron).  ``None`` or
+        ``"auto"`` (default): the continuum model; runs pick nested lattices
+        and extrapolate to a → 0 (:mod:`mtj_kwant.continuum`, DESIGN.md §3),
+        and :attr:`step` is the coarsest of them for energies near E_F.  A
+        number: that lattice is computed as given, and its discretisation
+        error is estimated and reported beside the quadrature error.
     hopping : float
-        Nearest-neighbour hopping t in eV (tight binding).
+        Nearest-neighbour hopping t in eV (tight binding): the default of
+        every layer and electrode (each may set its own ``hopping`` and
+        ``interface_hopping``, the latter defaulting to the geometric mean
+        √(t_left t_right) of the two neighbours), and the t of the transverse
+        variable ε∥ = −2t(cos k_y a + cos k_z a).
     lattice_constant : float
         Cubic lattice constant in nm (tight binding).
     source : str, optional
@@ -340,20 +382,30 @@ class Junction:
                 f"layer[{free_idx}].free",
                 "the free layer must lie to the right of every barrier",
             )
+        if self.model != "tight-binding":  # per-element hoppings (DESIGN.md §3)
+            for key, el in self._elements():
+                for name in TB_ELEMENT_KEYS:
+                    if getattr(el, name) is not None:
+                        _fail(f"{key}.{name}", 'only for model = "tight-binding"; remove it')
 
         if self.model == "free-electron":
             for key in ("hopping", "lattice_constant"):
                 if getattr(self, key) is not None:
                     _fail(key, 'only for model = "tight-binding"; remove it')
-            if self.lattice_spacing is None:
-                object.__setattr__(self, "lattice_spacing", self._default_spacing())
+            if self.lattice_spacing is None or (isinstance(self.lattice_spacing, str)
+                                                and self.lattice_spacing.strip() == "auto"):
+                # continuum limit (DESIGN.md §3): the step is chosen at run time
+                object.__setattr__(self, "lattice_spacing", None)
+            elif isinstance(self.lattice_spacing, str):
+                _fail("lattice_spacing",
+                      f'give a step in nm or "auto" (the continuum limit), got {self.lattice_spacing!r}')
             else:
                 object.__setattr__(
                     self,
                     "lattice_spacing",
                     _number("lattice_spacing", self.lattice_spacing, positive=True),
                 )
-            a = self.lattice_spacing
+            a = self.lattice_spacing if self.lattice_spacing is not None else self._default_spacing()
             for i, layer in enumerate(self.layers):
                 n = layer.thickness / a
                 if abs(n - round(n)) > 1e-6 * max(1.0, n):
@@ -382,6 +434,10 @@ class Junction:
             for key in ("left", "right"):
                 if getattr(self, key).effective_mass is not None:
                     _fail(f"{key}.effective_mass", "only for the free-electron model")
+            if self.left.interface_hopping is not None:
+                _fail("left.interface_hopping",
+                      "the left electrode has no left neighbour; give the bond between it and "
+                      "the first layer as layer[0].interface_hopping")
         self._warn()
 
     # ------------------------------------------------------------------ helpers
@@ -399,26 +455,76 @@ class Junction:
 
     @property
     def step(self):
-        """Lattice step along x in nm (free electron: a; tight binding: the lattice constant)."""
-        return self.lattice_spacing if self.model == "free-electron" else self.lattice_constant
+        """Lattice step along x in nm (free electron: a; tight binding: the lattice constant).
+
+        For a continuum junction (``lattice_spacing`` None) the default step
+        of :meth:`_default_spacing`, the one a plain :func:`make_system` uses.
+        """
+        if self.model != "free-electron":
+            return self.lattice_constant
+        return self.lattice_spacing if self.lattice_spacing is not None else self._default_spacing()
+
+    @property
+    def continuum(self):
+        """True for a free-electron junction without a fixed lattice step (DESIGN.md §3)."""
+        return self.model == "free-electron" and self.lattice_spacing is None
+
+    def at_spacing(self, a):
+        """A copy on the fixed lattice step ``a`` (nm), without construction warnings."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", JunctionWarning)
+            return replace(self, lattice_spacing=float(a))
 
     def mass_of(self, element):
         """Effective mass (m_e) of a layer or electrode, falling back to the default."""
         m = element.effective_mass
         return self.effective_mass if m is None else m
 
-    @property
-    def uniform_mass(self):
-        """True when all layers and electrodes share one effective mass.
+    def _elements(self):
+        """(key, element) of the left electrode, the layers and the right electrode."""
+        return [("left", self.left), *((f"layer[{i}]", lay) for i, lay in enumerate(self.layers)),
+                ("right", self.right)]
 
-        Then the (E, k∥) integrand depends on E_x = E − ħ²k∥²/2m only
-        (DESIGN.md §5).  Always true for the tight-binding model, whose
-        transverse dispersion is the same on every site.
+    def hopping_of(self, element):
+        """Hopping t (eV) inside a layer or electrode, falling back to the default (tight binding)."""
+        t = element.hopping
+        return self.hopping if t is None else t
+
+    def interface_hopping_of(self, left, right):
+        """Hopping (eV) of the bond between two neighbouring elements (tight binding).
+
+        ``right.interface_hopping`` if given, else the geometric mean
+        √(t_left t_right) of the two elements' hoppings (DESIGN.md §3).
+        """
+        if right.interface_hopping is not None:
+            return right.interface_hopping
+        t_l, t_r = self.hopping_of(left), self.hopping_of(right)
+        return t_l if t_l == t_r else math.sqrt(t_l * t_r)
+
+    @property
+    def transverse_separable(self):
+        """True when the transverse energy enters every site with the same coefficient.
+
+        Then the (E, k∥) integrand depends on E − ε∥ only and the k∥ integral
+        reduces exactly to one weight (DESIGN.md §5).  Free electron: all
+        layers and electrodes share one effective mass (E_x = E − ħ²k∥²/2m).
+        Tight binding: all share one in-plane hopping t∥ (site j's in-plane
+        dispersion is −2t_j(cos k_y a + cos k_z a)); interface hoppings do not
+        matter, since they only couple neighbouring monolayers along x.
         """
         if self.model == "tight-binding":
-            return True
+            return len({self.hopping_of(e) for _, e in self._elements()}) == 1
         masses = {self.mass_of(e) for e in (self.left, self.right, *self.layers)}
         return len(masses) == 1
+
+    @property
+    def uniform_mass(self):
+        """Alias of :attr:`transverse_separable` (its older name).
+
+        True when all layers and electrodes share one effective mass (free
+        electron) or one in-plane hopping (tight binding).
+        """
+        return self.transverse_separable
 
     def replace(self, **changes):
         """A validated copy with some fields changed (see :func:`dataclasses.replace`)."""
@@ -484,7 +590,7 @@ class Junction:
                     JunctionWarning,
                     stacklevel=3,
                 )
-        if self.model == "free-electron":
+        if self.model == "free-electron" and self.lattice_spacing is not None:
             dev = self._band_deviation(self.lattice_spacing)
             if dev > BAND_DEVIATION_WARN:
                 warnings.warn(
@@ -533,8 +639,9 @@ class Chain:
         t_{j,j+1} in eV (positive; the matrix element is −t).
     transverse : ndarray (N,)
         Coefficient of the transverse energy parameter eps_par on each site:
-        m_e/m_j (free electron, eps_par = ħ²k∥²/2m_e) or 1 (tight binding,
-        eps_par = ε∥).
+        m_e/m_j (free electron, eps_par = ħ²k∥²/2m_e) or t_j/t (tight binding,
+        eps_par = ε∥ = −2t(cos k_y a + cos k_z a) with t the junction's
+        ``hopping`` and t_j the in-plane hopping of site j's element).
     bias_profile : ndarray (N,)
         Electrostatic energy per volt of bias (eV/V): +½ left of the barrier
         stack, −½ right of it, linear inside (DESIGN.md §1, §3).
@@ -644,25 +751,37 @@ class Chain:
             bias_profile[first:last] = 0.5 - np.arange(1, n_stack + 1) / (n_stack + 1)
 
         if fe:
-            inv_m_bond = 0.5 * (1 / mass[:-1] + 1 / mass[1:])
-            hop = HBAR2_2ME * inv_m_bond / (a * a)
+            # BenDaniel-Duke bond with the arithmetic mean of the masses: the mass step
+            # sits at the bond midpoint, where continuity of ψ and ψ'/m gives
+            # ψ_{j+1} − ψ_j = (a/2)(m_j + m_{j+1}) ψ'/m, the second-order rule (DESIGN.md §3).
+            m_bond = 0.5 * (mass[:-1] + mass[1:])
+            hop = HBAR2_2ME / (m_bond * a * a)
             t_left = HBAR2_2ME / (j.mass_of(j.left) * a * a)
             t_right = HBAR2_2ME / (j.mass_of(j.right) * a * a)
             hop_ext = np.concatenate([[t_left], hop, [t_right]])
             onsite0 = U + hop_ext[:-1] + hop_ext[1:]
             transverse = 1.0 / mass
         else:
-            hop = np.full(n_sites - 1, j.hopping)
+            # Per-element hoppings (DESIGN.md §3): t_e inside element e (in-plane and along
+            # x), the right element's interface_hopping (default √(t_left t_right)) on the
+            # bond between two elements.  Site j's in-plane dispersion −2t_j(cos + cos) is
+            # (t_j/t) eps_par with eps_par = −2t(cos k_y a + cos k_z a), t the junction's.
+            elements = [j.left, *j.layers, j.right]
+            owner = [elements[k + 1] for k in layer_index]  # layer_index −1: left electrode
+            t_site = np.array([j.hopping_of(el) for el in owner])
+            hop = np.array([t_site[k] if layer_index[k] == layer_index[k + 1]
+                            else j.interface_hopping_of(owner[k], owner[k + 1])
+                            for k in range(n_sites - 1)], dtype=float)
             onsite0 = U.copy()
-            transverse = np.ones(n_sites)
+            transverse = t_site / j.hopping
 
         def lead(el, sign):
             m = j.mass_of(el) if fe else 1.0
-            t = HBAR2_2ME / (m * a * a) if fe else j.hopping
+            t = HBAR2_2ME / (m * a * a) if fe else j.hopping_of(el)
             return dict(
                 onsite0=el.potential + (2 * t if fe else 0.0),
                 hopping=t,
-                transverse=1.0 / m if fe else 1.0,
+                transverse=1.0 / m if fe else t / j.hopping,
                 bias_profile=0.5 * sign,
                 delta=el.exchange,
                 magnetization=np.array(el.magnetization or tuple(p)),
@@ -726,8 +845,10 @@ _TOP_KEYS = {
     "right": dict,
     "layer": list,
 }
-_ELECTRODE_KEYS = ("potential", "exchange", "magnetization", "effective_mass", "free")
-_LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free", "magnetization")
+_ELECTRODE_KEYS = ("potential", "exchange", "magnetization", "effective_mass", "free",
+                   *TB_ELEMENT_KEYS)
+_LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free", "magnetization",
+               *TB_ELEMENT_KEYS)
 
 
 def _check_keys(table, allowed, where, required=()):

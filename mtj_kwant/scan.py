@@ -15,8 +15,12 @@ Every point returns the same flat set of columns (units in ``UNITS``)::
     torque_inplane_window, ..._outofplane_window, torque_{x,y,z}_window
     interfacial_inplane_window, interfacial_outofplane_window
     torque_{inplane,outofplane,x,y,z}_{sea,total}       (parts total / both)
-    <each of the above>_error            integration error estimate, same unit
+    <each of the above>_error            error estimate, same unit (quadrature, and for a
+                                         continuum junction also discretisation)
+    <each of the above>_lattice_error    discretisation part (free electron; for a fixed
+                                         lattice_spacing: its error against the continuum)
     converged, n_eval, n_resonances
+    lattice_spacing_nm                   finest lattice step used (nm)
 
 The in-plane and out-of-plane components are T·e∥ and T·e⊥ (DESIGN.md §1),
 ``interfacial`` is the spin current entering the free layer across its
@@ -40,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .integrate import bias_point
+from .continuum import lattice_point
 from .model import Junction, junction_to_dict, junction_with, load_junction
 from .model import magnetization_direction
 from .runner import fingerprint_of, run_points
@@ -140,7 +144,7 @@ def _system(junction):
 
     key = fingerprint_of(junction_to_dict(junction))
     if key not in _SYSTEMS:
-        if len(_SYSTEMS) > 8:
+        if len(_SYSTEMS) > 32:
             _SYSTEMS.clear()
         _SYSTEMS[key] = make_system(junction)
     return _SYSTEMS[key]
@@ -168,19 +172,25 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
     if changes:
         junction = junction_with(junction, changes)
     theta, phi = math.radians(point["theta_deg"]), math.radians(point["phi_deg"])
-    r = bias_point(_system(junction), theta=theta, phi=phi, bias=float(point["bias_V"]),
-                   temperature=float(point["temperature_K"]), rtol=rtol, parts=parts,
-                   solver=solver, method=method)
+    r = lattice_point(junction, system=_system, theta=theta, phi=phi,
+                      bias=float(point["bias_V"]), temperature=float(point["temperature_K"]),
+                      rtol=rtol, parts=parts, solver=solver, method=method)
     m, p = magnetization_direction(theta, phi), junction.pinned_direction
     out = {"current_density": r.current_density,
            "current_density_error": r.errors["current_density"]}
-    out.update(_projected("torque", "window", r.torque, r.errors["torque"], m, p))
-    out.update(_projected("interfacial", "window", r.interfacial, r.errors["interfacial"], m, p))
+    lat = {"current_density_lattice_error": r.lattice_errors["current_density"]}
+    blocks = [("torque", "window", r.torque, "torque"),
+              ("interfacial", "window", r.interfacial, "interfacial")]
     if parts != "window":
-        out.update(_projected("torque", "sea", r.torque_sea, r.errors["torque_sea"], m, p))
-        out.update(_projected("torque", "total", r.torque_total, r.errors["torque_total"], m, p))
+        blocks += [("torque", "sea", r.torque_sea, "torque_sea"),
+                   ("torque", "total", r.torque_total, "torque_total")]
+    for prefix, suffix, vec, key in blocks:
+        out.update(_projected(prefix, suffix, vec, r.errors[key], m, p))
+        lat.update({k.replace("_error", "_lattice_error"): v for k, v in _projected(
+            prefix, suffix, vec, r.lattice_errors[key], m, p).items() if k.endswith("_error")})
+    out.update(lat)
     out.update(converged=bool(r.converged), n_eval=int(r.n_eval),
-               n_resonances=int(len(r.resonances)))
+               n_resonances=int(len(r.resonances)), lattice_spacing_nm=min(r.lattice_steps))
     return out
 
 

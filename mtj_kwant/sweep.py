@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .continuum import base_step, lattice_point
 from .integrate import bias_point
 from .model import junction_to_dict, magnetization_direction
 from .scan import ScanResult, as_junction, check_settings, provenance, scan, torque_components
@@ -44,7 +45,11 @@ class SweepResult:
     current entering the free layer across its barrier-side interface; the
     ``*_total`` and ``*_sea`` lists are filled for ``parts`` "total" and
     "both" (DESIGN.md §1).  ``errors`` holds an integration error estimate
-    per list.
+    per list: quadrature plus, for a continuum junction, discretisation.
+    ``lattice_errors`` holds the discretisation part (for a fixed
+    ``lattice_spacing``: that lattice's error against the continuum, not
+    included in ``errors``) and ``lattice_spacing_nm`` the finest lattice
+    step used per bias (free electron).
     """
 
     bias_V: list
@@ -71,6 +76,8 @@ class SweepResult:
     torque_inplane_sea: list | None = None
     torque_outofplane_sea: list | None = None
     torque_vector_total: list | None = None
+    lattice_errors: dict = field(default_factory=dict)
+    lattice_spacing_nm: list = field(default_factory=list)
 
     def to_dict(self):
         out = asdict(self)
@@ -106,6 +113,11 @@ class ProfileResult:
     ``errors`` holds the largest integration error estimate of each array (the
     profile arrays are integrated to ``rtol`` of their largest element) and
     ``error_arrays`` the estimate of every element, same shapes and units.
+    Free electron: the arrays are the site values of one lattice of step
+    ``lattice_spacing_nm`` (the given one, or half the base step of the
+    continuum extrapolation), stated in ``lattice_note``;
+    ``errors["torque_lattice"]`` is the estimated discretisation error of the
+    torque (3 components).
     """
 
     bias_V: float
@@ -131,6 +143,8 @@ class ProfileResult:
     window: dict | None = None
     sea: dict | None = None
     error_arrays: dict | None = None
+    lattice_spacing_nm: float | None = None
+    lattice_note: str = ""
 
     def save(self, path):
         path = Path(path)
@@ -203,16 +217,17 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     def vectors(suffix):
         return np.stack([c[f"torque_{x}_{suffix}"] for x in "xyz"], 1).tolist()
 
-    errors = {key: c[f"{key}_error"] for key in (
-        "current_density", "torque_inplane_window", "torque_outofplane_window",
-        "interfacial_inplane_window", "interfacial_outofplane_window")}
+    keys = ["current_density", "torque_inplane_window", "torque_outofplane_window",
+            "interfacial_inplane_window", "interfacial_outofplane_window"]
     extra = {}
     if parts != "window":
         for key in ("torque_inplane_total", "torque_outofplane_total", "torque_inplane_sea",
                     "torque_outofplane_sea"):
             extra[key] = c[key]
-            errors[key] = c[f"{key}_error"]
+            keys.append(key)
         extra["torque_vector_total"] = vectors("total")
+    errors = {key: c[f"{key}_error"] for key in keys}
+    lattice_errors = {key: c[f"{key}_lattice_error"] for key in keys}
     return SweepResult(
         bias_V=biases,
         theta_deg=round(math.degrees(theta), 10),
@@ -232,6 +247,8 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
         torque_vector_window=vectors("window"),
         interfacial_inplane_window=c["interfacial_inplane_window"],
         interfacial_outofplane_window=c["interfacial_outofplane_window"],
+        lattice_errors=lattice_errors,
+        lattice_spacing_nm=c["lattice_spacing_nm"],
         **extra,
     )
 
@@ -259,9 +276,24 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     check_settings(parts, rtol)
     if temperature is None:
         temperature = junction.temperature
+    kw = dict(theta=theta, phi=phi, bias=float(bias), temperature=temperature, rtol=rtol,
+              solver=solver, parts=parts)
+    step, torque_lattice, note = None, None, "tight-binding lattice model"
+    if junction.model == "free-electron":
+        # Site-resolved arrays live on one lattice (they are not extrapolated); the
+        # discretisation error of the torque they sum to is estimated from a second one.
+        step = (junction.lattice_spacing if not junction.continuum
+                else base_step(junction, float(bias), temperature) / 2)
+        junction = junction.at_spacing(step)
+        coarse = 2 * step
+        other_step, factor = ((coarse, 1 / 3) if junction._divides(coarse) and coarse <= 0.1
+                              else (step / 2, 4 / 3))
+        other = bias_point(make_system(junction.at_spacing(other_step)), **kw)
+        note = (f"profiles on the lattice a = {step:g} nm (site values of that lattice, not "
+                f"extrapolated); errors['torque_lattice'] estimates the discretisation error of "
+                f"the torque from a second lattice a = {other_step:g} nm")
     jsys = system if system is not None else make_system(junction)
-    r = bias_point(jsys, theta=theta, phi=phi, bias=float(bias), temperature=temperature,
-                   rtol=rtol, solver=solver, profile=True, parts=parts)
+    r = bias_point(jsys, profile=True, **kw)
     m = magnetization_direction(theta, phi)
     window = r.profile
     keys = ("spin_density", "spin_current", "torque_density")
@@ -275,6 +307,9 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
                                   for k in keys})
         torque, torque_err = r.torque_total, r.errors["torque_total"]
     tpar, tperp = torque_components(torque, m, junction.pinned_direction)
+    if step is not None:
+        other_torque = other.torque if parts == "window" else other.torque_total
+        torque_lattice = (factor * np.abs(np.asarray(torque) - other_torque)).tolist()
 
     def arrays(d):
         return {k: np.asarray(d[k]).tolist() for k in keys}
@@ -296,7 +331,10 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         torque_inplane=float(tpar),
         torque_outofplane=float(tperp),
         errors=dict(main["errors"], torque=np.asarray(torque_err).tolist(),
-                    current_density=r.errors["current_density"]),
+                    current_density=r.errors["current_density"],
+                    **({"torque_lattice": torque_lattice} if torque_lattice else {})),
+        lattice_spacing_nm=step,
+        lattice_note=note,
         error_arrays={k: np.asarray(v).tolist() for k, v in main["error_arrays"].items()},
         converged=r.converged,
         junction=junction_to_dict(junction),
@@ -328,12 +366,20 @@ def conductance(junction, *, temperature=None, rtol=1e-5, dv=1e-3, solver="batch
     junction = as_junction(junction)
     if temperature is None:
         temperature = junction.temperature
-    jsys = system if system is not None else make_system(junction)
+    cache = {}
+
+    def build(j):
+        key = j.lattice_spacing
+        if key not in cache:
+            cache[key] = system if (system is not None and j == junction) else make_system(j)
+        return cache[key]
+
     theta_p, phi_p = _angles_of(junction.pinned_direction)
     out = {}
     for key, (th, ph) in (("G_P", (theta_p, phi_p)), ("G_AP", (math.pi - theta_p, phi_p + math.pi))):
-        js = [bias_point(jsys, theta=th, phi=ph, bias=s * dv, temperature=temperature,
-                           rtol=rtol, solver=solver).current_density for s in (1, -1)]
+        js = [lattice_point(junction, system=build, theta=th, phi=ph, bias=s * dv,
+                            temperature=temperature, rtol=rtol, solver=solver).current_density
+              for s in (1, -1)]
         out[key] = (js[0] - js[1]) / (2 * dv)
     out["TMR"] = (out["G_P"] - out["G_AP"]) / out["G_AP"]
     out["units"] = {"G_P": "S/m^2", "G_AP": "S/m^2", "TMR": "1"}

@@ -169,7 +169,8 @@ def test_default_spacing_divides_and_is_fine_enough():
     j = Junction(fermi_energy=2.62, left=Electrode(potential=0, exchange=3.86, magnetization=(0, 0, 1)),
                  layers=[Layer(kind="barrier", thickness=0.9, potential=3.62)],
                  right=Electrode(potential=0, exchange=3.86, free=True))
-    a = j.lattice_spacing
+    assert j.lattice_spacing is None and j.continuum  # no step given: the continuum limit
+    a = j.step
     assert (0.9 / a) == pytest.approx(round(0.9 / a))
     assert j._band_deviation(a) <= 0.01
 

@@ -1,0 +1,315 @@
+"""The continuum limit of the free-electron model: nested lattices and Richardson extrapolation.
+
+The free-electron model is a continuum model; the lattice of step a is a
+numerical device whose error is part of every reported error (DESIGN.md §3,
+§3a).  With the second-order BenDaniel–Duke rule every integrated observable
+f(a) — current density, window and Fermi-sea torques, interfacial spin
+current — has the expansion f(a) = f(0) + c₂a² + c₄a⁴ + …, so results on the
+nested lattices a₀, a₀/2, a₀/4, … are combined as in Romberg's method:
+
+    R₁(a) = [4 f(a/2) − f(a)]/3,            error O(a⁴),
+    R₂(a) = [64 f(a/4) − 20 f(a/2) + f(a)]/45,   error O(a⁶).
+
+:func:`lattice_point` evaluates one bias point this way:
+
+- continuum junction (no ``lattice_spacing``, or ``"auto"``): two lattices
+  first; if the error estimate of f(a/2) itself, |f(a/2) − f(a)|/3, plus the
+  quadrature error already meets the tolerance, R₁ is reported with that
+  (conservative) estimate.  Otherwise a third lattice gives R₂, reported with
+  |R₂ − R₁|, the estimated error of R₁ (conservative for R₂ as long as the
+  sequence is in its asymptotic range), plus the propagated quadrature error.
+  Finer lattices are added (the coarsest dropped) until the combined estimate
+  meets the tolerance or the finest step reaches ``min_step``;
+- fixed ``lattice_spacing`` a: that lattice as given, and its discretisation
+  error against the continuum, |f(a) − f(2a)|/3 (or 4|f(a) − f(a/2)|/3 when 2a
+  does not divide every layer), reported separately, with a
+  :class:`LatticeWarning` when it exceeds the tolerance;
+- tight binding: a lattice model; no discretisation error.
+
+The base step a₀ is the largest round step that divides every thickness and
+keeps the discretised bands within :data:`BASE_DEVIATION` of the parabola at
+the energies actually used (the bias window and temperature tail included),
+and the attenuation error of every barrier, κ³da²/12, within the same bound.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .integrate import FERMI_TAIL, bias_point
+from .units import HBAR2_2ME, K_B
+
+__all__ = ["lattice_point", "base_step", "band_deviation", "LatticeWarning", "BASE_DEVIATION"]
+
+#: Largest relative band (and barrier attenuation) error of the coarsest lattice of an
+#: extrapolation: coarse enough to be cheap, fine enough for the a² expansion to hold.
+BASE_DEVIATION = 0.03
+#: Finest step the extrapolation refines to (nm).
+MIN_STEP = 1e-3
+#: The discretised band deviation at the energies used above which a fixed lattice warns.
+FIXED_DEVIATION_WARN = 0.01
+
+#: Quantities of a :class:`~mtj_kwant.integrate.PointResult` that are extrapolated.
+_FIELDS = ("current_density", "torque", "interfacial", "torque_sea", "torque_total")
+
+
+class LatticeWarning(UserWarning):
+    """A fixed lattice's discretisation error exceeds the requested tolerance."""
+
+
+def _energy_range(junction, bias, temperature):
+    """(lowest band bottom, highest energy) in eV that a bias point explores."""
+    tail = FERMI_TAIL * K_B * float(temperature) + 0.05
+    e_top = junction.fermi_energy + 0.5 * abs(bias) + tail
+    return e_top
+
+
+def _element_bottoms(junction, bias):
+    """Lowest spin-band bottom of each element with its bias shift (electrodes ±V/2)."""
+    out = []
+    half = 0.5 * bias
+    stack = [i for i, lay in enumerate(junction.layers) if lay.kind == "barrier"]
+    first, last = stack[0], stack[-1]
+    for i, lay in enumerate(junction.layers):
+        pot = lay.potential
+        if callable(pot):
+            x = np.linspace(0, lay.thickness, 64)
+            pot = tuple(np.asarray(pot(x), float).ravel().tolist() or [0.0])
+        lo = min(pot) if isinstance(pot, tuple) else pot
+        hi = max(pot) if isinstance(pot, tuple) else pot
+        shift = half if i < first else (-half if i > last else 0.0)
+        spread = abs(half) if first <= i <= last else 0.0
+        out.append((lay, lo + shift - spread - lay.exchange / 2, hi + shift + spread))
+    for el, shift in ((junction.left, half), (junction.right, -half)):
+        out.append((el, el.potential + shift - el.exchange / 2, el.potential + shift))
+    return out
+
+
+def band_deviation(junction, a, bias=0.0, temperature=0.0):
+    """Relative lattice error scale at step ``a`` (nm) for the energies a bias point uses.
+
+    The larger of (ka)²/12 (the discretised band against the parabola at the
+    highest kinetic energy, ħ²k²/2m) and, for each barrier, κ³da²/12 (the
+    relative error of its attenuation e^{−2κd}, κ at the Fermi energy).
+
+    Returns
+    -------
+    float
+    """
+    e_top = _energy_range(junction, bias, temperature)
+    dev = 0.0
+    for el, bottom, top in _element_bottoms(junction, bias):
+        m = junction.mass_of(el)
+        k2 = max(e_top - bottom, 0.0) * m / HBAR2_2ME
+        dev = max(dev, k2 * a * a / 12)
+        if getattr(el, "kind", None) == "barrier":
+            gap = top - junction.fermi_energy - abs(bias)
+            if gap > 0:
+                kappa = math.sqrt(gap * m / HBAR2_2ME)
+                dev = max(dev, kappa**3 * el.thickness * a * a / 12)
+    return dev
+
+
+def base_step(junction, bias=0.0, temperature=0.0, deviation=BASE_DEVIATION):
+    """Coarsest lattice step (nm) of a continuum extrapolation.
+
+    The largest of the round steps ``Junction._STEPS`` (and their halvings)
+    that divides every layer thickness and has :func:`band_deviation` at most
+    ``deviation``.
+    """
+    steps = [a for a in junction._STEPS if junction._divides(a)]
+    if not steps:
+        raise ValueError("no round step (0.001-0.05 nm) divides every thickness; "
+                         "give lattice_spacing")
+    a = steps[0]
+    for a in steps:
+        if band_deviation(junction, a, bias, temperature) <= deviation:
+            return a
+    while band_deviation(junction, a, bias, temperature) > deviation and a > MIN_STEP:
+        a /= 2
+    return a
+
+
+def _vector(r):
+    parts = [np.atleast_1d(np.asarray(getattr(r, k), float)) for k in _FIELDS
+             if getattr(r, k) is not None]
+    return np.concatenate(parts)
+
+
+def _errors(r):
+    keys = {"current_density": "current_density", "torque": "torque",
+            "interfacial": "interfacial", "torque_sea": "torque_sea",
+            "torque_total": "torque_total"}
+    parts = [np.atleast_1d(np.asarray(r.errors[keys[k]], float)) for k in _FIELDS
+             if getattr(r, k) is not None]
+    return np.concatenate(parts)
+
+
+def _tolerance(vec, rtol, sea):
+    """Allowed absolute error of each element of the extrapolated vector.
+
+    rtol of |J|, of the larger window torque component (at least 1e-6 |J| in
+    spin-current units), of the larger interfacial component, and for the sea
+    and total torques of the larger of their and the window torque's scale.
+    """
+    cur = abs(vec[0])
+    tq = np.abs(vec[1:4]).max()
+    js = np.abs(vec[4:7]).max()
+    out = np.empty_like(vec)
+    out[0] = rtol * cur
+    out[1:4] = rtol * max(tq, 1e-6 * cur)
+    out[4:7] = rtol * max(js, 1e-6 * cur)
+    if sea:
+        scale = max(np.abs(vec[7:10]).max(), np.abs(vec[10:13]).max(), tq, 1e-6 * cur)
+        out[7:13] = rtol * scale
+    return out
+
+
+def _assemble(template, vec, err, lat, steps, converged, n_eval):
+    """A PointResult with the extrapolated values and combined errors."""
+    r = template
+    pos = 0
+    for key in _FIELDS:
+        value = getattr(r, key)
+        if value is None:
+            continue
+        size = np.size(value)
+        sl = slice(pos, pos + size)
+        pos += size
+        if key == "current_density":
+            setattr(r, key, float(vec[sl][0]))
+            r.errors[key] = float(err[sl][0])
+            r.lattice_errors[key] = float(lat[sl][0])
+        else:
+            setattr(r, key, vec[sl].copy())
+            r.errors[key] = err[sl].copy()
+            r.lattice_errors[key] = lat[sl].copy()
+    r.lattice_steps = tuple(float(a) for a in steps)
+    r.converged = bool(converged)
+    r.n_eval = int(n_eval)
+    return r
+
+
+def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
+                  parts="window", solver="batched", method="auto", reference=0,
+                  max_eval=400_000, progress=None, min_step=MIN_STEP):
+    """One bias point of a junction, in the continuum limit or on its fixed lattice.
+
+    Parameters
+    ----------
+    junction : Junction
+    system : callable, optional
+        ``system(junction)`` → finalized :class:`~mtj_kwant.system.JunctionSystem`
+        (a cache); default :func:`~mtj_kwant.system.make_system`.
+    theta, phi, bias, temperature, parts, solver, method, reference, max_eval, progress
+        As for :func:`~mtj_kwant.integrate.bias_point`.
+    rtol : float
+        Relative tolerance of the combined quadrature + discretisation error
+        (continuum), or of the quadrature alone (fixed lattice, whose
+        discretisation error is reported separately).
+    min_step : float
+        Finest lattice step (nm) of the continuum extrapolation.
+
+    Returns
+    -------
+    PointResult
+        With ``lattice_errors`` (the discretisation part of the error
+        estimate, same keys as ``errors``; zeros for tight binding) and
+        ``lattice_steps`` (the lattice steps used, nm).  For a continuum
+        junction ``errors`` is the combined estimate; for a fixed lattice it
+        is the quadrature error of that lattice.
+
+    Warns
+    -----
+    LatticeWarning
+        A fixed lattice whose estimated discretisation error exceeds the
+        tolerance, or whose bands deviate from the parabola by more than 1 %
+        at the energies used; a continuum extrapolation that reached
+        ``min_step`` without meeting the tolerance.
+    """
+    if system is None:
+        from .system import make_system as system
+    kw = dict(theta=theta, phi=phi, bias=bias, temperature=temperature, parts=parts,
+              solver=solver, method=method, reference=reference, max_eval=max_eval,
+              progress=progress)
+    sea = parts != "window"
+
+    def at(a, tol):
+        j = junction.at_spacing(a)
+        return bias_point(system(j), rtol=tol, **kw)
+
+    if junction.model != "free-electron":
+        r = bias_point(system(junction), rtol=rtol, **kw)
+        r.lattice_errors = {k: 0.0 * np.asarray(v) for k, v in r.errors.items()}
+        r.lattice_steps = (float(junction.step),)
+        return r
+
+    if not junction.continuum:
+        a = junction.lattice_spacing
+        r = at(a, rtol)
+        coarse = 2 * a
+        if junction._divides(coarse) and coarse <= 0.1:
+            other, factor = at(coarse, rtol), 1 / 3      # f(a) − f(0) ≈ [f(2a) − f(a)]/3
+        else:
+            other, factor = at(a / 2, rtol), 4 / 3       # f(a) − f(0) ≈ 4[f(a) − f(a/2)]/3
+        vec = _vector(r)
+        # the estimate and its own quadrature noise
+        lat = factor * (np.abs(vec - _vector(other)) + _errors(r) + _errors(other))
+        r.lattice_errors = {}
+        _assemble(r, vec, _errors(r), lat, (a,), r.converged, r.n_eval + other.n_eval)
+        excess = lat / np.maximum(_tolerance(vec, rtol, sea), 1e-300)
+        dev = band_deviation(junction, a, bias, temperature)
+        if np.max(excess) > 1 or dev > FIXED_DEVIATION_WARN:
+            warnings.warn(
+                f"lattice_spacing = {a:g} nm at bias {bias:g} V: estimated discretisation error "
+                f"{np.max(excess):.3g}x the tolerance (band deviation {100 * dev:.2g} % at the "
+                "energies used); leave lattice_spacing out for the continuum limit",
+                LatticeWarning, stacklevel=2)
+        return r
+
+    # Continuum: Romberg in a² over nested lattices.
+    qtol = rtol / 3
+    a0 = base_step(junction, bias, temperature)
+    steps = [a0, a0 / 2]
+    runs = [at(a, qtol) for a in steps]
+    n_eval = sum(r.n_eval for r in runs)
+    ok = all(r.converged for r in runs)
+    f = [_vector(r) for r in runs]
+    e = [_errors(r) for r in runs]
+    r1 = (4 * f[1] - f[0]) / 3
+    lat = np.abs(f[1] - f[0]) / 3
+    quad = (4 * e[1] + e[0]) / 3
+    tol = _tolerance(r1, rtol, sea)
+    if np.all(lat + quad <= tol):
+        out = runs[1]
+        out.lattice_errors = {}
+        return _assemble(out, r1, lat + quad, lat, steps, ok, n_eval)
+    while True:
+        a_next = steps[-1] / 2
+        steps.append(a_next)
+        runs.append(at(a_next, qtol))
+        n_eval += runs[-1].n_eval
+        ok = ok and runs[-1].converged
+        f0, f1, f2 = (_vector(r) for r in runs[-3:])
+        e0, e1, e2 = (_errors(r) for r in runs[-3:])
+        r21 = (4 * f2 - f1) / 3
+        r22 = (64 * f2 - 20 * f1 + f0) / 45
+        lat = np.abs(r22 - r21)
+        quad = (64 * e2 + 20 * e1 + e0) / 45
+        tol = _tolerance(r22, rtol, sea)
+        if np.all(lat + quad <= tol):
+            break
+        if a_next / 2 < min_step * (1 - 1e-9):
+            ok = False
+            warnings.warn(
+                f"bias {bias:g} V: the continuum extrapolation reached the finest lattice step "
+                f"({a_next:g} nm) with a discretisation error estimate "
+                f"{np.max(lat / np.maximum(tol, 1e-300)):.3g}x the tolerance",
+                LatticeWarning, stacklevel=2)
+            break
+    out = runs[-1]
+    out.lattice_errors = {}
+    return _assemble(out, r22, lat + quad, lat, steps[-3:], ok, n_eval)
