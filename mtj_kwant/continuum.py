@@ -193,9 +193,16 @@ def _assemble(template, vec, err, lat, steps, converged, n_eval):
     return r
 
 
+def fixed_lattice_message(a, bias, excess, deviation):
+    """The one-line warning of a fixed lattice whose discretisation error is too large."""
+    return (f"lattice_spacing = {a:g} nm: estimated discretisation error {excess:.3g}x the "
+            f"tolerance at bias {bias:g} V (band deviation {100 * deviation:.2g} % at the "
+            "energies used); leave lattice_spacing out (or \"auto\") for the continuum limit")
+
+
 def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
                   parts="window", solver="batched", method="auto", reference=0,
-                  max_eval=400_000, progress=None, min_step=MIN_STEP):
+                  max_eval=400_000, progress=None, min_step=MIN_STEP, warn=True):
     """One bias point of a junction, in the continuum limit or on its fixed lattice.
 
     Parameters
@@ -212,13 +219,18 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         discretisation error is reported separately).
     min_step : float
         Finest lattice step (nm) of the continuum extrapolation.
+    warn : bool
+        Warn here (False: the caller reads ``lattice_excess`` and warns once
+        for many points, as :func:`~mtj_kwant.scan.scan` does).
 
     Returns
     -------
     PointResult
         With ``lattice_errors`` (the discretisation part of the error
         estimate, same keys as ``errors``; zeros for tight binding) and
-        ``lattice_steps`` (the lattice steps used, nm).  For a continuum
+        ``lattice_steps`` (the lattice steps used, nm) and ``lattice_excess``
+        (largest ratio of the discretisation error estimate to the
+        tolerance; for a continuum junction at most 1 when converged).  For a continuum
         junction ``errors`` is the combined estimate; for a fixed lattice it
         is the quadrature error of that lattice.
 
@@ -245,6 +257,7 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         r = bias_point(system(junction), rtol=rtol, **kw)
         r.lattice_errors = {k: 0.0 * np.asarray(v) for k, v in r.errors.items()}
         r.lattice_steps = (float(junction.step),)
+        r.lattice_excess = 0.0
         return r
 
     if not junction.continuum:
@@ -262,12 +275,10 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         _assemble(r, vec, _errors(r), lat, (a,), r.converged, r.n_eval + other.n_eval)
         excess = lat / np.maximum(_tolerance(vec, rtol, sea), 1e-300)
         dev = band_deviation(junction, a, bias, temperature)
-        if np.max(excess) > 1 or dev > FIXED_DEVIATION_WARN:
-            warnings.warn(
-                f"lattice_spacing = {a:g} nm at bias {bias:g} V: estimated discretisation error "
-                f"{np.max(excess):.3g}x the tolerance (band deviation {100 * dev:.2g} % at the "
-                "energies used); leave lattice_spacing out for the continuum limit",
-                LatticeWarning, stacklevel=2)
+        r.lattice_excess = float(np.max(excess))
+        if warn and (r.lattice_excess > 1 or dev > FIXED_DEVIATION_WARN):
+            warnings.warn(fixed_lattice_message(a, bias, r.lattice_excess, dev),
+                          LatticeWarning, stacklevel=2)
         return r
 
     # Continuum: Romberg in a² over nested lattices.
@@ -286,6 +297,7 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
     if np.all(lat + quad <= tol):
         out = runs[1]
         out.lattice_errors = {}
+        out.lattice_excess = float(np.max(lat / np.maximum(tol, 1e-300)))
         return _assemble(out, r1, lat + quad, lat, steps, ok, n_eval)
     while True:
         a_next = steps[-1] / 2
@@ -304,12 +316,14 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
             break
         if a_next / 2 < min_step * (1 - 1e-9):
             ok = False
-            warnings.warn(
-                f"bias {bias:g} V: the continuum extrapolation reached the finest lattice step "
-                f"({a_next:g} nm) with a discretisation error estimate "
-                f"{np.max(lat / np.maximum(tol, 1e-300)):.3g}x the tolerance",
-                LatticeWarning, stacklevel=2)
+            if warn:
+                warnings.warn(
+                    f"bias {bias:g} V: the continuum extrapolation reached the finest lattice "
+                    f"step ({a_next:g} nm) with a discretisation error estimate "
+                    f"{np.max(lat / np.maximum(tol, 1e-300)):.3g}x the tolerance",
+                    LatticeWarning, stacklevel=2)
             break
     out = runs[-1]
     out.lattice_errors = {}
+    out.lattice_excess = float(np.max(lat / np.maximum(tol, 1e-300)))
     return _assemble(out, r22, lat + quad, lat, steps[-3:], ok, n_eval)

@@ -168,6 +168,7 @@ class PointResult:
     reference: int = 0
     lattice_errors: dict = field(default_factory=dict)
     lattice_steps: tuple = ()
+    lattice_excess: float = 0.0
 
 
 #: Backwards-compatible name of :class:`PointResult`.

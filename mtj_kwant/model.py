@@ -486,7 +486,7 @@ class Junction:
                 ("right", self.right)]
 
     def hopping_of(self, element):
-        """Hopping t (eV) inside a layer or electrode, falling back to the default (tight binding)."""
+        """Hopping t (eV) of a layer or electrode (tight binding), falling back to the default."""
         t = element.hopping
         return self.hopping if t is None else t
 
@@ -582,7 +582,7 @@ class Junction:
         for i, layer in enumerate(self.layers):
             top = layer.potential_max
             if top is not None and self.model == "tight-binding":
-                top -= 6 * self.hopping  # band bottom of the simple cubic lattice
+                top -= 6 * self.hopping_of(layer)  # band bottom of the simple cubic lattice
             if layer.kind == "barrier" and top is not None and top - layer.exchange / 2 <= self.fermi_energy:
                 warnings.warn(
                     f"{where}layer[{i}]: barrier band bottom {top:g} eV lies below the Fermi energy "
@@ -847,8 +847,8 @@ _TOP_KEYS = {
 }
 _ELECTRODE_KEYS = ("potential", "exchange", "magnetization", "effective_mass", "free",
                    *TB_ELEMENT_KEYS)
-_LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free", "magnetization",
-               *TB_ELEMENT_KEYS)
+_LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free",
+               "magnetization", *TB_ELEMENT_KEYS)
 
 
 def _check_keys(table, allowed, where, required=()):

@@ -39,12 +39,13 @@ import pickle
 import platform
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .continuum import lattice_point
+from .continuum import LatticeWarning, lattice_point
 from .model import Junction, junction_to_dict, junction_with, load_junction
 from .model import magnetization_direction
 from .runner import fingerprint_of, run_points
@@ -174,7 +175,7 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
     theta, phi = math.radians(point["theta_deg"]), math.radians(point["phi_deg"])
     r = lattice_point(junction, system=_system, theta=theta, phi=phi,
                       bias=float(point["bias_V"]), temperature=float(point["temperature_K"]),
-                      rtol=rtol, parts=parts, solver=solver, method=method)
+                      rtol=rtol, parts=parts, solver=solver, method=method, warn=False)
     m, p = magnetization_direction(theta, phi), junction.pinned_direction
     out = {"current_density": r.current_density,
            "current_density_error": r.errors["current_density"]}
@@ -190,7 +191,8 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
             prefix, suffix, vec, r.lattice_errors[key], m, p).items() if k.endswith("_error")})
     out.update(lat)
     out.update(converged=bool(r.converged), n_eval=int(r.n_eval),
-               n_resonances=int(len(r.resonances)), lattice_spacing_nm=min(r.lattice_steps))
+               n_resonances=int(len(r.resonances)), lattice_spacing_nm=min(r.lattice_steps),
+               lattice_excess=float(r.lattice_excess))
     return out
 
 
@@ -374,8 +376,26 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
     columns = {name: [pt[name] for pt in points] for name in order}
     for key in rows[0]:
         columns[key] = [row[key] for row in rows]
+    _warn_lattice(junction, columns)
     return ScanResult(parameters=order, columns=columns, settings=settings,
                       junction=junction_to_dict(junction), provenance=provenance())
+
+
+def _warn_lattice(junction, columns):
+    """One LatticeWarning for all points whose lattice error exceeds the tolerance."""
+    excess = np.asarray(columns.get("lattice_excess", [0.0]), float)
+    if not len(excess) or np.nanmax(excess) <= 1:
+        return
+    i = int(np.nanargmax(excess))
+    n_bad = int(np.sum(excess > 1))
+    steps = np.asarray(columns["lattice_spacing_nm"], float)
+    what = (f"lattice_spacing = {steps[i]:g} nm" if not junction.continuum
+            else "the continuum extrapolation (finest step reached)")
+    warnings.warn(f"{what}: estimated discretisation error above the tolerance at {n_bad} of "
+                  f"{len(excess)} points, up to {excess[i]:.3g}x at bias "
+                  f"{columns['bias_V'][i]:g} V; see the *_lattice_error columns"
+                  + ("; leave lattice_spacing out (or \"auto\") for the continuum limit"
+                     if not junction.continuum else ""), LatticeWarning, stacklevel=3)
 
 
 def _picklable(func):

@@ -84,6 +84,8 @@ class SweepResult:
         # Flat error lists next to their quantities (DESIGN.md §4).
         for key, value in self.errors.items():
             out[f"{key}_error"] = value
+        for key, value in self.lattice_errors.items():
+            out[f"{key}_lattice_error"] = value
         return out
 
     def save(self, path):
