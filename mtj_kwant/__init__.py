@@ -32,6 +32,7 @@ from .model import (  # noqa: E402
 )
 from .scan import ScanResult, scan  # noqa: E402
 from .sweep import (  # noqa: E402
+    ConductanceResult,
     ProfileResult,
     SweepResult,
     conductance,
@@ -56,6 +57,7 @@ __all__ = [
     "sweep",
     "profile",
     "conductance",
+    "ConductanceResult",
     "torque_components",
     "SweepResult",
     "ProfileResult",

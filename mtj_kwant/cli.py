@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -17,6 +19,7 @@ __all__ = ["main"]
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
+EXIT_PIPE = 141
 
 
 class UsageError(Exception):
@@ -59,6 +62,48 @@ def _values(tokens, name="bias", unit="volts", example="-0.5:0.5:41"):
 
 def _biases(tokens):
     return _values(tokens)
+
+
+#: A command-line token that is a value: a number, START:STOP:N or a comma list (any sign).
+_VALUE = re.compile(r"[+-]?(?:\d|\.\d)[\d.eE+\-:,]*")
+#: Options that take several values, per command, and options that take one number.
+_MULTI = {"sweep": ("--bias",), "scan": ("--bias", "--theta", "--phi", "--temperature")}
+_SINGLE = ("--bias", "--theta", "--phi", "--temperature", "--rtol")
+
+
+def _negative_values(argv):
+    """Rewrite argv so that negative numbers after an option are its values, in every form.
+
+    argparse reads tokens such as ``-0.5:0.5:21``, ``-1e-3`` or ``-0.02,0`` as option names,
+    and ``--bias=-0.02 0 0.02`` gives --bias only its first value.  Value tokens after a
+    multi-valued option are joined into one ``--bias=-0.02,0,0.02`` (:func:`_values` splits
+    commas); a single-valued option followed by a negative number becomes ``--theta=-30``.
+    Other tokens are left alone.
+    """
+    argv = list(argv)
+    command = next((tok for tok in argv if not tok.startswith("-")), None)
+    multi = _MULTI.get(command, ())
+    out, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        i += 1
+        if tok == "--":
+            out += argv[i - 1:]
+            break
+        name, eq, first = tok.partition("=")
+        if name in multi:
+            values = [first] if eq else []
+            while i < len(argv) and _VALUE.fullmatch(argv[i]):
+                values.append(argv[i])
+                i += 1
+            out.append(f"{name}={','.join(values)}" if values else tok)
+        elif name in _SINGLE and not eq and i < len(argv) and argv[i].startswith("-") \
+                and _VALUE.fullmatch(argv[i]):
+            out.append(f"{name}={argv[i]}")
+            i += 1
+        else:
+            out.append(tok)
+    return out
 
 
 def _workers(text):
@@ -114,7 +159,8 @@ def _common(p):
     p.add_argument("--solver", choices=("batched", "kwant"), default="batched",
                    help="batched Green's functions (default) or Kwant scattering states")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="also write a figure")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (sweep: and no table of results)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -162,10 +208,14 @@ def build_parser():
     p = sub.add_parser("profile", help="spin density, spin current and torque density profiles")
     _common(p)
     p.add_argument("--bias", type=float, required=True, metavar="V", help="bias in volts")
+    p.add_argument("--depth", type=float, default=None, metavar="NM",
+                   help="F/I/F: nm of the free electrode shown (default: until the transverse "
+                        "spin current has decayed, at most 20 nm; the rest is torque_remainder)")
     p.add_argument("--output", metavar="OUT.json", required=True, help="JSON output")
 
-    p = sub.add_parser("study", help="run a study: figures, data and provenance into a folder")
-    p.add_argument("name", help="study name (studies/<name>.py), e.g. bias_dependence")
+    p = sub.add_parser("study", help="run a study: figures, data and provenance into a folder",
+                       epilog=_study_list(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", help="study name (studies/<name>.py), one of the studies below")
     p.add_argument("--quick", action="store_true", help="coarse settings for a fast smoke run")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: out/studies/<name>[_quick])")
@@ -180,6 +230,17 @@ def build_parser():
     p.add_argument("--output", metavar="OUT.json", default=None, help="JSON output")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+def _study_list():
+    """The studies and their titles, for ``mtj-kwant study --help``."""
+    from .study import study_titles
+
+    titles = study_titles()
+    if not titles:
+        return "no studies found"
+    width = max(map(len, titles))
+    return "studies:\n" + "\n".join(f"  {name:<{width}}  {title}" for name, title in titles.items())
 
 
 def _check(args):
@@ -223,7 +284,10 @@ def _run(args):
             junction, biases, theta=_angle("theta", args.theta), phi=_angle("phi", args.phi),
             temperature=args.temperature, parts=args.parts, rtol=args.rtol, solver=args.solver,
             progress=not args.quiet, executor=_workers(args.workers), store=store))
+        _kwant_sea_note(args, result)
         result.save(out)
+        if not args.quiet:
+            print(_sweep_table(result))
         print(f"wrote {out} (finished points in {store})")
         _warn_unconverged(result.converged)
     elif args.command == "scan":
@@ -242,6 +306,7 @@ def _run(args):
             junction, bias=_biases(args.bias), theta=thetas, phi=phis, temperature=temps,
             vary=vary, parts=args.parts, rtol=args.rtol, solver=args.solver,
             progress=not args.quiet, executor=_workers(args.workers), store=store))
+        _kwant_sea_note(args, result)
         result.save(out)
         print(f"wrote {out} ({len(result)} points; metadata in {out}.meta.json)")
         _warn_unconverged(result.columns["converged"])
@@ -250,24 +315,62 @@ def _run(args):
     elif args.command == "profile":
         result = profile(junction, args.bias, theta=_angle("theta", args.theta),
                          phi=_angle("phi", args.phi), temperature=args.temperature,
-                         parts=args.parts, rtol=args.rtol, solver=args.solver)
+                         parts=args.parts, rtol=args.rtol, solver=args.solver, depth=args.depth)
+        _kwant_sea_note(args, result)
         out = Path(args.output)
         result.save(out)
         print(f"wrote {out}")
     else:
         result = conductance(junction, temperature=args.temperature)
-        text = json.dumps(result, indent=1)
         if args.output:
-            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.output).write_text(text)
+            result.save(args.output)
             print(f"wrote {args.output}")
         else:
-            print(text)
+            print(json.dumps(result.to_dict(), indent=1, allow_nan=False))
+        if result.status != "ok":
+            print(f"mtj-kwant: note: {result.status}", file=sys.stderr)
         return 0
     if getattr(args, "plot", None):
         result.plot(args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+KWANT_SEA_NOTE = ("--solver kwant: the window part comes from Kwant's scattering states; the "
+                  "Fermi sea (an integral at complex energies, where Kwant has no scattering "
+                  "states) is computed with the batched Green's-function solver")
+
+
+def _kwant_sea_note(args, result):
+    """Say in the result's provenance and on stderr that the sea used the batched solver."""
+    if args.solver == "kwant" and args.parts != "window":
+        result.provenance.setdefault("notes", []).append(KWANT_SEA_NOTE)
+        print(f"mtj-kwant: note: {KWANT_SEA_NOTE}", file=sys.stderr)
+
+
+def _pm(value, error):
+    """'value +-error', compact (ASCII, so that any terminal or log shows it)."""
+    return f"{value:.4e} +-{error:.0e}"
+
+
+def _sweep_table(result):
+    """The sweep as a compact table: bias, J, T_par, T_perp (window, total) with errors."""
+    cols = [("J (A/m^2)", result.current_density, "current_density"),
+            ("T_par window", result.torque_inplane_window, "torque_inplane_window"),
+            ("T_perp window", result.torque_outofplane_window, "torque_outofplane_window")]
+    if result.torque_inplane_total is not None:
+        cols += [("T_par total", result.torque_inplane_total, "torque_inplane_total"),
+                 ("T_perp total", result.torque_outofplane_total, "torque_outofplane_total")]
+    cells = [[_pm(v, e) for v, e in zip(values, result.errors[key])] for _, values, key in cols]
+    widths = [max(len(name), *map(len, column)) for (name, _, _), column in zip(cols, cells)]
+    lines = ["  ".join([f"{'bias (V)':>9}"] + [f"{name:>{w}}" for (name, _, _), w
+                                                  in zip(cols, widths)])]
+    for i, bias in enumerate(result.bias_V):
+        row = [f"{bias:>9.4g}"] + [f"{column[i]:>{w}}" for column, w in zip(cells, widths)]
+        lines.append("  ".join(row) + ("" if result.converged[i] else "  (not converged)"))
+    lines.append(f"theta = {result.theta_deg:g} deg, T = {result.temperature_K:g} K; torques in "
+                 "(hbar/2e) A/m^2, +- the error estimate")
+    return "\n".join(lines)
 
 
 def _resumable(store, run):
@@ -299,7 +402,25 @@ def _format_warning(message, category, filename, lineno, line=None):
 
 
 def main(argv=None):
-    """Entry point of ``mtj-kwant``; returns the exit status."""
+    """Entry point of ``mtj-kwant``; returns the exit status.
+
+    Output into a pipe that closes early (``mtj-kwant ... | head``) ends quietly with
+    status 141 (128 + SIGPIPE, like a process that SIGPIPE ends), whatever was left to print.
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in a message at interpreter exit
+        return status
+    except BrokenPipeError:
+        for stream in (sys.stdout, sys.stderr):
+            try:  # nothing more can be written; let the interpreter's final flush go nowhere
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            except (OSError, ValueError):
+                pass
+        return EXIT_PIPE
+
+
+def _main(argv):
     from .model import JunctionError
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -307,8 +428,13 @@ def main(argv=None):
     warnings.formatwarning = _format_warning
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(_negative_values(argv))
+        except SystemExit as exc:  # --help and --version print and exit; errors raise UsageError
+            return exc.code if isinstance(exc.code, int) else 0
         return _run(args)
+    except BrokenPipeError:
+        raise
     except UsageError as err:
         if debug:
             raise
@@ -318,6 +444,13 @@ def main(argv=None):
         if debug:
             raise
         print(f"mtj-kwant: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError as err:  # numpy's _ArrayMemoryError included
+        if debug:
+            raise
+        text = str(err)
+        text = text if text.startswith("out of memory") else f"out of memory: {text}".rstrip(": ")
+        print(f"mtj-kwant: error: {text}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("mtj-kwant: interrupted", file=sys.stderr)

@@ -148,18 +148,21 @@ def _errors(r):
     return np.concatenate(parts)
 
 
-def _tolerance(vec, rtol, sea):
+def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False):
     """Allowed absolute error of each element of the extrapolated vector.
 
     rtol of |J|, of the larger window torque component (at least 1e-6 |J| in
     spin-current units), of the larger interfacial component, and for the sea
     and total torques of the larger of their and the window torque's scale.
     """
-    cur = abs(vec[0])
+    cur = max(abs(vec[0]), current_floor)
     tq = np.abs(vec[1:4]).max()
     js = np.abs(vec[4:7]).max()
     out = np.empty_like(vec)
     out[0] = rtol * cur
+    if current_only:
+        out[1:] = np.inf
+        return out
     out[1:4] = rtol * max(tq, 1e-6 * cur)
     out[4:7] = rtol * max(js, 1e-6 * cur)
     if sea:
@@ -202,7 +205,8 @@ def fixed_lattice_message(a, bias, excess, deviation):
 
 def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
                   parts="window", solver="batched", method="auto", reference=0,
-                  max_eval=400_000, progress=None, min_step=MIN_STEP, warn=True):
+                  max_eval=400_000, progress=None, min_step=MIN_STEP, warn=True,
+                  linear_response=False, current_floor=0.0, current_only=False):
     """One bias point of a junction, in the continuum limit or on its fixed lattice.
 
     Parameters
@@ -212,6 +216,7 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         ``system(junction)`` → finalized :class:`~mtj_kwant.system.JunctionSystem`
         (a cache); default :func:`~mtj_kwant.system.make_system`.
     theta, phi, bias, temperature, parts, solver, method, reference, max_eval, progress
+    linear_response, current_floor, current_only
         As for :func:`~mtj_kwant.integrate.bias_point`.
     rtol : float
         Relative tolerance of the combined quadrature + discretisation error
@@ -246,7 +251,8 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         from .system import make_system as system
     kw = dict(theta=theta, phi=phi, bias=bias, temperature=temperature, parts=parts,
               solver=solver, method=method, reference=reference, max_eval=max_eval,
-              progress=progress)
+              progress=progress, linear_response=linear_response, current_floor=current_floor,
+              current_only=current_only)
     sea = parts != "window"
 
     def at(a, tol):
@@ -273,7 +279,7 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         lat = factor * (np.abs(vec - _vector(other)) + _errors(r) + _errors(other))
         r.lattice_errors = {}
         _assemble(r, vec, _errors(r), lat, (a,), r.converged, r.n_eval + other.n_eval)
-        excess = lat / np.maximum(_tolerance(vec, rtol, sea), 1e-300)
+        excess = lat / np.maximum(_tolerance(vec, rtol, sea, current_floor, current_only), 1e-300)
         dev = band_deviation(junction, a, bias, temperature)
         r.lattice_excess = float(np.max(excess))
         if warn and (r.lattice_excess > 1 or dev > FIXED_DEVIATION_WARN):
@@ -293,7 +299,7 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
     r1 = (4 * f[1] - f[0]) / 3
     lat = np.abs(f[1] - f[0]) / 3
     quad = (4 * e[1] + e[0]) / 3
-    tol = _tolerance(r1, rtol, sea)
+    tol = _tolerance(r1, rtol, sea, current_floor, current_only)
     if np.all(lat + quad <= tol):
         out = runs[1]
         out.lattice_errors = {}
@@ -311,7 +317,7 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         r22 = (64 * f2 - 20 * f1 + f0) / 45
         lat = np.abs(r22 - r21)
         quad = (64 * e2 + 20 * e1 + e0) / 45
-        tol = _tolerance(r22, rtol, sea)
+        tol = _tolerance(r22, rtol, sea, current_floor, current_only)
         if np.all(lat + quad <= tol):
             break
         if a_next / 2 < min_step * (1 - 1e-9):

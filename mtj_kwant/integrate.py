@@ -115,6 +115,26 @@ def _tb_fermi_integral(mu_minus_e, t, kT):
     return tb_cumulative_dos(x[..., None] + kT * u, t) @ kernel
 
 
+def _fermi_slope(e, mu, kT):
+    """−∂f/∂E at temperature kT > 0 (1/eV)."""
+    x = (np.asarray(e, dtype=float) - mu) / (2 * kT)
+    return 0.25 / (kT * np.cosh(np.clip(x, -350, 350)) ** 2)
+
+
+def _tb_fermi_slope(mu_minus_e, t, kT):
+    """∂/∂μ of :func:`_tb_fermi_integral`: ρ₂D(μ − E_x) at T = 0, its −f' smoothing at T > 0.
+
+    At T > 0 by parts, with the kernel k(u) = ¼ sech²(u/2) of −f' in u = (E − μ)/kT:
+    (1/kT) ∫ N(μ − E_x + kT u) ¼ sech²(u/2) tanh(u/2) du, smooth in N (no log singularity).
+    """
+    x = np.asarray(mu_minus_e, dtype=float)
+    if kT == 0:
+        return _tb_dos(x, t)
+    u = FERMI_TAIL * _GL_U
+    kernel = 0.25 / np.cosh(u / 2) ** 2 * np.tanh(u / 2) * FERMI_TAIL * _GL_W
+    return tb_cumulative_dos(x[..., None] + kT * u, t) @ kernel / kT
+
+
 @dataclass
 class PointResult:
     """Per-area observables at one bias and angle: window part, Fermi sea and total.
@@ -382,26 +402,37 @@ def _window_spectral(solver, layout, lead):
 
 
 def _sea_spectral(cs, layout):
-    """Analytic h(z, ε∥) of all states (Re h(E + i0) is the spectral vector)."""
+    """Analytic h(z, ε∥) of all states (Re h(E + i0) is the spectral vector).
+
+    Its particle current 2t² Tr[G_jj, g^R_{j+1}] is the trace of a commutator,
+    zero at every z: set to exactly 0, not round-off that a relative tolerance
+    of the (profile) bond-current array would chase.
+    """
     def f(z, eps):
-        return layout.pack(*cs.bond_sea(z, eps, layout.bonds, layout.profile))
+        bond, site = cs.bond_sea(z, eps, layout.bonds, layout.profile)
+        bond[..., 0] = 0.0
+        return layout.pack(bond, site)
     return f
 
 
-def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=()):
+def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=(), current_floor=0.0,
+               current_only=False):
     """Allowed absolute error per component of the integrated vector.
 
-    rtol of |J|, of the larger torque component, of the larger interfacial
-    spin-current component, and, for each profile array (``blocks``: slices
-    of the vector), of its largest element.
+    rtol of |J| (at least of ``current_floor``, a natural scale of the same
+    point for a current that vanishes), of the larger torque component, of
+    the larger interfacial spin-current component, and, for each profile
+    array (``blocks``: slices of the vector), of its largest element.
     """
     def tol(value):
-        cur = abs(value[0])
+        cur = max(abs(value[0]), current_floor)
         tq = np.abs(value[1:4]).max()
         js = np.abs(value[4:7]).max()
         allowed = np.full(value.shape, np.inf)
         if not sea:  # the sea carries no charge current
             allowed[0] = rtol * max(cur, 1e-300)
+        if current_only:  # the caller reads only the current (conductances)
+            return allowed
         allowed[1:4] = rtol * max(tq, 1e-6 * cur, torque_floor, 1e-300)
         allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
         for block in blocks:
@@ -508,8 +539,13 @@ def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="",
 
 
 def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval, progress,
-                    bias):
-    """Window part by the exact E_x reduction (uniform mass or tight binding)."""
+                    bias, linear=False):
+    """Window part by the exact E_x reduction (uniform mass or tight binding).
+
+    ``linear``: its derivative with respect to V at V = 0 (μ_L = μ_R), whose
+    transverse weight is ±f(E_x) (free electron) or ±(ρ₂D ∗ −f')(μ − E_x)
+    (tight binding).
+    """
     bands = _lead_bands(cs)
     band = bands[lead]
     mu_in, mu_out = (mu_l, mu_r) if lead == 0 else (mu_r, mu_l)
@@ -519,6 +555,8 @@ def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval,
         pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME)  # m/(2πħ²), 1/(eV nm²)
 
         def weight(ex):
+            if linear:  # d/dV of the weight below at V = 0: f(E_x) (f(μ) = ½ at T = 0)
+                return (1.0 if lead == 0 else -1.0) * fermi(ex, mu_l, kT)
             return _softplus_integral(mu_in - ex, kT) - _softplus_integral(mu_out - ex, kT)
         hi = min(band[:, 1].max(), max(mu_l, mu_r) + tail)
         extra = [mu_l, mu_r]
@@ -530,6 +568,8 @@ def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval,
         pref = 1.0 / junction.lattice_constant**2
 
         def weight(ex):
+            if linear:
+                return (1.0 if lead == 0 else -1.0) * _tb_fermi_slope(mu_l - ex, t, kT)
             return _tb_fermi_integral(mu_in - ex, t, kT) - _tb_fermi_integral(mu_out - ex, t, kT)
         lo = max(lo, min(mu_l, mu_r) - 4 * t - tail)
         hi = min(band[:, 1].max(), max(mu_l, mu_r) + 4 * t + tail)
@@ -571,12 +611,12 @@ def _honour_tolerance(compute, tol, attempts=3):
 
 
 def _window_nested(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
-                   progress, bias):
+                   progress, bias, linear=False):
     """Window part by nested quadrature, refined until the combined error meets ``tol``."""
     once = _window_nested_once if junction.model == "free-electron" else _window_nested_tb_once
     return _honour_tolerance(lambda scale: once(
         cs, spectral, size, junction, lead, mu_l, mu_r, kT, lambda v: tol(v) / scale, max_eval,
-        progress, bias), tol)
+        progress, bias, linear), tol)
 
 
 def _sea_nested(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
@@ -586,7 +626,7 @@ def _sea_nested(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
 
 
 def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
-                        progress, bias):
+                        progress, bias, linear=False):
     """Window part by nested (E, ε∥) quadrature (free electron, any masses)."""
     pref = 1.0 / (4 * math.pi * HBAR2_2ME)  # ∫d²k/(2π)² = (2m_e/ħ²)/(4π) ∫ dε∥
     tail = FERMI_TAIL * kT
@@ -617,12 +657,17 @@ def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol,
             what=f"transverse integral at E = {energy:.6g} eV"))
 
     def outer(energies):
-        w = sign * (fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
+        w = sign * (_fermi_slope(energies, mu_l, kT) if linear
+                    else fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
         return np.array([inner(e) * wi for e, wi in zip(energies, w)])
 
     edges = np.concatenate([el0 - 2 * tl, el0 + 2 * tl, er0 - 2 * tr, er0 + 2 * tr])
     pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
     pts = pts[(pts >= e_lo) & (pts <= e_hi)]
+    if linear and kT == 0:  # d(f_L − f_R)/dV = δ(E − E_F): the transverse integral at E_F
+        value = sign * inner(mu_l)
+        res = np.array(stats.res).reshape(-1, 2)
+        return value * pref, stats.err[-1] * pref, stats.n, stats.ok, res
     stats.probe(inner, 0.5 * (mu_l + mu_r))
     q = adaptive_quad(outer, pts, tol, max_eval=max_eval // 20 + 200,
                       what=f"energy integral at bias {bias:g} V")
@@ -638,7 +683,7 @@ def _tb_v(eps, t):
 
 
 def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
-                           progress, bias):
+                           progress, bias, linear=False):
     """Window part by nested (E, ε∥) quadrature, tight binding (any in-plane hoppings).
 
     ∫ d²k∥/(2π)² = a⁻² ∫ dε∥ ρ₂D(ε∥) over ε∥ = −2t(cos k_y a + cos k_z a) ∈ [−4t, 4t],
@@ -680,7 +725,8 @@ def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, t
             progress=progress, what=f"transverse integral at E = {energy:.6g} eV"))
 
     def outer(energies):
-        w = sign * (fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
+        w = sign * (_fermi_slope(energies, mu_l, kT) if linear
+                    else fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
         return np.array([inner(e) * wi for e, wi in zip(energies, w)])
 
     # Energies where a lead band edge crosses an end or the van Hove point of the ε∥ range.
@@ -688,6 +734,10 @@ def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, t
                             for x in (-4 * t, 0.0, 4 * t) for s in (-1, 1)])
     pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
     pts = pts[(pts >= e_lo) & (pts <= e_hi)]
+    if linear and kT == 0:  # d(f_L − f_R)/dV = δ(E − E_F): the transverse integral at E_F
+        value = sign * inner(mu_l)
+        res = np.array(stats.res).reshape(-1, 2)
+        return value * pref, stats.err[-1] * pref, stats.n, stats.ok, res
     stats.probe(inner, 0.5 * (mu_l + mu_r))
     q = adaptive_quad(outer, pts, tol, max_eval=max_eval // 20 + 200,
                       what=f"energy integral at bias {bias:g} V")
@@ -709,7 +759,8 @@ class _InnerStats:
         self.scale = None
         self.n = 0
         self.ok = True
-        self.err = []
+        self.err = []  # the latest inner error only (a profile's vectors are large) ...
+        self.err_sum, self.n_err = 0.0, 0  # ... and the running sum of all of them
         self.res = []
 
     def tolerance(self, value):
@@ -721,7 +772,9 @@ class _InnerStats:
     def record(self, q):
         self.n += q.n_eval
         self.ok &= q.converged
-        self.err.append(q.error)
+        self.err = [q.error]
+        self.err_sum = self.err_sum + q.error
+        self.n_err += 1
         a = np.abs(q.value)
         self.scale = a if self.scale is None else np.maximum(self.scale, a)
         return q.value
@@ -734,9 +787,9 @@ class _InnerStats:
 
     def propagated_error(self, length):
         """Mean inner error times the outer length (weights bounded by one)."""
-        if not self.err:
+        if not self.n_err:
             return 0.0
-        return np.mean(self.err, axis=0) * length
+        return self.err_sum / self.n_err * length
 
 
 def _sea_reduced(cs, h, junction, mu, kT, tol, max_eval, progress, bias, marks):
@@ -821,7 +874,8 @@ def _sea_nested_once(cs, h, size, junction, mu, kT, tol, max_eval, progress, bia
 
 def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts="window",
                solver="batched", profile=False, reference=0, method="auto",
-               max_eval=400_000, progress=None):
+               max_eval=400_000, progress=None, linear_response=False, current_floor=0.0,
+               current_only=False):
     """Current density and torque (window, Fermi sea, total) at one bias.
 
     Parameters
@@ -859,6 +913,21 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         Evaluation budget per integral.
     progress : callable, optional
         Called with the number of new solver evaluations.
+    current_floor : float
+        A: the current density (S/m² in linear response) below which the
+        current is resolved to rtol of this floor instead of its own size;
+        for a current that vanishes by symmetry (G_AP of a half-metal), a
+        natural scale of the same calculation (DESIGN.md §3a).
+    current_only : bool
+        Drive the tolerance by the current alone (the torques then carry
+        whatever accuracy that gives, with their error estimates).
+    linear_response : bool
+        Return the derivatives of the window quantities with respect to V at
+        V = 0 instead (``bias`` must be 0, ``parts`` "window"): the
+        conductance per area dJ/dV in S/m² as ``current_density`` and the
+        torkances dT/dV in (ħ/2e) A/(V m²) as ``torque`` and
+        ``interfacial``; the occupation weight f_L − f_R becomes −∂f/∂E
+        (δ(E − E_F) at T = 0), so band edges at E_F are resolved exactly.
 
     Returns
     -------
@@ -891,7 +960,11 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
             raise ValueError("method='reduced' needs one effective mass everywhere")
         raise ValueError("method='reduced' needs one in-plane hopping everywhere (the layers' "
                          "and electrodes' hopping); use method='nested' or 'auto'")
+    if linear_response and (bias != 0 or parts != "window"):
+        raise ValueError("linear_response needs bias=0 and parts='window' (the derivative of "
+                         "the window part at V = 0)")
     kT = K_B * float(temperature)
+    floor = float(current_floor) / (E_OVER_H * PER_NM2)  # SI -> integrated units
     mu_l = junction.fermi_energy + 0.5 * bias
     mu_r = junction.fermi_energy - 0.5 * bias
     settings = dict(theta=theta, phi=phi, bias=bias)
@@ -900,16 +973,18 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     layout = _Layout(cs.chain, cs.site_magnetization, cs.m, profile)
     size = layout.size
     reduced = method != "nested" and junction.transverse_separable
-    if bias == 0:
+    if bias == 0 and not linear_response:
         w_val, w_err, n_eval, ok, res = np.zeros(size), np.zeros(size), 0, True, None
     elif reduced:
         w_val, w_err, n_eval, ok, res = _window_reduced(
             cs, _window_spectral(sol, layout, reference), junction, reference, mu_l, mu_r, kT,
-            _tolerance(rtol, blocks=layout.blocks), max_eval, progress, bias)
+            _tolerance(rtol, blocks=layout.blocks, current_floor=floor, current_only=current_only),
+            max_eval, progress, bias, linear_response)
     else:
         w_val, w_err, n_eval, ok, res = _window_nested(
             cs, _window_spectral(sol, layout, reference), size, junction, reference, mu_l, mu_r,
-            kT, _tolerance(rtol, blocks=layout.blocks), max_eval, progress, bias)
+            kT, _tolerance(rtol, blocks=layout.blocks, current_floor=floor,
+                           current_only=current_only), max_eval, progress, bias, linear_response)
     res = np.zeros((0, 2)) if res is None else res
     window = _to_si(jsys, layout.unpack(w_val))
     window_err = _to_si(jsys, layout.unpack(w_err))

@@ -64,6 +64,11 @@ def _fail(key, message):
     raise JunctionError(f"{key}: {message}")
 
 
+def _other_model(model, this):
+    """The message for a key that belongs to the other model (same wording for both)."""
+    return f'only for model = "{model}"; remove it (this junction has model = "{this}")'
+
+
 def _number(key, value, *, positive=False, nonnegative=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         _fail(key, f"expected a number, got {type(value).__name__} {value!r}")
@@ -291,8 +296,9 @@ class Junction:
     name : str
     temperature : float
         Default temperature of runs in K.
-    effective_mass : float
-        Default mass (free electron), units of m_e.
+    effective_mass : float, optional
+        Default mass (free electron), units of m_e; 1 if not given.  Not
+        allowed for the tight-binding model (stays None there).
     lattice_spacing : float or "auto", optional
         Discretisation step a along x in nm (free electron).  ``None`` or
         ``"auto"`` (default): the continuum model; runs pick nested lattices
@@ -321,7 +327,7 @@ class Junction:
     model: str = "free-electron"
     name: str = "junction"
     temperature: float = 0.0
-    effective_mass: float = 1.0
+    effective_mass: float | None = None
     lattice_spacing: float | None = None
     hopping: float | None = None
     lattice_constant: float | None = None
@@ -336,9 +342,12 @@ class Junction:
         object.__setattr__(
             self, "temperature", _number("temperature", self.temperature, nonnegative=True)
         )
-        object.__setattr__(
-            self, "effective_mass", _number("effective_mass", self.effective_mass, positive=True)
-        )
+        if self.model == "free-electron":
+            mass = 1.0 if self.effective_mass is None else self.effective_mass
+            object.__setattr__(self, "effective_mass",
+                               _number("effective_mass", mass, positive=True))
+        elif self.effective_mass is not None:
+            _fail("effective_mass", _other_model("free-electron", self.model))
         for key, value in (("left", self.left), ("right", self.right)):
             if not isinstance(value, Electrode):
                 _fail(key, f"expected an Electrode, got {type(value).__name__}")
@@ -386,12 +395,12 @@ class Junction:
             for key, el in self._elements():
                 for name in TB_ELEMENT_KEYS:
                     if getattr(el, name) is not None:
-                        _fail(f"{key}.{name}", 'only for model = "tight-binding"; remove it')
+                        _fail(f"{key}.{name}", _other_model("tight-binding", self.model))
 
         if self.model == "free-electron":
             for key in ("hopping", "lattice_constant"):
                 if getattr(self, key) is not None:
-                    _fail(key, 'only for model = "tight-binding"; remove it')
+                    _fail(key, _other_model("tight-binding", self.model))
             if self.lattice_spacing is None or (isinstance(self.lattice_spacing, str)
                                                 and self.lattice_spacing.strip() == "auto"):
                 # continuum limit (DESIGN.md §3): the step is chosen at run time
@@ -422,7 +431,7 @@ class Junction:
                     _fail(key, 'missing; required for model = "tight-binding"')
                 object.__setattr__(self, key, _number(key, getattr(self, key), positive=True))
             if self.lattice_spacing is not None:
-                _fail("lattice_spacing", 'only for model = "free-electron"; remove it')
+                _fail("lattice_spacing", _other_model("free-electron", self.model))
             for i, layer in enumerate(self.layers):
                 if layer.thickness != round(layer.thickness):
                     _fail(
@@ -430,10 +439,10 @@ class Junction:
                         f"{layer.thickness:g} is not a whole number of monolayers",
                     )
                 if layer.effective_mass is not None:
-                    _fail(f"layer[{i}].effective_mass", "only for the free-electron model")
+                    _fail(f"layer[{i}].effective_mass", _other_model("free-electron", self.model))
             for key in ("left", "right"):
                 if getattr(self, key).effective_mass is not None:
-                    _fail(f"{key}.effective_mass", "only for the free-electron model")
+                    _fail(f"{key}.effective_mass", _other_model("free-electron", self.model))
             if self.left.interface_hopping is not None:
                 _fail("left.interface_hopping",
                       "the left electrode has no left neighbour; give the bond between it and "
@@ -606,10 +615,10 @@ class Junction:
 
         Parameters
         ----------
-        pad : int
-            Electrode sites kept inside the scattering region on each side, so
-            that every change of mass or exchange happens between two
-            scattering-region sites.
+        pad : int or (int, int)
+            Electrode sites kept inside the scattering region on each side (or
+            on the left and on the right), so that every change of mass or
+            exchange happens between two scattering-region sites.
         """
         return Chain.from_junction(self, pad=pad)
 
@@ -619,7 +628,8 @@ class Chain:
     """Site-resolved description of a discretised junction (pure data).
 
     All arrays run over the N scattering-region sites, left to right, including
-    ``pad`` electrode sites at each end.  The per-site Hamiltonian block is::
+    ``pad`` electrode sites at each end (``pad`` = (left, right): that many on
+    each side).  The per-site Hamiltonian block is::
 
         onsite_j = onsite0_j + bias * bias_profile_j + eps_par * transverse_j
                    - (delta_j / 2) m_j · σ
@@ -687,8 +697,8 @@ class Chain:
         fe = j.model == "free-electron"
         a = j.step
         p = np.array(j.left.magnetization)
-        pad = int(pad)
-        if pad < 1:
+        pad_left, pad = (int(pad), int(pad)) if np.ndim(pad) == 0 else (int(pad[0]), int(pad[1]))
+        if min(pad_left, pad) < 1:
             raise ValueError("pad must be >= 1")
 
         # Per-site raw properties: potential, mass, delta, magnetization, free flag.
@@ -704,7 +714,7 @@ class Chain:
                 free.append(el.free)
                 layer_index.append(idx)
 
-        add_electrode(j.left, [(i + 0.5) * a for i in range(-pad, 0)], -1)
+        add_electrode(j.left, [(i + 0.5) * a for i in range(-pad_left, 0)], -1)
         x0 = 0.0
         stack = []
         for i, layer in enumerate(j.layers):
@@ -907,14 +917,27 @@ def load_junction(path):
     JunctionError
         For a missing file, a TOML syntax error or any invalid value; the
         message starts with the file name and names the key and the fix.
+
+    Notes
+    -----
+    The file is read as UTF-8; a leading UTF-8 byte-order mark is ignored.
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise JunctionError(f"{path}: no such junction file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+    except (IsADirectoryError, PermissionError) as err:
         raise JunctionError(f"{path}: cannot read the junction file ({err})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise JunctionError(f"{path}: the file is UTF-16 text; TOML files are UTF-8: save it "
+                            "as UTF-8") from None
+    try:
+        text = raw.decode("utf-8-sig")  # drops a UTF-8 byte-order mark (some editors write one)
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise JunctionError(f"{path}: line {line}: not UTF-8 text (byte {raw[err.start]:#04x}); "
+                            "TOML files are UTF-8: save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -969,6 +992,10 @@ def junction_from_dict(data, source=None):
         Invalid or missing keys and values, as for a file.
     """
     data = copy.deepcopy(data)
+    if data.get("model") == "tight-binding" and data.get("effective_mass") == 1.0:
+        # Results saved before tight-binding files rejected effective_mass carry the old
+        # default 1.0 in their junction tables; it never had a meaning there.
+        del data["effective_mass"]
     try:
         return _from_tables(data, source=source)
     except TypeError as err:

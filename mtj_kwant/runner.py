@@ -47,6 +47,13 @@ Windows), so they inherit nothing from the caller: ``func`` must be picklable
 by reference, i.e. a module-level function of an importable module or a
 :func:`functools.partial` of one (its arguments picklable too), and a script
 that calls :func:`run_points` must do so under ``if __name__ == "__main__":``.
+
+Warnings that ``func`` issues in a worker process (a process pool, a dask
+worker) travel back with its result and are issued again in the calling
+process, with their category, message and origin, so that the caller's
+filters and format apply to them (the command line prints one line each);
+identical warnings from several points are shown once.  Thread pools need no
+transport: their warnings are issued in the calling process already.
 """
 
 from __future__ import annotations
@@ -60,8 +67,10 @@ import os
 import pickle
 import queue
 import sys
+import threading
+import warnings
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -493,19 +502,78 @@ def _evaluate(func, todo, pool, record):
         for key, point in todo:
             record(key, func(point))
         return
+    transport = not isinstance(pool, ThreadPoolExecutor)  # another process: bring warnings back
+    call = _WithWarnings(func) if transport else func
+    registry = {}  # identical warnings from several workers are shown once
     finished = queue.SimpleQueue()
     futures = []
     try:
         for key, point in todo:
-            future = pool.submit(func, point)
+            future = pool.submit(call, point)
             future.add_done_callback(lambda done, key=key: finished.put((key, done)))
             futures.append(future)
         for _ in futures:
             key, future = finished.get()
-            record(key, future.result())
+            result = future.result()
+            if transport:
+                result, caught = result
+                _reissue(caught, registry)
+            record(key, result)
     finally:
         for future in futures:
             future.cancel()
+
+
+# -- warnings from worker processes -------------------------------------------------------------
+
+_capture = threading.local()  # .sink: the list that collects this thread's warnings
+
+
+def _collect_warning(message, category, filename, lineno, file=None, line=None):
+    """``warnings.showwarning`` in a worker: collect into the thread's sink if it has one."""
+    sink = getattr(_capture, "sink", None)
+    if sink is None:
+        return _collect_warning.previous(message, category, filename, lineno, file, line)
+    try:
+        pickle.dumps(category)
+    except Exception:  # a category defined where the caller cannot import it
+        category = UserWarning
+    sink.append((str(message), category, str(filename), int(lineno)))
+    return None
+
+
+_collect_warning.previous = warnings.showwarning
+
+
+class _WithWarnings:
+    """``func`` for another process: returns ``(func(point), [warnings issued meanwhile])``.
+
+    Each warning is ``(message, category, filename, lineno)``.  Collection is
+    per thread (a dask worker runs several points at once in threads), through
+    ``warnings.showwarning``, so the worker's filters still decide what is
+    shown, as they would in the caller.
+    """
+
+    def __init__(self, func):
+        self.func = func
+
+    def __call__(self, point):
+        if warnings.showwarning is not _collect_warning:
+            _collect_warning.previous = warnings.showwarning
+            warnings.showwarning = _collect_warning
+        outer = getattr(_capture, "sink", None)
+        _capture.sink = caught = []
+        try:
+            result = self.func(point)
+        finally:
+            _capture.sink = outer
+        return result, caught
+
+
+def _reissue(caught, registry):
+    """Issue the warnings of a worker again here (the caller's filters and format apply)."""
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno, registry=registry)
 
 
 def _progress_bar(enabled, total, initial, desc):

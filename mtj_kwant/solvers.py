@@ -43,9 +43,34 @@ from . import _rgf
 from .model import magnetization_direction
 from .system import SIGMA
 
-__all__ = ["KwantSolver", "ChainSolver", "make_solver", "OBSERVABLES", "lead_self_energy"]
+__all__ = ["KwantSolver", "ChainSolver", "make_solver", "OBSERVABLES", "lead_self_energy",
+           "KwantPointError", "EDGE_WINDOW"]
 
 OBSERVABLES = ("current", "spin_current", "spin_density", "density", "torque")
+
+#: Relative distance from a lead band edge within which :class:`KwantSolver` moves an
+#: energy off the edge (times the leads' energy scale; see the Notes of :class:`KwantSolver`).
+EDGE_WINDOW = 1e-12
+
+
+class KwantPointError(ValueError):
+    """Kwant could not compute the scattering states at one (energy, transverse energy) point.
+
+    The message is one line naming the bias, the energy, the transverse energy and the
+    nearest lead band edge.  Attributes: ``bias`` (V), ``energy``, ``eps_par``, ``edge``
+    (eV; ``edge`` the nearest band edge of either lead, None if unknown).
+    """
+
+    def __init__(self, message, *, bias=None, energy=None, eps_par=None, edge=None):
+        super().__init__(message)
+        self.bias, self.energy, self.eps_par, self.edge = bias, energy, eps_par, edge
+
+    def __reduce__(self):  # picklable with its attributes (worker processes)
+        return (_kwant_point_error, (str(self), self.bias, self.energy, self.eps_par, self.edge))
+
+
+def _kwant_point_error(message, bias, energy, eps_par, edge):
+    return KwantPointError(message, bias=bias, energy=energy, eps_par=eps_par, edge=edge)
 
 
 class _Base:
@@ -80,6 +105,29 @@ class KwantSolver(_Base):
         Free-layer angles in radians.
     bias : float
         Bias in V.
+
+    Notes
+    -----
+    Kwant's mode solver fails ("singular matrix") at an energy on a lead band
+    edge, where a mode has zero velocity (DESIGN.md §5).  An energy within
+    ``EDGE_WINDOW`` × s of an edge of either lead (s: the larger over the two
+    leads of max(1 eV, largest |entry| of the lead's cell Hamiltonian,
+    2 × its hopping), the scale of rounding errors in the edges) is moved
+    to 2 × ``EDGE_WINDOW`` × s from that edge, on the side where it lies,
+    and evaluated there.  The observables vary as the square root of the
+    distance from an edge (the density of the electrode sites kept in the
+    scattering region as its inverse), so the value at that one point
+    changes by about √(EDGE_WINDOW) relative: measured against the batched
+    solver at the edge itself, ≤ 2e-7 for currents and torques, ≤ 8e-6 for
+    densities.  Such
+    points arise where two breakpoints of a quadrature (a band edge and a
+    chemical potential) coincide up to rounding; they lie in intervals of
+    width ~1e-15 eV, so integrals do not change (Kwant path = batched path
+    to 1e-14 with a band edge on E_F, ``tests/test_solvers.py``).  Band
+    edges are where ``h ± (V + V†)`` (h the lead's cell Hamiltonian, V its
+    inter-cell hopping) has an eigenvalue, the k = 0 and k = π extremes of
+    a chain lead.  A point that still fails raises :class:`KwantPointError`
+    (one line: bias, energy, transverse energy, nearest band edge).
     """
 
     name = "kwant"
@@ -127,7 +175,7 @@ class KwantSolver(_Base):
         order = self.jsys.order
         for k, (e, eps) in enumerate(zip(energies.ravel(), eps_par.ravel())):
             params = self.params(eps)
-            psi = self._kwant.wave_function(self.jsys.fsyst, energy=e, params=params)(lead)
+            psi = self._wave_function(lead, float(e), float(eps), params)
             for mode in psi:
                 out["density"][k] += self._density[0](mode)[order]
                 out["current"][k] += self._current[0](mode)
@@ -138,10 +186,81 @@ class KwantSolver(_Base):
         shape = energies.shape
         return {key: v.reshape(shape + v.shape[1:]) for key, v in out.items()}
 
+    def band_edges(self, eps_par=0.0, params=None):
+        """Band edges of each lead at a transverse energy (eV).
+
+        Returns
+        -------
+        edges : list of ndarray
+            Per lead (0 left, 1 right), the eigenvalues of h + (V + V†) and h − (V + V†).
+        scales : list of float
+            Per lead, the energy scale s (eV) that :data:`EDGE_WINDOW` multiplies.
+        """
+        params = self.params(eps_par) if params is None else params
+        edges, scales = [], []
+        for lead in self.jsys.fsyst.leads:
+            h = np.asarray(lead.cell_hamiltonian(params=params))
+            v = np.asarray(lead.inter_cell_hopping(params=params))
+            if v.shape != h.shape:  # a lead whose hopping is not square: no chain edges
+                edges.append(np.zeros(0))
+                scales.append(1.0)
+                continue
+            w = v + v.conj().T
+            edges.append(np.concatenate([np.linalg.eigvalsh(h + w), np.linalg.eigvalsh(h - w)]))
+            scales.append(max(1.0, np.abs(h).max(initial=0.0), 2 * np.abs(v).max(initial=0.0)))
+        return edges, scales
+
+    def _wave_function(self, lead, energy, eps_par, params):
+        """``kwant.wave_function(...)(lead)`` at ``energy``, moved off a lead band edge."""
+        edges, scales = self.band_edges(eps_par, params)
+        e = _off_edges(energy, edges, scales)
+        try:
+            return self._kwant.wave_function(self.jsys.fsyst, energy=e, params=params)(lead)
+        except (np.linalg.LinAlgError, ValueError) as err:
+            which, edge = _nearest_edge(e, edges)
+            side = ("left", "right")[which] if which is not None else None
+            where = (f"; the nearest lead band edge is the {side} electrode's at "
+                     f"{edge:.12g} eV ({e - edge:+.3g} eV away)" if side else "")
+            raise KwantPointError(
+                f"Kwant scattering states failed at bias {self.bias:g} V, energy "
+                f"{energy:.12g} eV, transverse energy {eps_par:.6g} eV{where}: "
+                f"{str(err).splitlines()[0] if str(err) else type(err).__name__} "
+                "(use --solver batched, which copes with band edges)",
+                bias=self.bias, energy=energy, eps_par=eps_par, edge=edge) from err
+
     def transmission(self, energy, eps_par=0.0):
         """Transmission left → right from Kwant's S matrix (for tests)."""
         smat = self._kwant.smatrix(self.jsys.fsyst, energy, params=self.params(eps_par))
         return smat.transmission(1, 0), smat
+
+
+def _nearest_edge(energy, edges):
+    """(lead index, edge) of the band edge closest to ``energy``; (None, None) if none."""
+    best = (None, None, np.inf)
+    for i, e in enumerate(edges):
+        if e.size:
+            k = int(np.argmin(np.abs(e - energy)))
+            if abs(e[k] - energy) < best[2]:
+                best = (i, float(e[k]), abs(e[k] - energy))
+    return best[0], best[1]
+
+
+def _off_edges(energy, edges, scales):
+    """``energy``, or the nearest point 2·EDGE_WINDOW·s from the edges when it is within
+    EDGE_WINDOW·s of one (s the lead's scale; see :class:`KwantSolver`)."""
+    w = EDGE_WINDOW * max(scales, default=1.0)
+    allx = np.concatenate([np.ravel(e) for e in edges]) if edges else np.zeros(0)
+    near = allx[np.abs(allx - energy) <= w]
+    if not near.size:
+        return energy
+    edge = near[np.argmin(np.abs(near - energy))]
+    up = 1.0 if energy >= edge else -1.0
+    for k in range(1, 50):
+        for sign in (up, -up):
+            x = edge + sign * 2 * k * w
+            if np.all(np.abs(allx - x) > w):
+                return float(x)
+    return energy  # pragma: no cover - edges packed closer than 100 w everywhere
 
 
 def lead_self_energy(h, t, z):
@@ -204,23 +323,16 @@ class ChainSolver(_Base):
 
     def __init__(self, jsys, **kw):
         super().__init__(jsys, **kw)
-        n = self.chain.n_sites
         p0, p1 = self.params(0.0), self.params(self._probe_eps())
-        h0 = jsys.hamiltonian(p0)
-        h1 = jsys.hamiltonian(p1)
-        blocks0 = h0.reshape(n, 2, n, 2).transpose(0, 2, 1, 3)
-        blocks1 = h1.reshape(n, 2, n, 2).transpose(0, 2, 1, 3)
-        idx = np.arange(n)
-        self.onsite = blocks0[idx, idx]  # (N, 2, 2) at eps_par = 0
-        self.slope = (blocks1[idx, idx] - self.onsite) / self._probe_eps()
-        hop = blocks0[idx[1:], idx[:-1]]  # H_{j+1, j}
-        t = -hop[:, 0, 0].real
+        # Blocks from the sparse Hamiltonian: a dense one is O(N²) (1 GB at 2000 sites).
+        onsite0, hop, beyond = jsys.chain_blocks(p0)
+        onsite1, _, _ = jsys.chain_blocks(p1)
+        self.onsite = onsite0  # (N, 2, 2) at eps_par = 0
+        self.slope = (onsite1 - self.onsite) / self._probe_eps()
+        t = -hop[:, 0, 0].real  # hop: H_{j+1, j}
         if not np.allclose(hop, -t[:, None, None] * np.eye(2), atol=1e-12 * max(1, abs(t).max())):
             raise NotImplementedError("ChainSolver needs spin-independent hoppings")
-        mask = np.ones((n, n), bool)
-        mask[idx, idx] = False
-        mask[idx[1:], idx[:-1]] = mask[idx[:-1], idx[1:]] = False
-        if np.abs(blocks0[mask]).max(initial=0) > 0:
+        if beyond > 0:
             raise NotImplementedError("ChainSolver needs a nearest-neighbour chain")
         self.t = t
         self.slope_diag = np.real(self.slope[:, 0, 0])

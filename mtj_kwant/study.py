@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -29,7 +30,8 @@ import numpy as np
 from .model import load_junction
 from .scan import provenance
 
-__all__ = ["StudyContext", "run_study", "available_studies", "STUDIES_DIR", "SYSTEMS_DIR"]
+__all__ = ["StudyContext", "run_study", "available_studies", "study_titles", "STUDIES_DIR",
+           "SYSTEMS_DIR"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Folder of the study modules and of the bundled junction files.
@@ -40,6 +42,21 @@ SYSTEMS_DIR = ROOT / "systems"
 def available_studies():
     """Names of the studies in ``studies/`` (modules with a ``run`` function)."""
     return sorted(p.stem for p in STUDIES_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+_TITLE = re.compile(r"""^TITLE\s*=\s*(["'])(.*?)\1\s*(?:#.*)?$""", re.MULTILINE)
+
+
+def study_titles():
+    """Study name → its ``TITLE`` (read from the source, without importing the study)."""
+    out = {}
+    for name in available_studies():
+        try:
+            match = _TITLE.search((STUDIES_DIR / f"{name}.py").read_text(encoding="utf-8"))
+        except OSError:
+            match = None
+        out[name] = match.group(2) if match else ""
+    return out
 
 
 class StudyContext:

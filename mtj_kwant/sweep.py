@@ -27,6 +27,8 @@ __all__ = [
     "sweep",
     "profile",
     "conductance",
+    "ConductanceResult",
+    "tmr_ratio",
     "torque_components",
     "load_result",
     "PartsNotAvailable",
@@ -120,6 +122,16 @@ class ProfileResult:
     continuum extrapolation), stated in ``lattice_note``;
     ``errors["torque_lattice"]`` is the estimated discretisation error of the
     torque (3 components).
+
+    Sum rule: ``torque_density`` summed over ``free_sites`` plus
+    ``torque_remainder`` is ``torque``.  ``torque_remainder`` (3 components,
+    error ``errors["torque_remainder"]``) is the transverse spin current
+    (perpendicular to m) that leaves the last site shown: zero for a free
+    layer (F/I/F/N), whose sites are all shown; for a semi-infinite free
+    electrode (F/I/F) the part of the torque absorbed deeper than the
+    ``free_depth_nm`` of the electrode shown (``depth_note`` says why that
+    depth).  With ``parts="both"`` the ``window`` and ``sea`` dicts carry
+    their own ``torque_remainder``.
     """
 
     bias_V: float
@@ -147,6 +159,9 @@ class ProfileResult:
     error_arrays: dict | None = None
     lattice_spacing_nm: float | None = None
     lattice_note: str = ""
+    torque_remainder: list = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    free_depth_nm: float | None = None
+    depth_note: str = ""
 
     def save(self, path):
         path = Path(path)
@@ -255,8 +270,15 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     )
 
 
+#: Free right electrode (F/I/F): the deepest profile shown by default (nm) ...
+MAX_FREE_DEPTH = 20.0
+#: ... and the first depth tried; it doubles until the transverse spin current has decayed.
+FIRST_FREE_DEPTH = 1.0
+_PROFILE_KEYS = ("spin_density", "spin_current", "torque_density")
+
+
 def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts="window",
-            rtol=1e-3, solver="batched", system=None):
+            rtol=1e-3, solver="batched", system=None, depth=None):
     """Spin density, spin current and torque density profiles at one bias.
 
     Parameters
@@ -264,20 +286,160 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     parts : {"window", "total", "both"}
         Which part the main arrays hold; with "both" they hold the total and
         ``window`` and ``sea`` hold the two parts.
+    depth : float, optional
+        Free right electrode (F/I/F) only: how far into it (nm) the profile
+        is shown.  Default: until the transverse spin current has decayed
+        below the tolerance (rtol of the larger torque component; depths
+        1, 2, 4, … nm are tried), at most :data:`MAX_FREE_DEPTH` nm.
 
     Returns
     -------
     ProfileResult
         ``spin_density`` in ⟨σ⟩ per nm³ per site, ``spin_current`` per bond in
         (ħ/2e) A/m² (positive toward +x), ``torque_density`` per site in
-        (ħ/2e) A/m² (its sum over the free layer is the torque on it).
+        (ħ/2e) A/m².  Sum rule: ``torque_density`` summed over ``free_sites``
+        plus ``torque_remainder`` (the transverse spin current leaving the
+        last site shown; zero for a free layer) is ``torque``.
+
+    Raises
+    ------
+    MemoryError
+        One line naming the number of sites and what to change.
+    """
+    junction = as_junction(junction)
+    check_settings(parts, rtol)
+    if depth is not None:
+        if junction.free_index != "right":
+            raise ValueError("depth: applies to a semi-infinite free electrode (F/I/F) only; "
+                             "a free layer is shown whole")
+        if not (math.isfinite(depth) and depth >= 0):
+            raise ValueError(f"depth: must be a finite number of nm >= 0, got {depth!r}")
+    if temperature is None:
+        temperature = junction.temperature
+    try:
+        return _profile(junction, bias, theta=theta, phi=phi, temperature=temperature,
+                        parts=parts, rtol=rtol, solver=solver, system=system, depth=depth)
+    except MemoryError as err:
+        raise MemoryError(_memory_message(junction, bias, temperature, depth, err)) from None
+
+
+def _memory_message(junction, bias, temperature, depth, err):
+    """One line: the profile's size and what to change."""
+    free = junction.free_index
+    if junction.model == "free-electron":
+        step = (junction.lattice_spacing if not junction.continuum
+                else base_step(junction, float(bias), temperature) / 2)
+        sites = sum(round(lay.thickness / step) for lay in junction.layers)
+        what = f"lattice a = {step:g} nm"
+    else:
+        step = junction.step
+        sites = sum(round(lay.thickness) for lay in junction.layers)
+        what = "tight binding"
+    extra = 0 if free != "right" else math.ceil((MAX_FREE_DEPTH if depth is None else depth)
+                                                / step)
+    layer = ("a semi-infinite free electrode shown to "
+             f"{MAX_FREE_DEPTH if depth is None else depth:g} nm" if free == "right"
+             else f"free layer {junction.layers[free].thickness:g} "
+                  f"{'nm' if junction.model == 'free-electron' else 'monolayers'}")
+    advice = ("a smaller depth, " if free == "right" else "a thinner free layer, ")
+    return (f"out of memory computing a profile of {sites + extra + 4} sites ({layer}, {what}): "
+            f"{err}; free memory or use fewer sites ({advice}"
+            f"{'a larger lattice_spacing' if junction.model == 'free-electron' else 'fewer monolayers'})")
+
+
+def _profile_arrays(r, parts):
+    """The main arrays (window, or total = window + sea), the torque and its error of a run."""
+    window = r.profile
+    if parts == "window":
+        return window, r.torque, r.errors["torque"]
+    sea = window["sea"]
+    keys = _PROFILE_KEYS
+    main = dict(window, **{k: window[k] + sea[k] for k in keys},
+                errors={k: window["errors"][k] + sea["errors"][k] for k in keys},
+                error_arrays={k: window["error_arrays"][k] + sea["error_arrays"][k]
+                              for k in keys})
+    return main, r.torque_total, r.errors["torque_total"]
+
+
+def _transverse(v, m):
+    """The part of vectors v (..., 3) perpendicular to m."""
+    v = np.asarray(v, float)
+    return v - (v @ m)[..., None] * m
+
+
+def _decayed_from(spin_current, m, bond_in, tol):
+    """First bond from which the transverse spin current stays within ``tol`` to the end.
+
+    The decayed tail must cover at least a quarter of the electrode computed
+    (a node of the precession is not a decay).  None if there is no such tail.
+    """
+    small = np.abs(_transverse(np.asarray(spin_current)[bond_in:], m)).max(1) <= tol
+    if not small[-1]:
+        return None
+    start = int(np.flatnonzero(~small)[-1]) + 1 if (~small).any() else 0
+    if start > 0 and len(small) - start < max(1, len(small) // 4):
+        return None
+    return bond_in + start
+
+
+def _profile_run(junction, system, depth, kw, parts, rtol, m):
+    """The profile run(s): ``(jsys, r, main, torque, torque_err, last, note)``.
+
+    ``last`` is the last site shown (None: every site); the bond leaving it
+    carries the remainder.  A free right electrode keeps ⌈depth/a⌉ + 1 of
+    its sites in the scattering region (``pad``), or, without ``depth``,
+    doubling depths until :func:`_decayed_from` finds the decayed tail.
     """
     from .system import make_system
 
-    junction = as_junction(junction)
-    check_settings(parts, rtol)
-    if temperature is None:
-        temperature = junction.temperature
+    fif = junction.free_index == "right"
+    if system is not None or not fif:
+        jsys = system if system is not None else make_system(junction)
+        r = bias_point(jsys, profile=True, **kw)
+        main, torque, err = _profile_arrays(r, parts)
+        last = jsys.chain.n_sites - 2 if fif else None
+        note = "the given system's electrode sites" if fif else ""
+        return jsys, r, main, torque, err, last, note
+    step = junction.step
+    target = FIRST_FREE_DEPTH if depth is None else float(depth)
+    while True:
+        n_show = max(0, math.ceil(target / step - 1e-9))
+        jsys = make_system(junction, pad=(2, n_show + 1))
+        r = bias_point(jsys, profile=True, **kw)
+        main, torque, err = _profile_arrays(r, parts)
+        last = jsys.chain.n_sites - 2
+        if depth is not None:
+            return jsys, r, main, torque, err, last, f"the requested depth {depth:g} nm"
+        bond_in = jsys.chain.free_bonds[0]
+        js_in = np.abs(np.asarray(main["spin_current"])[bond_in]).max()
+        tol = rtol * max(np.abs(torque).max(), 1e-6 * js_in, 1e-300)
+        decayed = _decayed_from(main["spin_current"], m, bond_in, tol)
+        if decayed is not None:
+            return (jsys, r, main, torque, err, decayed,
+                    f"the transverse spin current has decayed below rtol = {rtol:g} of the "
+                    "torque from there on")
+        if target >= MAX_FREE_DEPTH:
+            return (jsys, r, main, torque, err, last,
+                    f"the default limit MAX_FREE_DEPTH = {MAX_FREE_DEPTH:g} nm (the transverse "
+                    "spin current has not decayed by then; pass depth for more)")
+        target = min(2 * target, MAX_FREE_DEPTH)
+
+
+def _shown(d, n, last, m, keys=_PROFILE_KEYS):
+    """Arrays of a profile dict on the sites shown (the first n) and their remainder."""
+    out = {}
+    for k in keys:
+        out[k] = np.asarray(d[k])[: n - 1 if k == "spin_current" else n]
+    if last is None:
+        out["torque_remainder"] = np.zeros(3)
+        return out
+    out["torque_remainder"] = _transverse(np.asarray(d["spin_current"])[last], m)
+    return out
+
+
+def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, system, depth):
+    from .system import make_system
+
     kw = dict(theta=theta, phi=phi, bias=float(bias), temperature=temperature, rtol=rtol,
               solver=solver, parts=parts)
     step, torque_lattice, note = None, None, "tight-binding lattice model"
@@ -294,27 +456,32 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         note = (f"profiles on the lattice a = {step:g} nm (site values of that lattice, not "
                 f"extrapolated); errors['torque_lattice'] estimates the discretisation error of "
                 f"the torque from a second lattice a = {other_step:g} nm")
-    jsys = system if system is not None else make_system(junction)
-    r = bias_point(jsys, profile=True, **kw)
     m = magnetization_direction(theta, phi)
-    window = r.profile
-    keys = ("spin_density", "spin_current", "torque_density")
-    if parts == "window":
-        main, torque, torque_err = window, r.torque, r.errors["torque"]
-    else:
-        sea = window["sea"]
-        main = dict(window, **{k: window[k] + sea[k] for k in keys},
-                    errors={k: window["errors"][k] + sea["errors"][k] for k in keys},
-                    error_arrays={k: window["error_arrays"][k] + sea["error_arrays"][k]
-                                  for k in keys})
-        torque, torque_err = r.torque_total, r.errors["torque_total"]
+    jsys, r, main, torque, torque_err, last, why = _profile_run(junction, system, depth, kw,
+                                                                parts, rtol, m)
+    keys = _PROFILE_KEYS
+    n = jsys.chain.n_sites if last is None else last + 1  # sites shown
     tpar, tperp = torque_components(torque, m, junction.pinned_direction)
     if step is not None:
         other_torque = other.torque if parts == "window" else other.torque_total
         torque_lattice = (factor * np.abs(np.asarray(torque) - other_torque)).tolist()
+    shown = _shown(main, n, last, m)
+    error_arrays = _shown(main["error_arrays"], n, None, m)
+    remainder_err = np.zeros(3)
+    if last is not None:  # |I − m mᵀ| bounds the error of the projection
+        proj = np.abs(np.eye(3) - np.outer(m, m))
+        remainder_err = proj @ np.asarray(main["error_arrays"]["spin_current"])[last]
+    free_depth, depth_note = None, ""
+    if last is not None:
+        bond_in = jsys.chain.free_bonds[0]
+        free_depth = float((last - bond_in) * jsys.chain.step)
+        depth_note = (f"free electrode shown to {free_depth:g} nm ({n - 1 - bond_in} sites): "
+                      f"{why}; torque_remainder is the transverse spin current leaving the "
+                      "last site shown (absorbed deeper)")
 
     def arrays(d):
-        return {k: np.asarray(d[k]).tolist() for k in keys}
+        part = _shown(d, n, last, m)
+        return {k: np.asarray(v).tolist() for k, v in part.items()}
 
     return ProfileResult(
         bias_V=float(bias),
@@ -322,27 +489,32 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         phi_deg=round(math.degrees(phi), 10),
         temperature_K=float(temperature),
         parts=parts,
-        x_nm=main["x_nm"].tolist(),
-        spin_density=main["spin_density"].tolist(),
-        bond_x_nm=main["bond_x_nm"].tolist(),
-        spin_current=main["spin_current"].tolist(),
-        torque_density=main["torque_density"].tolist(),
-        current_density=main["current_density"].tolist(),
-        free_sites=jsys.chain.free.tolist(),
+        x_nm=np.asarray(main["x_nm"])[:n].tolist(),
+        spin_density=shown["spin_density"].tolist(),
+        bond_x_nm=np.asarray(main["bond_x_nm"])[: n - 1].tolist(),
+        spin_current=shown["spin_current"].tolist(),
+        torque_density=shown["torque_density"].tolist(),
+        current_density=np.asarray(main["current_density"])[: n - 1].tolist(),
+        free_sites=jsys.chain.free[:n].tolist(),
         torque=np.asarray(torque).tolist(),
         torque_inplane=float(tpar),
         torque_outofplane=float(tperp),
-        errors=dict(main["errors"], torque=np.asarray(torque_err).tolist(),
+        errors=dict({k: float(np.max(error_arrays[k], initial=0.0)) for k in keys},
+                    torque=np.asarray(torque_err).tolist(),
                     current_density=r.errors["current_density"],
+                    torque_remainder=remainder_err.tolist(),
                     **({"torque_lattice": torque_lattice} if torque_lattice else {})),
         lattice_spacing_nm=step,
         lattice_note=note,
-        error_arrays={k: np.asarray(v).tolist() for k, v in main["error_arrays"].items()},
+        error_arrays={k: np.asarray(error_arrays[k]).tolist() for k in keys},
         converged=r.converged,
         junction=junction_to_dict(junction),
         provenance=provenance(),
-        window=arrays(window) if parts == "both" else None,
-        sea=arrays(window["sea"]) if parts == "both" else None,
+        window=arrays(r.profile) if parts == "both" else None,
+        sea=arrays(r.profile["sea"]) if parts == "both" else None,
+        torque_remainder=shown["torque_remainder"].tolist(),
+        free_depth_nm=free_depth,
+        depth_note=depth_note,
     )
 
 
@@ -351,21 +523,139 @@ def _angles_of(vec):
     return math.acos(max(-1.0, min(1.0, z))), math.atan2(y, x)
 
 
-def conductance(junction, *, temperature=None, rtol=1e-5, dv=1e-3, solver="batched",
-                system=None):
-    """Zero-bias conductances per area in the parallel and antiparallel states, and the TMR.
+@dataclass
+class ConductanceResult:
+    """Linear-response conductances per area and the TMR (DESIGN.md §3a honest ratios).
 
-    G = dJ/dV at V = 0, from the symmetric difference [J(δV) − J(−δV)]/(2δV)
-    (error O(δV²)).
+    Attributes
+    ----------
+    G_P, G_AP : float
+        dJ/dV at V = 0 in the parallel and antiparallel states, S/m².
+    errors : dict
+        Error estimates of ``G_P``, ``G_AP`` (quadrature, and discretisation
+        for a continuum junction) and of ``TMR`` (NaN when it is not finite).
+    lattice_errors : dict
+        Discretisation part of the errors (free electron).
+    TMR : float
+        (G_P − G_AP)/G_AP; ``inf`` when G_AP is zero within its error.
+    TMR_lower_bound : float or None
+        When ``TMR`` is ``inf``: the smallest TMR the errors allow,
+        (G_P − δG_P)/(max(G_AP, 0) + δG_AP) − 1.
+    status : str
+        "ok", or a sentence saying what is zero within its error.
+    method : str
+        How G was computed.
+    """
+
+    G_P: float
+    G_AP: float
+    TMR: float
+    errors: dict
+    lattice_errors: dict = field(default_factory=dict)
+    TMR_lower_bound: float | None = None
+    status: str = "ok"
+    method: str = ""
+    temperature_K: float = 0.0
+    junction: dict = field(default_factory=dict)
+    units: dict = field(default_factory=lambda: {"G_P": "S/m^2", "G_AP": "S/m^2", "TMR": "1"})
+    provenance: dict = field(default_factory=dict)
+
+    def __getitem__(self, key):  # dict-style access, as the earlier dict result
+        return getattr(self, key)
+
+    def to_dict(self):
+        """Plain data; a non-finite TMR is written as null with its status and bound."""
+        out = asdict(self)
+        if not math.isfinite(self.TMR):
+            out["TMR"] = None
+        out["errors"] = {k: (v if math.isfinite(v) else None) for k, v in self.errors.items()}
+        return out
+
+    def save(self, path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False))
+        return path
+
+    @classmethod
+    def load(cls, path):
+        data = json.loads(Path(path).read_text())
+        if data.get("TMR") is None:
+            data["TMR"] = math.inf
+        data["errors"] = {k: (math.nan if v is None else v) for k, v in data["errors"].items()}
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def summary(self):
+        """Lines with the values, errors and the TMR (or its bound)."""
+        e = self.errors
+        lines = [f"G_P  = {self.G_P:.6e} +- {e['G_P']:.1e} S/m^2",
+                 f"G_AP = {self.G_AP:.6e} +- {e['G_AP']:.1e} S/m^2"]
+        if math.isfinite(self.TMR):
+            lines.append(f"TMR  = {self.TMR:.6g} +- {e['TMR']:.1e}")
+        else:
+            lines.append(f"TMR  = inf (at least {self.TMR_lower_bound:.3g}): {self.status}")
+        return lines
+
+
+def tmr_ratio(g_p, e_p, g_ap, e_ap):
+    """TMR = G_P/G_AP − 1 with its error, or (inf, lower bound) when G_AP is zero within its error.
 
     Returns
     -------
-    dict
-        ``G_P``, ``G_AP`` in S/m², ``TMR`` = (G_P − G_AP)/G_AP.
+    tmr, error, lower_bound, status
+    """
+    if g_ap <= e_ap or g_ap <= 0:
+        upper_ap = max(g_ap, 0.0) + e_ap
+        bound = (g_p - e_p) / upper_ap - 1 if upper_ap > 0 else math.inf
+        return (math.inf, math.nan, bound,
+                f"G_AP = {g_ap:.3g} +- {e_ap:.2g} S/m^2 is zero within its error (no "
+                "antiparallel channel at E_F, e.g. a half-metal): the TMR is infinite or at "
+                "least the bound")
+    tmr = g_p / g_ap - 1
+    err = (g_p / g_ap) * (e_p / abs(g_p) + e_ap / g_ap) if g_p else e_p / g_ap
+    return tmr, err, None, "ok"
+
+
+#: G_AP is resolved to rtol of max(|G_AP|, GAP_FLOOR * G_P): an antiparallel conductance
+#: that vanishes (a half-metal) converges to "zero within 1e-9 rtol G_P" instead of chasing
+#: round-off, and the TMR is then reported as a bound above 1/(1e-9 rtol) (DESIGN.md §3a).
+GAP_FLOOR = 1e-9
+
+
+def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", system=None):
+    """Linear-response conductances per area in the parallel and antiparallel states, and the TMR.
+
+    Parameters
+    ----------
+    junction : Junction or path
+    temperature : float, optional
+        K; default: the junction file's.
+    rtol : float
+        Relative tolerance of each conductance (quadrature + discretisation
+        for a continuum junction).
+    solver : {"batched", "kwant"}
+    system : JunctionSystem, optional
+        A prebuilt system of a fixed-lattice or tight-binding junction.
+
+    Returns
+    -------
+    ConductanceResult
+        Also indexable like the earlier dict: ``result["G_P"]``.
+
+    Notes
+    -----
+    G = dJ/dV at V = 0 exactly: the window's occupation weight f_L − f_R is
+    replaced by its bias derivative −∂f/∂E (δ(E − E_F) at T = 0), so
+    G = (e²/h) ∫d²k∥/(2π)² Σ T(E_F, k∥) per area at T = 0, with no finite
+    bias difference (a band edge at E_F gives its true zero, not the
+    δV-dependent value of [J(δV) − J(−δV)]/2δV).  A TMR whose denominator is
+    zero within its error is reported as ``inf`` with a lower bound
+    (DESIGN.md §3a).
     """
     from .system import make_system
 
     junction = as_junction(junction)
+    check_settings("window", rtol)
     if temperature is None:
         temperature = junction.temperature
     cache = {}
@@ -377,12 +667,21 @@ def conductance(junction, *, temperature=None, rtol=1e-5, dv=1e-3, solver="batch
         return cache[key]
 
     theta_p, phi_p = _angles_of(junction.pinned_direction)
-    out = {}
+    g, err, lat = {}, {}, {}
+    floor = 0.0
     for key, (th, ph) in (("G_P", (theta_p, phi_p)), ("G_AP", (math.pi - theta_p, phi_p + math.pi))):
-        js = [lattice_point(junction, system=build, theta=th, phi=ph, bias=s * dv,
-                            temperature=temperature, rtol=rtol, solver=solver).current_density
-              for s in (1, -1)]
-        out[key] = (js[0] - js[1]) / (2 * dv)
-    out["TMR"] = (out["G_P"] - out["G_AP"]) / out["G_AP"]
-    out["units"] = {"G_P": "S/m^2", "G_AP": "S/m^2", "TMR": "1"}
-    return out
+        r = lattice_point(junction, system=build, theta=th, phi=ph, bias=0.0,
+                          temperature=temperature, rtol=rtol, solver=solver,
+                          linear_response=True, current_floor=floor, current_only=True)
+        # G_AP is resolved to rtol of max(|G_AP|, GAP_FLOOR·G_P): below that the TMR is a bound
+        floor = GAP_FLOOR * abs(r.current_density)
+        g[key], err[key] = r.current_density, r.errors["current_density"]
+        lat[key] = r.lattice_errors.get("current_density", 0.0)
+    tmr, tmr_err, bound, status = tmr_ratio(g["G_P"], err["G_P"], g["G_AP"], err["G_AP"])
+    err["TMR"] = tmr_err
+    return ConductanceResult(
+        G_P=g["G_P"], G_AP=g["G_AP"], TMR=tmr, errors=err, lattice_errors=lat,
+        TMR_lower_bound=bound, status=status, temperature_K=float(temperature),
+        method="linear response: dJ/dV at V = 0 with the occupation weight -df/dE "
+               "(the transmission at E_F at T = 0), integrated over k_par",
+        junction=junction_to_dict(junction), provenance=provenance())

@@ -109,6 +109,32 @@ class JunctionSystem:
         idx = (2 * self.order[:, None] + np.arange(2)).ravel()
         return h[np.ix_(idx, idx)]
 
+    def chain_blocks(self, params):
+        """The chain's 2×2 blocks from the sparse Hamiltonian (memory O(N), not O(N²)).
+
+        Returns
+        -------
+        onsite : ndarray (N, 2, 2)
+            H_jj in chain order (eV).
+        hopping : ndarray (N − 1, 2, 2)
+            H_{j+1, j}.
+        beyond : float
+            Largest |element| coupling sites more than one apart (0 for a chain).
+        """
+        h = self.fsyst.hamiltonian_submatrix(params=params, sparse=True).tocoo()
+        n = len(self.order)
+        chain_index = np.empty(n, int)
+        chain_index[self.order] = np.arange(n)
+        si, oi = chain_index[h.row // 2], h.row % 2
+        sj, oj = chain_index[h.col // 2], h.col % 2
+        onsite = np.zeros((n, 2, 2), complex)
+        hopping = np.zeros((max(n - 1, 0), 2, 2), complex)
+        on, down = si == sj, si == sj + 1
+        np.add.at(onsite, (si[on], oi[on], oj[on]), h.data[on])
+        np.add.at(hopping, (sj[down], oi[down], oj[down]), h.data[down])
+        beyond = np.abs(h.data[np.abs(si - sj) > 1]).max(initial=0.0)
+        return onsite, hopping, float(beyond)
+
 
 def make_system(junction, pad=2):
     """Build the finalized Kwant system of a junction.
@@ -116,8 +142,9 @@ def make_system(junction, pad=2):
     Parameters
     ----------
     junction : Junction
-    pad : int
-        Electrode sites kept in the scattering region at each end.
+    pad : int or (int, int)
+        Electrode sites kept in the scattering region at each end (or at the
+        left and at the right end).
 
     Returns
     -------

@@ -59,7 +59,9 @@ def run(ctx):
                 cases={name: dict(lambda_phi_nm=c["lambda_phi"], lambda_N_nm=c["lambda_N"])
                        for name, c in p["cases"].items()},
                 source="FIGURE4_PARAMETERS of mtj_kwant.analytic.diffusion (paper: d, lambda_phi, "
-                       "lambda_N; chosen there: lambda_J, lambda_sf, D_N/D_F)")
+                       "lambda_N; chosen there: lambda_J, lambda_sf, D_N/D_F)",
+                lattice="none: closed-form continuum solutions of the diffusion equations "
+                        "(no Kwant system, no discretisation)")
     _profiles(ctx, p, lengths)
     _thickness(ctx, p, lengths)
 

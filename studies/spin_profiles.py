@@ -10,13 +10,22 @@ minority wave is evanescent, so the transverse spin decays exponentially within
 1/q (q the minority decay constant at E_F): the torque is interfacial.
 
 Method: the F/I/F/N junction of ``systems/fifn_2nm.toml`` (Fe-like pinned electrode,
-1 nm MgO-like barrier, Cu-like cap, lattice step 0.025 nm) with three free layers:
+1 nm MgO-like barrier, Cu-like cap; a continuum junction, no ``lattice_spacing``) with three
+free layers:
 weak ferromagnet (band bottom U = 0 eV, Δ = 1.5 eV), strong ferromagnet (the file's
 Fe-like layer, Stearns' k↑ = 1.09, k↓ = 0.42 1/Å) and half-metal (U = 1.5 eV,
 Δ = 3 eV: minority band bottom 0.38 eV above E_F, majority band bottom equal to the
 cap's).  ``mk.profile`` gives the window (transport) spin density per site at
 V = 0.1 V, θ = 90° (m = x̂, p = ẑ), T = 0, for a 5 nm free layer and for a 20 nm one
-(long enough to see the envelope decay).  The components along e∥ = m×(p×m)/|…| and
+(long enough to see the envelope decay).  A profile is site-resolved, so it is the site
+values of one lattice, not a continuum extrapolation.  ``mk.profile`` would pick half the base
+step of the continuum extrapolation (0.025 nm here); on it the torque that a 5–20 nm
+Fe-like free layer's profile sums to is 10–40 % off the continuum (the quantum-well phases
+k·2d accumulate the band error), so the full run fixes the lattice at 5 pm
+(``PROFILE_SPACING``); the quick run keeps mk.profile's choice.  Each profile's
+``lattice_spacing_nm`` and the discretisation error of its torque
+(``errors["torque_lattice"]``, from a second lattice at 2a) are recorded in the
+provenance.  The components along e∥ = m×(p×m)/|…| and
 e⊥ = m×p/|…| (DESIGN.md §1) come from ``mk.torque_components``.  With
 s = s∥ + i s⊥: the envelope is |s| and the precession phase is arg s.  Decay length ℓ:
 least-squares fit of ln|s| = a − x/ℓ from the envelope maximum to 1 nm before the cap
@@ -47,6 +56,8 @@ import numpy as np
 import mtj_kwant as mk
 from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
 
+from . import _lattice
+
 TITLE = "Transverse spin density in the free layer: precession, dephasing and decay"
 
 BIAS = 0.1  # V
@@ -65,10 +76,20 @@ DENSITY_UNIT = "<sigma>/nm^3"
 CAP_MARGIN = 1.0
 #: ... or where the envelope has fallen by this factor (numerical floor).
 FLOOR = 1e-9
+#: Lattice step (nm) of the full run's profiles.  A profile is site-resolved, so it needs one
+#: lattice (its arrays cannot be extrapolated to a -> 0 like integrated observables).
+#: mk.profile's own choice for these continuum junctions, 0.025 nm, puts the torque of a
+#: 5-20 nm Fe-like free layer 10-40 % off the continuum (measured: 8 nm layer, T_perp 2.7x
+#: off at 0.025 nm, 3 % at 0.00625 nm), because the quantum-well phases k 2d accumulate the
+#: (ka)^2/24 band error; at 5 pm the estimated error of that torque is ~0.2 %.
+PROFILE_SPACING = 0.005
 
 
-def _profile(ctx, junction, label, rtol):
-    """mk.profile, cached in the study's points folder so that a rerun resumes."""
+def _profile(ctx, junction, label, rtol, spacing):
+    """mk.profile on the lattice ``spacing`` (None: mk.profile's own choice), cached in the
+    study's points folder so that a rerun resumes."""
+    if spacing is not None:
+        junction = mk.junction_with(junction, {"lattice_spacing": spacing})
     path = ctx.store(label).with_suffix(".json")
     free = junction.layers[1]
     if path.exists():
@@ -77,7 +98,9 @@ def _profile(ctx, junction, label, rtol):
         if (old.bias_V == BIAS and abs(old.theta_deg - math.degrees(THETA)) < 1e-9
                 and layer.get("thickness") == free.thickness
                 and layer.get("potential") == free.potential
-                and layer.get("exchange") == free.exchange):
+                and layer.get("exchange") == free.exchange
+                and getattr(old, "lattice_spacing_nm", None) is not None
+                and (spacing is None or abs(old.lattice_spacing_nm - spacing) < 1e-12)):
             if ctx.progress:
                 print(f"[spin_profiles] {label}: reused {path}", file=sys.stderr)
             return old
@@ -94,6 +117,19 @@ def _transverse(result, junction, barrier):
     s_par, s_perp = mk.torque_components(density, M, junction.pinned_direction)
     return (np.asarray(result.x_nm) - barrier, s_par, s_perp, density @ M,
             np.asarray(result.free_sites, bool))
+
+
+def _record_lattice(ctx, label, result):
+    """The profile's lattice and the discretisation error of its torque, into the provenance;
+    returns the profile's lattice_note."""
+    torque = np.asarray(result.torque)
+    lattice = np.asarray(result.errors.get("torque_lattice", np.zeros(3)), float)
+    scale = max(float(np.max(np.abs(torque))), 1e-300)
+    ctx.error(label, dict(lattice_spacing_nm=result.lattice_spacing_nm,
+                          torque_lattice_error_relative=float(np.max(lattice)) / scale,
+                          torque_error_relative=float(np.max(np.abs(result.errors["torque"])))
+                          / scale))
+    return result.lattice_note
 
 
 def _analyse(x, s, d):
@@ -128,16 +164,25 @@ def run(ctx):
     import matplotlib.pyplot as plt
 
     base = ctx.junction("fifn_2nm")
-    a = base.lattice_spacing
     d_short, d_long = ctx.pick((3.0, 8.0), (5.0, 20.0))
     rtol = ctx.pick(1e-2, 1e-3)
+    spacing = ctx.pick(None, PROFILE_SPACING)
     ef = base.fermi_energy
     barrier = base.layers[0].thickness
     params = {n: (base.layers[1].potential if c["potential"] is None else c["potential"],
                   base.layers[1].exchange if c["exchange"] is None else c["exchange"])
               for n, c in CASES.items()}
     ctx.setting(bias_V=BIAS, theta_deg=90.0, phi_deg=0.0, temperature_K=0.0, parts="window",
-                rtol=rtol, lattice_spacing_nm=a, thicknesses_nm=[d_short, d_long],
+                rtol=rtol, thicknesses_nm=[d_short, d_long],
+                lattice="continuum junctions (no lattice_spacing); a profile is the site "
+                        "values of one lattice: "
+                        + (f"{spacing:g} nm (PROFILE_SPACING; mk.profile's own choice, 0.025 "
+                           "nm, puts the torque of 5-20 nm layers 10-40 % off the continuum)"
+                           if spacing is not None else "mk.profile's own choice (half the "
+                           "base step of the continuum extrapolation)")
+                        + "; per profile in the errors (lattice_<case>_<d>nm): the step and "
+                          "the estimated discretisation error of the torque",
+                profile_lattice_spacing_nm=spacing,
                 barrier=dict(thickness_nm=barrier, potential_eV=base.layers[0].potential),
                 pinned=dict(potential_eV=base.left.potential, exchange_eV=base.left.exchange),
                 cap=dict(potential_eV=base.right.potential, exchange_eV=base.right.exchange),
@@ -150,19 +195,21 @@ def run(ctx):
                 precession_fit="linear fit of the unwrapped phase arg(s_par + i s_perp) "
                                "over the same range")
 
-    profiles, waves, summary = {}, {}, []
+    profiles, waves, summary, lattice_notes = {}, {}, [], set()
     for name in CASES:
         u, delta = params[name]
         k_up, k_down = (float(k) for k in spin_wavevectors(ef, u, delta))
         q_min = float(barrier_decay_constant(ef, u + delta / 2)) if k_down == 0 else math.nan
         waves[name] = dict(k_up=k_up, k_down=k_down, q_minority=q_min)
         for d in (d_short, d_long):
-            junction = mk.junction_with(base, {"lattice_spacing": a, "layer[1].potential": u,
+            junction = mk.junction_with(base, {"layer[1].potential": u,
                                                "layer[1].exchange": delta,
                                                "layer[1].thickness": d})
-            result = _profile(ctx, junction, f"profile_{name}_{d:g}nm_rtol{rtol:g}", rtol)
+            result = _profile(ctx, junction, f"profile_{name}_{d:g}nm_rtol{rtol:g}", rtol,
+                              spacing)
             if not result.converged:
                 ctx.note(f"{name}, d = {d:g} nm: the profile integral did not converge")
+            lattice_notes.add(_record_lattice(ctx, f"lattice_{name}_{d:g}nm", result))
             x, s_par, s_perp, s_m, free = _transverse(result, junction, barrier)
             profiles[name, d] = (x, s_par, s_perp, s_m, free, result)
             t_par, t_perp = mk.torque_components(np.asarray(result.torque_density), M,
@@ -185,15 +232,18 @@ def run(ctx):
         fit["decay_length_expected"] = 1 / q_min if k_down == 0 else math.nan
         summary.append(fit)
 
+    for text in sorted(lattice_notes):
+        ctx.note(f"lattice (mk.profile): {text}")
+
     # -- accuracy: the profiles' own error estimates, and the thin ones again at rtol/10 ----------
     if not ctx.quick:
         for name in CASES:
             u, delta = params[name]
-            junction = mk.junction_with(base, {"lattice_spacing": a, "layer[1].potential": u,
+            junction = mk.junction_with(base, {"layer[1].potential": u,
                                                "layer[1].exchange": delta,
                                                "layer[1].thickness": d_short})
             tight = _profile(ctx, junction, f"profile_{name}_{d_short:g}nm_rtol{rtol / 10:g}",
-                             rtol / 10)
+                             rtol / 10, spacing)
             x, s_par, s_perp, _, free, result = profiles[name, d_short]
             _, t_par, t_perp, _, _ = _transverse(tight, junction, barrier)
             scale = np.hypot(t_par, t_perp)[free].max()

@@ -13,16 +13,17 @@ thickness (the effective field on the free layer) falls as 1/d.  The diffusion
 model (Eq. 23) is the incoherent alternative.
 
 Method: three F/I/F/N junctions built from ``systems/fifn_2nm.toml`` (same Fe-like
-pinned electrode, same 1 nm MgO-like barrier, same Cu-like cap, lattice step
-0.025 nm) that differ only in the free layer: a weak ferromagnet (Δ = 1.5 eV,
-spin-averaged band bottom 0 eV), a strong one (the file's Fe-like layer, Stearns'
-k↑ = 1.09, k↓ = 0.42 1/Å) and a half-metal (minority band bottom 0.38 eV above
-E_F; its majority band bottom equals the cap's, so the cap does not reflect the
-majority electrons).  A fourth, control junction is a half-metal whose majority
+pinned electrode, same 1 nm MgO-like barrier, same Cu-like cap; the continuum limit: no
+``lattice_spacing``, every point extrapolated to a → 0 over nested lattices, its error
+covering quadrature and discretisation) that differ only in the free layer: a weak
+ferromagnet (Δ = 1.5 eV, spin-averaged band bottom 0 eV), a strong one (the file's
+Fe-like layer, Stearns' k↑ = 1.09, k↓ = 0.42 1/Å) and a half-metal (minority band
+bottom 0.38 eV above E_F; its majority band bottom equals the cap's, so the cap does not
+reflect the majority electrons).  A fourth, control junction is a half-metal whose majority
 band is Fe's, mismatched with the cap: it shows the majority quantum-well
 oscillation (period π/k↑) that survives in a half-metal and that is visible in
 the charge current as well.  For each, a scan of the free-layer thickness
-(0.2–5 nm on the lattice, θ = 90°, V = 0.1 V, T = 0) gives the window
+(0.2–5 nm in steps of 0.025 nm, θ = 90°, V = 0.1 V, T = 0) gives the window
 (transport) torque T∥, T⊥ (the Fermi-sea and total parts are stored too; the
 total T⊥ adds the interlayer-exchange torque b0(d)).  The interfacial limit
 T(d → ∞) is the torque of the same junction with a semi-infinite free electrode
@@ -58,6 +59,8 @@ import mtj_kwant as mk
 from mtj_kwant.analytic.diffusion import cap_eta, diffusion_torque
 from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
 
+from . import _lattice
+
 TITLE = "Torque versus free-layer thickness: quantum interference, half-metal and the 1/d limit"
 
 BIAS = 0.1  # V, small: the window torque is the linear-response transport torque
@@ -81,6 +84,11 @@ TORQUE_UNIT = "(hbar/2e) A/m^2"
 ASSIGN_TOLERANCE = 0.15
 #: Spectral peaks above this fraction of the largest are fitted.
 PEAK_THRESHOLD = 0.004
+#: Sampling step of the free-layer thickness (nm): uniform for the spectra, and a round step
+#: (0.025 nm) divides every thickness, so that the continuum extrapolation finds its lattices.
+THICKNESS_STEP = 0.025
+LATTICE_KEYS = ("torque_inplane_window", "torque_outofplane_window", "current_density",
+                "torque_outofplane_total")
 
 
 def _spectrum(d, values, pad):
@@ -137,8 +145,7 @@ def run(ctx):
     import matplotlib.pyplot as plt
 
     base = ctx.junction("fifn_2nm")
-    a = base.lattice_spacing  # 0.025 nm: every thickness of the grid is a multiple of it
-    step = ctx.pick(0.2, a)
+    step = ctx.pick(0.2, THICKNESS_STEP)
     grid = np.round(np.arange(0.2, 5.0 + step / 2, step), 6)
     rtol = ctx.pick(1e-2, 1e-3)
     cases = ctx.pick(("weak", "strong", "half_metal"), tuple(CASES))
@@ -151,7 +158,7 @@ def run(ctx):
         delta = free.exchange if c["exchange"] is None else c["exchange"]
         params[name] = (u, delta)
     ctx.setting(bias_V=BIAS, theta_deg=90.0, temperature_K=0.0, rtol=rtol,
-                lattice_spacing_nm=a, thickness_grid_nm=grid, parts="both (window shown)",
+                lattice=_lattice.CONTINUUM, thickness_grid_nm=grid, parts="both (window shown)",
                 barrier=dict(thickness_nm=base.layers[0].thickness,
                              potential_eV=base.layers[0].potential),
                 pinned=dict(potential_eV=base.left.potential, exchange_eV=base.left.exchange),
@@ -171,7 +178,7 @@ def run(ctx):
     data, limit, waves, periods = {}, {}, {}, []
     for name in cases:
         u, delta = params[name]
-        junction = mk.junction_with(base, {"lattice_spacing": a, "layer[1].potential": u,
+        junction = mk.junction_with(base, {"layer[1].potential": u,
                                            "layer[1].exchange": delta})
         table = mk.scan(junction, bias=[BIAS], theta=THETA,
                         vary={"layer[1].thickness": list(grid)}, parts="both", rtol=rtol,
@@ -179,10 +186,12 @@ def run(ctx):
         data[name] = table
         semi = mk.Junction(fermi_energy=ef, left=base.left, layers=(base.layers[0],),
                            right=mk.Electrode(potential=u, exchange=delta, free=True),
-                           effective_mass=base.effective_mass, lattice_spacing=a,
+                           effective_mass=base.effective_mass,
                            name=f"F/I/F, semi-infinite {CASES[name]['label']}")
         inf = mk.scan(semi, bias=[BIAS], theta=THETA, parts="both", rtol=rtol,
                       **ctx.scan_options(f"interfacial_{name}"))
+        _lattice.record(ctx, f"thickness_{name}", table, LATTICE_KEYS)
+        _lattice.record(ctx, f"interfacial_{name}", inf, LATTICE_KEYS)
         limit[name] = {k: float(inf[k][0]) for k in (
             "torque_inplane_window", "torque_outofplane_window", "interfacial_inplane_window",
             "interfacial_outofplane_window", "current_density", "torque_outofplane_total")}
@@ -202,7 +211,10 @@ def run(ctx):
             "torque_inplane_total": table["torque_inplane_total"],
             "torque_outofplane_total": table["torque_outofplane_total"],
             "torque_outofplane_total_error": table["torque_outofplane_total_error"],
-        }, units={"thickness_nm": "nm", "current_density": "A/m^2",
+            **_lattice.columns(table, LATTICE_KEYS[:2]),
+        }, units={"thickness_nm": "nm", "current_density": "A/m^2", "lattice_spacing_nm": "nm",
+                  "torque_inplane_window_lattice_error": TORQUE_UNIT,
+                  "torque_outofplane_window_lattice_error": TORQUE_UNIT,
                   **{k: TORQUE_UNIT for k in ("torque_inplane_window", "torque_outofplane_window",
                                               "torque_inplane_window_error",
                                               "torque_outofplane_window_error",

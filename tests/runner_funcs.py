@@ -47,6 +47,20 @@ def failing(point, fail_on, delay=0.0):
     return compute(point)
 
 
+class PointWarning(UserWarning):
+    """Issued by :func:`warning` (a category the calling process can import)."""
+
+
+def warning(point):
+    """:func:`compute`, after a warning that names the point (even points also a shared one)."""
+    import warnings
+
+    warnings.warn(f"point {point['i']} is suspicious", PointWarning)
+    if point["i"] % 2 == 0:
+        warnings.warn("even points share this warning", PointWarning)
+    return compute(point)
+
+
 def make_points(n):
     return [{"i": i, "x": 0.1 * i + 1.0 / 3.0} for i in range(n)]
 

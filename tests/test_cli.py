@@ -166,3 +166,151 @@ def test_same_output_with_other_settings_starts_afresh(tmp_path, capsys):
     assert second["current_density"] != first["current_density"]  # recomputed, tighter
     store = (tmp_path / "s.points.csv").read_text().strip().split("\n")
     assert len(store) == 2  # header + the new point only
+
+
+# -- issue 11: tables, negative values, help, pipes, Kwant notes and errors ---------------------
+
+EDGE = """\
+name = "minority band bottom on E_F"
+model = "free-electron"
+fermi_energy = 0.1
+lattice_spacing = 0.05
+[left]
+potential = 0.0
+exchange = 0.2
+magnetization = [0, 0, 1]
+[[layer]]
+kind = "barrier"
+thickness = 0.5
+potential = 1.1
+[right]
+potential = 0.0
+exchange = 0.2
+free = true
+"""
+
+
+def test_sweep_prints_a_table_unless_quiet(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    code, stdout, _ = run(capsys, "sweep", FIF, "--bias", "-0.1", "0.1", "--parts", "both",
+                          "--workers", "serial", "--output", str(out))
+    assert code == 0
+    data = json.loads(out.read_text())
+    lines = stdout.strip().splitlines()
+    assert lines[0].split() == ["bias", "(V)", "J", "(A/m^2)", "T_par", "window", "T_perp",
+                                "window", "T_par", "total", "T_perp", "total"]
+    keys = ("current_density", "torque_inplane_window", "torque_outofplane_window",
+            "torque_inplane_total", "torque_outofplane_total")
+    for i, line in enumerate(lines[1:3]):
+        fields = line.split()
+        assert float(fields[0]) == data["bias_V"][i]
+        for k, key in enumerate(keys):
+            value, error = float(fields[1 + 2 * k]), float(fields[2 + 2 * k].lstrip("+-"))
+            assert value == pytest.approx(data[key][i], rel=1e-4)
+            assert error == pytest.approx(data[f"{key}_error"][i], rel=0.5)
+    assert "(hbar/2e) A/m^2" in lines[3] and lines[4].startswith(f"wrote {out}")
+    code, stdout, _ = run(capsys, "sweep", FIF, "--bias", "0.1", "--quiet", "--output", str(out))
+    assert stdout.strip().splitlines() == [f"wrote {out} (finished points in "
+                                           f"{tmp_path / 's.points.csv'})"]
+
+
+@pytest.mark.parametrize("args, biases", [
+    (["--bias", "-0.5:0.5:3"], [-0.5, 0.0, 0.5]),
+    (["--bias=-0.02", "0", "0.02"], [-0.02, 0.0, 0.02]),  # the README's old advice, for a list
+    (["--bias", "-0.02", "0", "0.02"], [-0.02, 0.0, 0.02]),
+    (["--bias", "-1e-3", "-2E-3", "+3e-3"], [-1e-3, -2e-3, 3e-3]),
+    (["--bias", "-0.02,0.02", "-.01"], [-0.02, 0.02, -0.01]),
+    (["--bias=-0.2:0:2", "-0.3:-0.4:2"], [-0.2, 0.0, -0.3, -0.4]),
+], ids=["range", "equals list", "list", "exponents", "commas", "ranges"])
+def test_negative_biases_work_in_every_form(args, biases):
+    from mtj_kwant.cli import _biases, _negative_values, build_parser
+
+    parsed = build_parser().parse_args(_negative_values(["sweep", FIF, *args, "--theta", "-30"]))
+    assert _biases(parsed.bias) == pytest.approx(biases, abs=1e-15) and parsed.theta == -30
+    scan = build_parser().parse_args(_negative_values(["scan", FIF, *args, "--theta", "-90:90:3",
+                                                      "--phi", "-45", "10"]))
+    assert _biases(scan.bias) == pytest.approx(biases, abs=1e-15)
+    assert scan.theta == ["-90:90:3"] and scan.phi == ["-45,10"]
+    profile = build_parser().parse_args(_negative_values(["profile", FIF, "--bias", "-1e-2",
+                                                         "--output", "p.json"]))
+    assert profile.bias == -0.01
+
+
+def test_negative_bias_list_end_to_end(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    code, _, err = run(capsys, "sweep", FIF, "--bias=-0.02", "0", "0.02", "--quiet",
+                       "--workers", "serial", "--output", str(out))
+    assert code == 0, err
+    data = json.loads(out.read_text())
+    assert data["bias_V"] == [-0.02, 0.0, 0.02]
+    assert data["current_density"][0] == pytest.approx(-data["current_density"][2], rel=1e-3)
+
+
+def test_study_help_lists_the_studies(capsys):
+    from mtj_kwant.study import available_studies, study_titles
+
+    code, stdout, _ = run(capsys, "study", "--help")
+    assert code == 0
+    names = available_studies()
+    assert "bias_dependence" in names and len(names) >= 6
+    titles = study_titles()
+    for name in names:
+        assert titles[name], name  # every study states its question
+        assert any(line.split() == [name, *titles[name].split()]
+                   for line in stdout.splitlines()), name
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`mtj-kwant ... | head` used to end with a Broken-pipe message on stderr."""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mtj_kwant.cli", "sweep", FIF, "--bias", "0.1",
+                             "--workers", "serial", "--output", str(tmp_path / "s.json")],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is printed
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141 and err == ""
+    assert json.loads((tmp_path / "s.json").read_text())["bias_V"] == [0.1]  # the result is kept
+
+
+def test_kwant_solver_says_that_the_sea_is_batched(tmp_path, capsys):
+    from mtj_kwant.cli import KWANT_SEA_NOTE
+
+    system = tmp_path / "edge.toml"
+    system.write_text(EDGE)
+    out = tmp_path / "k.json"
+    code, stdout, err = run(capsys, "sweep", str(system), "--bias", "0.02", "--parts", "both",
+                            "--solver", "kwant", "--workers", "serial", "--quiet",
+                            "--output", str(out))
+    assert code == 0
+    assert err.strip().splitlines().count(f"mtj-kwant: note: {KWANT_SEA_NOTE}") == 1
+    data = json.loads(out.read_text())
+    assert data["solver"] == "kwant" and data["provenance"]["notes"] == [KWANT_SEA_NOTE]
+    code, _, err = run(capsys, "sweep", str(system), "--bias", "0.02", "--solver", "kwant",
+                       "--workers", "serial", "--quiet", "--output", str(out))
+    assert code == 0 and "note:" not in err  # window only: Kwant did everything
+    assert "notes" not in json.loads(out.read_text())["provenance"]
+
+
+def test_kwant_point_that_fails_is_one_line_naming_bias_energy_and_edge(tmp_path, capsys,
+                                                                         monkeypatch):
+    import kwant
+    import numpy as np
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("A singular matrix detected: slice(s) [0] are singular.")
+
+    monkeypatch.setattr(kwant, "wave_function", singular)
+    system = tmp_path / "edge.toml"
+    system.write_text(EDGE)
+    code, _, err = run(capsys, "sweep", str(system), "--bias=-0.02", "--solver", "kwant",
+                       "--workers", "serial", "--quiet", "--output", str(tmp_path / "k.json"))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    import re
+
+    assert re.fullmatch(r"mtj-kwant: error: Kwant scattering states failed at bias -0\.02 V, "
+                        r"energy \S+ eV, transverse energy 0 eV; the nearest lead band edge is "
+                        r"the (left|right) electrode's at \S+ eV \(\S+ eV away\): A singular "
+                        r"matrix detected: slice\(s\) \[0\] are singular\. \(use --solver "
+                        r"batched, which copes with band edges\)", lines[0]), lines[0]

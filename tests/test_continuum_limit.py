@@ -396,14 +396,15 @@ def test_conductance_converges_to_the_continuum_as_a_squared(name, key):
     assert rich < 0.05, (errors, rich)
 
 
-def test_package_conductance_function_is_the_central_difference():
-    """mtj_kwant.sweep.conductance (rtol 1e-8) gives the values used above (1e-9 relative)."""
+def test_package_conductance_function_is_the_linear_response_of_the_central_difference():
+    """mtj_kwant.sweep.conductance (rtol 1e-8, exact dJ/dV at V = 0) equals the ±1 mV central
+    difference used above to its O(δV²) bias: measured 4.6e-7 relative, bound 2e-6."""
     from mtj_kwant.sweep import conductance
 
     g = conductance(JUNCTIONS["fifn"](0.02), rtol=1e-8, system=lattice_system("fifn", 0.02))
     val, _ = lattice_linear_response("fifn", 0.02)
-    assert g["G_P"] == pytest.approx(val["G_P"], rel=1e-9)
-    assert g["G_AP"] == pytest.approx(val["G_AP"], rel=1e-9)
+    assert g["G_P"] == pytest.approx(val["G_P"], rel=2e-6)
+    assert g["G_AP"] == pytest.approx(val["G_AP"], rel=2e-6)
 
 
 @pytest.mark.parametrize("name", ["fif", "fifn"])

@@ -207,3 +207,112 @@ def test_junctions_are_immutable():
     with pytest.raises(AttributeError):
         j.fermi_energy = 1.0
     assert math.isclose(j.replace(fermi_energy=2.5).fermi_energy, 2.5)
+
+
+TB_GOOD = textwrap.dedent("""\
+    name = "tb"
+    model = "tight-binding"
+    fermi_energy = -2.0
+    hopping = 1.0
+    lattice_constant = 0.3
+
+    [left]
+    potential = 0.0
+    exchange = 1.0
+    magnetization = [0, 0, 1]
+
+    [[layer]]
+    kind = "barrier"
+    thickness = 3
+    potential = 5.0
+
+    [right]
+    potential = 0.0
+    exchange = 1.0
+    free = true
+    """)
+
+# Every key of one model is an error in a file of the other, with the same wording
+# (issue 11, item 7): the key, the model it belongs to, "remove it" and this file's model.
+OTHER_MODEL = [
+    ("fe: hopping", GOOD, "hopping = 1.0\n", "", "hopping", "tight-binding"),
+    ("fe: lattice_constant", GOOD, "lattice_constant = 0.3\n", "", "lattice_constant",
+     "tight-binding"),
+    ("fe: layer hopping", GOOD, "", ("potential = 4.0", "potential = 4.0\nhopping = 1.0"),
+     r"layer\[0\]\.hopping", "tight-binding"),
+    ("fe: layer interface_hopping", GOOD, "",
+     ("potential = 4.0", "potential = 4.0\ninterface_hopping = 1.0"),
+     r"layer\[0\]\.interface_hopping", "tight-binding"),
+    ("fe: electrode hopping", GOOD, "",
+     ("magnetization = [0, 0, 2]", "magnetization = [0, 0, 2]\nhopping = 1.0"),
+     r"left\.hopping", "tight-binding"),
+    ("tb: effective_mass", TB_GOOD, "effective_mass = 0.4\n", "", "effective_mass",
+     "free-electron"),
+    ("tb: effective_mass = 1", TB_GOOD, "effective_mass = 1.0\n", "", "effective_mass",
+     "free-electron"),
+    ("tb: layer effective_mass", TB_GOOD, "",
+     ("potential = 5.0", "potential = 5.0\neffective_mass = 0.4"),
+     r"layer\[0\]\.effective_mass", "free-electron"),
+    ("tb: electrode effective_mass", TB_GOOD, "",
+     ("free = true", "free = true\neffective_mass = 0.4"), r"right\.effective_mass",
+     "free-electron"),
+    ("tb: lattice_spacing", TB_GOOD, "lattice_spacing = 0.1\n", "", "lattice_spacing",
+     "free-electron"),
+]
+
+
+@pytest.mark.parametrize("base, prefix, change, key, model",
+                         [c[1:] for c in OTHER_MODEL], ids=[c[0] for c in OTHER_MODEL])
+def test_keys_of_the_other_model_are_errors(tmp_path, base, prefix, change, key, model):
+    text = prefix + (base.replace(*change) if change else base)
+    this = "free-electron" if base is GOOD else "tight-binding"
+    path = write(tmp_path, text)
+    with pytest.raises(JunctionError) as info:
+        load_junction(path)
+    message = str(info.value)
+    assert message == (f'{path}: {key.replace(chr(92), "")}: only for model = "{model}"; '
+                       f'remove it (this junction has model = "{this}")')
+
+
+def test_tight_binding_junctions_carry_no_effective_mass(tmp_path):
+    """The tight-binding file without the free-electron keys loads, with no mass set."""
+    j = load_junction(write(tmp_path, TB_GOOD))
+    assert j.effective_mass is None
+    assert load_junction(write(tmp_path, GOOD)).effective_mass == 1.0  # free-electron default
+
+
+def test_tight_binding_results_saved_with_the_old_default_mass_reload():
+    """Result files written before the rule carry effective_mass = 1.0 for tight binding."""
+    from mtj_kwant.model import junction_from_dict, junction_to_dict
+
+    tables = junction_to_dict(Junction(
+        model="tight-binding", fermi_energy=-2.0, hopping=1.0, lattice_constant=0.3,
+        left=Electrode(potential=0, exchange=1, magnetization=(0, 0, 1)),
+        layers=[Layer(kind="barrier", thickness=3, potential=5.0)],
+        right=Electrode(potential=0, exchange=1, free=True)))
+    assert "effective_mass" not in tables
+    assert junction_from_dict(dict(tables, effective_mass=1.0)).effective_mass is None
+    with pytest.raises(JunctionError, match=r'effective_mass: only for model = "free-electron"'):
+        junction_from_dict(dict(tables, effective_mass=0.5))
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    """Some editors write a UTF-8 BOM; it gave 'Invalid statement (line 1, column 1)'."""
+    plain = load_junction(write(tmp_path, GOOD, "plain.toml"))
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_junction(path) == plain
+
+
+@pytest.mark.parametrize("data, match", [
+    ("\ufeff".encode("utf-16-le") + GOOD.encode("utf-16-le"),
+     r"the file is UTF-16 text; TOML files are UTF-8: save it as UTF-8"),
+    (GOOD.encode("utf-8").replace(b'"t"', b'"\xe9t\xe9"'),
+     r"line 1: not UTF-8 text \(byte 0xe9\); TOML files are UTF-8: save it as UTF-8"),
+], ids=["utf-16", "latin-1"])
+def test_files_that_are_not_utf8_say_so(tmp_path, data, match):
+    path = tmp_path / "enc.toml"
+    path.write_bytes(data)
+    with pytest.raises(JunctionError, match=match) as info:
+        load_junction(path)
+    assert str(info.value).startswith(f"{path}: ")

@@ -203,3 +203,48 @@ def test_bad_points_and_results(tmp_path):
         run_points(lambda p: {}, rf.make_points(3), executor=2, progress=False)
     assert run_points(rf.compute, [], store=tmp_path / "none.csv") == []
     assert not (tmp_path / "none.csv").exists()
+
+
+@pytest.mark.parametrize("executor", ["serial", 2, "dask"])
+def test_warnings_of_workers_are_issued_in_the_caller(executor):
+    """A warning issued in a worker process arrives in the calling process as a warning of the
+    same category and message (so the caller's filters and format apply: the CLI prints one
+    line), not as raw text on the worker's stderr; identical ones from several points once."""
+    import warnings
+
+    points = rf.make_points(6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        if executor == "dask":
+            distributed = pytest.importorskip("distributed")
+            with (distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                           dashboard_address=None) as cluster,
+                  distributed.Client(cluster) as client):
+                result = run_points(rf.warning, points, executor=client.get_executor(),
+                                    progress=False)
+        else:
+            result = run_points(rf.warning, points, executor=executor, progress=False)
+    assert result == serial(points)
+    texts = sorted(str(w.message) for w in caught if issubclass(w.category, rf.PointWarning))
+    assert texts == ["even points share this warning"] + [f"point {i} is suspicious"
+                                                          for i in range(6)]
+    assert all(w.filename.endswith("runner_funcs.py") for w in caught
+               if issubclass(w.category, rf.PointWarning))
+
+
+def test_worker_warnings_reach_the_command_line_format(tmp_path):
+    """Through a process pool, a warning prints as 'mtj-kwant: warning: ...' (one line)."""
+    script = (
+        "import sys, warnings\n"
+        "from mtj_kwant.cli import _format_warning\n"
+        "from mtj_kwant.runner import run_points\n"
+        "from tests import runner_funcs as rf\n"
+        "warnings.formatwarning = _format_warning\n"
+        "if __name__ == '__main__':\n"
+        "    run_points(rf.warning, rf.make_points(4), executor=2, progress=False)\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = sorted(proc.stderr.strip().splitlines())
+    assert lines == ["mtj-kwant: warning: even points share this warning"] + [
+        f"mtj-kwant: warning: point {i} is suspicious" for i in range(4)]

@@ -156,3 +156,94 @@ def test_compiled_kernels_at_complex_energy_equal_dense_inversion(model, seed):
     ld = cs.log_det([z], [eps])[0]
     assert ld.real == pytest.approx(logabs, abs=1e-9 * abs(logabs))
     assert np.exp(1j * ld.imag) == pytest.approx(sign, abs=1e-9)
+
+
+# -- lead band edges on the Kwant path (issue 11, item 4) --------------------------------------
+
+
+def minority_bottom_at_fermi_energy():
+    """F/I/F whose electrodes' minority band bottom U + Δ/2 lies exactly on E_F."""
+    from mtj_kwant.model import Electrode, Junction, Layer
+
+    return Junction(fermi_energy=0.1, lattice_spacing=0.05,
+                    left=Electrode(potential=0.0, exchange=0.2, magnetization=(0, 0, 1)),
+                    layers=[Layer(kind="barrier", thickness=0.5, potential=1.1)],
+                    right=Electrode(potential=0.0, exchange=0.2, free=True))
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.05])
+def test_kwant_solver_on_every_lead_band_edge_equals_batched(eps):
+    """Exactly on a band edge Kwant's mode solver fails ("singular matrix"); the solver moves
+    the energy 2·EDGE_WINDOW·s off the edge.  Against the batched solver at the edge itself the
+    values then differ by about √(EDGE_WINDOW): measured ≤ 2e-7 (currents, torques) and 8e-6
+    (densities, which diverge as the inverse square root on the electrode sites), hence 3e-5."""
+    js = make_system(minority_bottom_at_fermi_energy())
+    settings = dict(theta=1.0, phi=0.3, bias=-0.02)
+    ks, cs = KwantSolver(js, **settings), ChainSolver(js, **settings)
+    edges = np.concatenate(ks.band_edges(eps)[0])
+    edges = edges[np.abs(edges) < 5]  # the band bottoms (the tops lie ~60 eV up)
+    assert len(edges) == 4
+    for lead in (0, 1):
+        kw = ks.incoming(lead, edges, np.full(4, eps))
+        ba = cs.incoming(lead, edges, np.full(4, eps))
+        for key in kw:
+            scale = max(1.0, np.abs(ba[key]).max())
+            np.testing.assert_allclose(kw[key], ba[key], rtol=0, atol=3e-5 * scale, err_msg=key)
+
+
+def test_kwant_path_equals_batched_path_with_a_band_edge_on_the_fermi_energy(monkeypatch):
+    """The sweep that ended in Kwant's LinAlgError: minority band bottom on E_F, V = −0.02 V.
+
+    The energy quadrature has a breakpoint at the left lead's band edge and one at μ_L, equal
+    up to rounding (1e-17 eV apart): the nodes of that interval sit on the edge.  After the
+    move off the edge the integrated Kwant path equals the batched one; measured 6.5e-15
+    relative (J and the larger torque component), asserted 1e-12."""
+    from mtj_kwant import solvers
+    from mtj_kwant.integrate import bias_point
+
+    moved = []
+    original = solvers._off_edges
+
+    def spy(energy, edges, scales):
+        out = original(energy, edges, scales)
+        if out != energy:
+            moved.append(energy)
+        return out
+
+    monkeypatch.setattr(solvers, "_off_edges", spy)
+    js = make_system(minority_bottom_at_fermi_energy())
+    kw = dict(theta=np.pi / 2, bias=-0.02, rtol=1e-3)
+    ref = bias_point(js, solver="batched", **kw)
+    got = bias_point(js, solver="kwant", **kw)
+    assert moved and np.allclose(moved, 0.09, rtol=0, atol=1e-12)  # the test reaches the edge
+    assert got.converged and got.n_eval == ref.n_eval
+    assert abs(got.current_density - ref.current_density) <= 1e-12 * abs(ref.current_density)
+    scale = np.abs(ref.torque).max()
+    np.testing.assert_allclose(got.torque, ref.torque, rtol=0, atol=1e-12 * scale)
+
+
+def test_kwant_point_that_cannot_be_computed_names_bias_energy_and_edge(monkeypatch):
+    import pickle
+
+    import kwant
+
+    from mtj_kwant.solvers import KwantPointError
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("A singular matrix detected: slice(s) [0] are singular.")
+
+    monkeypatch.setattr(kwant, "wave_function", singular)
+    ks = KwantSolver(make_system(minority_bottom_at_fermi_energy()), theta=1.0, bias=-0.02)
+    with pytest.raises(KwantPointError) as info:
+        ks.incoming(0, [0.0900001], [0.0])
+    message = str(info.value)
+    assert message == (
+        "Kwant scattering states failed at bias -0.02 V, energy 0.0900001 eV, transverse "
+        "energy 0 eV; the nearest lead band edge is the left electrode's at 0.09 eV (+1e-07 eV "
+        "away): A singular matrix detected: slice(s) [0] are singular. (use --solver batched, "
+        "which copes with band edges)")
+    err = info.value
+    assert (err.bias, err.energy, err.eps_par) == (-0.02, 0.0900001, 0.0)
+    assert err.edge == pytest.approx(0.09, abs=1e-12)
+    again = pickle.loads(pickle.dumps(err))  # travels from worker processes intact
+    assert str(again) == message and again.edge == err.edge

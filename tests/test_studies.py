@@ -25,6 +25,8 @@ def test_quick_study_writes_figures_data_and_provenance(tmp_path, name):
     record = json.loads((tmp_path / name / "provenance.json").read_text())
     assert record["study"] == name and record["quick"] is True
     assert record["provenance"]["mtj_kwant"] and record["outputs"]
+    # the lattice (continuum limit, its error estimates, or why there is none) is recorded
+    assert record["settings"].get("lattice")
     for png in (p for p in paths if p.suffix == ".png"):
         assert png.stat().st_size > 20_000  # a real figure, not an empty canvas
 
