@@ -189,6 +189,7 @@ class PointResult:
     lattice_errors: dict = field(default_factory=dict)
     lattice_steps: tuple = ()
     lattice_excess: float = 0.0
+    collinear: bool = False
 
 
 #: Backwards-compatible name of :class:`PointResult`.
@@ -416,7 +417,7 @@ def _sea_spectral(cs, layout):
 
 
 def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=(), current_floor=0.0,
-               current_only=False):
+               current_only=False, collinear=False):
     """Allowed absolute error per component of the integrated vector.
 
     rtol of |J| (at least of ``current_floor``, a natural scale of the same
@@ -433,7 +434,9 @@ def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=(), current_floor=0.0,
             allowed[0] = rtol * max(cur, 1e-300)
         if current_only:  # the caller reads only the current (conductances)
             return allowed
-        allowed[1:4] = rtol * max(tq, 1e-6 * cur, torque_floor, 1e-300)
+        # collinear magnetizations: the torque vanishes by symmetry; what is computed is
+        # round-off, reported with an error that covers it (see bias_point), not resolved
+        allowed[1:4] = np.inf if collinear else rtol * max(tq, 1e-6 * cur, torque_floor, 1e-300)
         allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
         for block in blocks:
             allowed[block] = rtol * max(np.abs(value[block]).max(), 1e-300)
@@ -629,8 +632,6 @@ def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol,
                         progress, bias, linear=False):
     """Window part by nested (E, ε∥) quadrature (free electron, any masses)."""
     pref = 1.0 / (4 * math.pi * HBAR2_2ME)  # ∫d²k/(2π)² = (2m_e/ħ²)/(4π) ∫ dε∥
-    tail = FERMI_TAIL * kT
-    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
     sign = 1.0 if lead == 0 else -1.0
     (hl, dl, tl), (hr, dr, tr) = cs.leads
     e_in = np.linalg.eigvalsh(cs.leads[lead][0])
@@ -656,24 +657,9 @@ def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol,
             max_eval=max_eval // 10, progress=progress,
             what=f"transverse integral at E = {energy:.6g} eV"))
 
-    def outer(energies):
-        w = sign * (_fermi_slope(energies, mu_l, kT) if linear
-                    else fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
-        return np.array([inner(e) * wi for e, wi in zip(energies, w)])
-
     edges = np.concatenate([el0 - 2 * tl, el0 + 2 * tl, er0 - 2 * tr, er0 + 2 * tr])
-    pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
-    pts = pts[(pts >= e_lo) & (pts <= e_hi)]
-    if linear and kT == 0:  # d(f_L − f_R)/dV = δ(E − E_F): the transverse integral at E_F
-        value = sign * inner(mu_l)
-        res = np.array(stats.res).reshape(-1, 2)
-        return value * pref, stats.err[-1] * pref, stats.n, stats.ok, res
-    stats.probe(inner, 0.5 * (mu_l + mu_r))
-    q = adaptive_quad(outer, pts, tol, max_eval=max_eval // 20 + 200,
-                      what=f"energy integral at bias {bias:g} V")
-    error = (q.error + stats.propagated_error(e_hi - e_lo)) * pref
-    res = np.array(stats.res).reshape(-1, 2)
-    return q.value * pref, error, stats.n, q.converged and stats.ok, res
+    return _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval,
+                                  pref, bias, linear)
 
 
 def _tb_v(eps, t):
@@ -693,8 +679,6 @@ def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, t
     """
     t = junction.hopping
     pref = 1.0 / junction.lattice_constant**2  # Brillouin-zone average per area
-    tail = FERMI_TAIL * kT
-    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
     sign = 1.0 if lead == 0 else -1.0
     e_in = np.linalg.eigvalsh(cs.leads[lead][0])
     t_in, c_in = cs.leads[lead][2], cs.leads[lead][1][0, 0].real
@@ -724,14 +708,29 @@ def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, t
             integrand(energy), np.unique(pts), stats.tolerance, max_eval=max_eval // 10,
             progress=progress, what=f"transverse integral at E = {energy:.6g} eV"))
 
+    # Energies where a lead band edge crosses an end or the van Hove point of the ε∥ range.
+    edges = np.concatenate([e + c * x + s * 2 * tl for e, c, tl in lead_bands
+                            for x in (-4 * t, 0.0, 4 * t) for s in (-1, 1)])
+    return _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval,
+                                  pref, bias, linear)
+
+
+def _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval, pref,
+                           bias, linear):
+    """The outer energy integral of a nested window quadrature (free electron or tight binding).
+
+    ``inner(E)`` is the transverse integral at energy E; the weight is
+    sign·(f_L − f_R), or its V-derivative −∂f/∂E (``linear``; at T = 0 a δ at
+    E_F, so the result is the transverse integral there).
+    """
+    tail = FERMI_TAIL * kT
+    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
+
     def outer(energies):
         w = sign * (_fermi_slope(energies, mu_l, kT) if linear
                     else fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
         return np.array([inner(e) * wi for e, wi in zip(energies, w)])
 
-    # Energies where a lead band edge crosses an end or the van Hove point of the ε∥ range.
-    edges = np.concatenate([e + c * x + s * 2 * tl for e, c, tl in lead_bands
-                            for x in (-4 * t, 0.0, 4 * t) for s in (-1, 1)])
     pts = np.unique(np.concatenate([[e_lo, e_hi, mu_l, mu_r], edges]))
     pts = pts[(pts >= e_lo) & (pts <= e_hi)]
     if linear and kT == 0:  # d(f_L − f_R)/dV = δ(E − E_F): the transverse integral at E_F
@@ -972,22 +971,26 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
     layout = _Layout(cs.chain, cs.site_magnetization, cs.m, profile)
     size = layout.size
+    collinear = is_collinear(cs)
     reduced = method != "nested" and junction.transverse_separable
     if bias == 0 and not linear_response:
         w_val, w_err, n_eval, ok, res = np.zeros(size), np.zeros(size), 0, True, None
     elif reduced:
         w_val, w_err, n_eval, ok, res = _window_reduced(
             cs, _window_spectral(sol, layout, reference), junction, reference, mu_l, mu_r, kT,
-            _tolerance(rtol, blocks=layout.blocks, current_floor=floor, current_only=current_only),
-            max_eval, progress, bias, linear_response)
+            _tolerance(rtol, blocks=layout.blocks, current_floor=floor, current_only=current_only,
+                       collinear=collinear), max_eval, progress, bias, linear_response)
     else:
         w_val, w_err, n_eval, ok, res = _window_nested(
             cs, _window_spectral(sol, layout, reference), size, junction, reference, mu_l, mu_r,
             kT, _tolerance(rtol, blocks=layout.blocks, current_floor=floor,
-                           current_only=current_only), max_eval, progress, bias, linear_response)
+                           current_only=current_only, collinear=collinear), max_eval, progress,
+            bias, linear_response)
     res = np.zeros((0, 2)) if res is None else res
     window = _to_si(jsys, layout.unpack(w_val))
     window_err = _to_si(jsys, layout.unpack(w_err))
+    if collinear:  # zero by symmetry: the error covers the round-off that was computed
+        window_err["torque"] = np.maximum(window_err["torque"], np.abs(window["torque"]))
     out = PointResult(
         current_density=float(window["current"]),
         torque=np.asarray(window["torque"]),
@@ -996,12 +999,14 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
                 "torque": np.asarray(window_err["torque"]),
                 "interfacial": np.asarray(window_err["interfacial"])},
         n_eval=int(n_eval), converged=bool(ok), resonances=res, reference=reference,
+        collinear=collinear,
         profile=_profile_dict(jsys, window, window_err) if profile else None)
     if parts == "window":
         return out
     mu_sea = mu_r if reference == 0 else mu_l
     h = _sea_spectral(cs, layout)
-    tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max(), blocks=layout.blocks)
+    tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max(), blocks=layout.blocks,
+                     collinear=collinear)
     if reduced and junction.model == "free-electron":
         marks = np.concatenate([b.ravel() for b in _lead_bands(cs)])
         if kT > 0:  # the line contour needs every narrow state below μ + 40 kT
@@ -1017,12 +1022,33 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     out.torque_sea = np.asarray(sea["torque"])
     out.torque_total = out.torque + out.torque_sea
     out.errors["torque_sea"] = np.asarray(sea_err["torque"])
+    if collinear:
+        out.errors["torque_sea"] = np.maximum(out.errors["torque_sea"], np.abs(out.torque_sea))
     out.errors["torque_total"] = out.errors["torque"] + out.errors["torque_sea"]
     out.n_eval += int(s_n)
     out.converged &= bool(s_ok)
     if profile:
         out.profile["sea"] = _profile_dict(jsys, sea, sea_err)
     return out
+
+
+#: |m × m_j| below which two magnetizations count as collinear (θ = 180° in degrees gives
+#: sin θ = 1.2e-16).
+COLLINEAR = 1e-12
+
+
+def is_collinear(cs):
+    """True when every magnetic site and electrode is collinear with the free direction m.
+
+    Then the torque on the free layer vanishes by symmetry (DESIGN.md §1: report 0): the
+    spin-rotation symmetry about m leaves no transverse spin current.
+    """
+    m = np.asarray(cs.m, float)
+    mags = [row for row, d in zip(np.asarray(cs.site_magnetization, float), cs.chain.delta)
+            if d > 0]
+    mags += [np.asarray(lead["magnetization"], float) for lead in cs.chain.leads
+             if lead["delta"] > 0 and not lead["free"]]
+    return all(np.linalg.norm(np.cross(m, v)) < COLLINEAR for v in mags)
 
 
 def window_point(jsys, **kwargs):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .continuum import base_step, lattice_point
+from .continuum import MIN_STEP, LatticeWarning, base_step, lattice_point
 from .integrate import bias_point
 from .model import junction_to_dict, magnetization_direction
 from .scan import ScanResult, as_junction, check_settings, provenance, scan, torque_components
@@ -314,6 +315,9 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
                              "a free layer is shown whole")
         if not (math.isfinite(depth) and depth >= 0):
             raise ValueError(f"depth: must be a finite number of nm >= 0, got {depth!r}")
+        if system is not None:
+            raise ValueError("depth: not with a prebuilt system (its electrode sites, "
+                             "make_system's pad, are what is shown)")
     if temperature is None:
         temperature = junction.temperature
     try:
@@ -321,6 +325,34 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
                         parts=parts, rtol=rtol, solver=solver, system=system, depth=depth)
     except MemoryError as err:
         raise MemoryError(_memory_message(junction, bias, temperature, depth, err)) from None
+
+
+#: Most sites of the lattice on which a continuum junction's profile is computed.
+PROFILE_MAX_SITES = 8000
+
+
+def _profile_step(junction, kw, make_system):
+    """Lattice step (nm) for the profile of a continuum junction, the run at twice it, and the
+    ratio of the torque's estimated discretisation error there to the tolerance."""
+    rtol = kw["rtol"]
+
+    def torque(r):
+        return np.asarray(r.torque if kw["parts"] == "window" else r.torque_total)
+
+    def sites(a):
+        return sum(round(lay.thickness / a) for lay in junction.layers)
+
+    a = base_step(junction, kw["bias"], kw["temperature"])
+    prev = bias_point(make_system(junction.at_spacing(a)), **kw)
+    while True:
+        step = a / 2
+        cur = bias_point(make_system(junction.at_spacing(step)), **kw)
+        est = np.abs(torque(cur) - torque(prev)) / 3
+        tol = rtol * max(np.abs(torque(cur)).max(), 1e-300)
+        excess = float(est.max() / tol)
+        if excess <= 1 or step / 2 < MIN_STEP or sites(step / 2) > PROFILE_MAX_SITES:
+            return step, prev, excess
+        prev, a = cur, step
 
 
 def _memory_message(junction, bias, temperature, depth, err):
@@ -341,10 +373,11 @@ def _memory_message(junction, bias, temperature, depth, err):
              f"{MAX_FREE_DEPTH if depth is None else depth:g} nm" if free == "right"
              else f"free layer {junction.layers[free].thickness:g} "
                   f"{'nm' if junction.model == 'free-electron' else 'monolayers'}")
-    advice = ("a smaller depth, " if free == "right" else "a thinner free layer, ")
+    advice = "a smaller depth" if free == "right" else "a thinner free layer"
+    if junction.model == "free-electron":
+        advice += ", a larger lattice_spacing"
     return (f"out of memory computing a profile of {sites + extra + 4} sites ({layer}, {what}): "
-            f"{err}; free memory or use fewer sites ({advice}"
-            f"{'a larger lattice_spacing' if junction.model == 'free-electron' else 'fewer monolayers'})")
+            f"{err}; free memory or use fewer sites ({advice})")
 
 
 def _profile_arrays(r, parts):
@@ -443,19 +476,30 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
     kw = dict(theta=theta, phi=phi, bias=float(bias), temperature=temperature, rtol=rtol,
               solver=solver, parts=parts)
     step, torque_lattice, note = None, None, "tight-binding lattice model"
-    if junction.model == "free-electron":
-        # Site-resolved arrays live on one lattice (they are not extrapolated); the
-        # discretisation error of the torque they sum to is estimated from a second one.
-        step = (junction.lattice_spacing if not junction.continuum
-                else base_step(junction, float(bias), temperature) / 2)
+    if junction.model == "free-electron" and junction.continuum:
+        # Site-resolved arrays live on one lattice (they are not extrapolated): halve the
+        # step until the torque's discretisation error on it, [T(2a) − T(a)]/3, meets the
+        # tolerance (cheap non-profile runs), then compute the profile there.
+        step, other, excess = _profile_step(junction, kw, make_system)
+        other_step, factor = 2 * step, 1 / 3
         junction = junction.at_spacing(step)
+        note = (f"profiles on the lattice a = {step:g} nm, chosen so that the torque's "
+                f"discretisation error meets rtol (site values of that lattice, not "
+                f"extrapolated); errors['torque_lattice'] estimates it from a = {other_step:g} nm")
+        if excess > 1:
+            note += f"; the estimate is {excess:.3g}x the tolerance (finest step allowed)"
+            warnings.warn(f"profile at bias {bias:g} V: the torque's discretisation error on the "
+                          f"finest lattice allowed ({step:g} nm) is {excess:.3g}x the tolerance",
+                          LatticeWarning, stacklevel=3)
+    elif junction.model == "free-electron":
+        step = junction.lattice_spacing
         coarse = 2 * step
         other_step, factor = ((coarse, 1 / 3) if junction._divides(coarse) and coarse <= 0.1
                               else (step / 2, 4 / 3))
         other = bias_point(make_system(junction.at_spacing(other_step)), **kw)
-        note = (f"profiles on the lattice a = {step:g} nm (site values of that lattice, not "
-                f"extrapolated); errors['torque_lattice'] estimates the discretisation error of "
-                f"the torque from a second lattice a = {other_step:g} nm")
+        note = (f"profiles on the given lattice a = {step:g} nm (site values of that lattice); "
+                f"errors['torque_lattice'] estimates the discretisation error of the torque "
+                f"from a second lattice a = {other_step:g} nm")
     m = magnetization_direction(theta, phi)
     jsys, r, main, torque, torque_err, last, why = _profile_run(junction, system, depth, kw,
                                                                 parts, rtol, m)
@@ -474,7 +518,7 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
     free_depth, depth_note = None, ""
     if last is not None:
         bond_in = jsys.chain.free_bonds[0]
-        free_depth = float((last - bond_in) * jsys.chain.step)
+        free_depth = round(float((last - bond_in) * jsys.chain.step), 12)
         depth_note = (f"free electrode shown to {free_depth:g} nm ({n - 1 - bond_in} sites): "
                       f"{why}; torque_remainder is the transverse spin current leaving the "
                       "last site shown (absorbed deeper)")

@@ -56,7 +56,6 @@ import numpy as np
 import mtj_kwant as mk
 from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
 
-from . import _lattice
 
 TITLE = "Transverse spin density in the free layer: precession, dephasing and decay"
 

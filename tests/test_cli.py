@@ -42,7 +42,8 @@ def test_sweep_writes_design_keys_and_plot(tmp_path, capsys):
 
 def test_profile_writes_design_keys(tmp_path, capsys):
     out = tmp_path / "p.json"
-    code, _, _ = run(capsys, "profile", FIF, "--bias", "0.1", "--output", str(out), "--quiet")
+    code, _, _ = run(capsys, "profile", FIF, "--bias", "0.1", "--depth", "1", "--output", str(out),
+                       "--quiet")
     assert code == 0
     data = json.loads(out.read_text())
     for key in ("x_nm", "spin_density", "bond_x_nm", "spin_current", "torque_density", "units"):
