@@ -148,3 +148,28 @@ def test_error_estimates_cover_the_continuum_error_on_random_junctions():
         worst.append(float(np.max(np.abs(got - exact) / np.maximum(err, 1e-300))))
     print(f"coverage {hits}/{cases}, worst |actual|/reported per junction: {np.round(worst, 3)}")
     assert hits >= 0.95 * cases, (hits, cases, worst)
+
+
+def test_extreme_bias_uses_the_energies_it_explores():
+    """--bias 100 on the Fe-like junction: the fixed old default step warns (its bands deviate
+    at the energies used), the continuum picks a finer base step and matches the exact route.
+
+    Exact (sliced, Richardson in the slice width): J = 5.31904e14 A/m² with a slicing-error
+    bound of 2.4e11; the continuum result is 5.31823e14 ± 1.5e11 (measured).
+    """
+    import warnings
+
+    from mtj_kwant.continuum import LatticeWarning, base_step
+
+    j = mk.load_junction(SYSTEMS / "fe_mgo_fe.toml")
+    assert base_step(j, 100.0) < base_step(j, 0.1)
+    with pytest.warns(LatticeWarning, match="band deviation"):
+        lattice_point(j.at_spacing(0.025), theta=math.pi / 2, bias=100.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = lattice_point(j, theta=math.pi / 2, bias=100.0)
+    ex = exact_window(j, 100.0, math.pi / 2, rtol=1e-6)
+    assert r.converged
+    assert abs(r.current_density - ex["current_density"]) <= (
+        r.errors["current_density"] + ex["slicing_error"]["current_density"])
+    assert r.current_density == pytest.approx(ex["current_density"], rel=1e-3)
