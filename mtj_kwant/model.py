@@ -402,7 +402,7 @@ class Junction:
                 if getattr(self, key) is not None:
                     _fail(key, _other_model("tight-binding", self.model))
             if self.lattice_spacing is None or (isinstance(self.lattice_spacing, str)
-                                                and self.lattice_spacing.strip() == "auto"):
+                                                and self.lattice_spacing.strip().lower() == "auto"):
                 # continuum limit (DESIGN.md §3): the step is chosen at run time
                 object.__setattr__(self, "lattice_spacing", None)
             elif isinstance(self.lattice_spacing, str):

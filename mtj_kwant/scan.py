@@ -201,9 +201,14 @@ def _as_list(name, values, convert=float):
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"{name}: give one value or a non-empty list")
     try:
-        return [convert(v) for v in values]
+        out = [convert(v) for v in values]
     except (TypeError, ValueError):
         raise ValueError(f"{name}: values must be numbers, got {list(values)!r}") from None
+    if convert is float and not all(math.isfinite(v) for v in out):
+        raise ValueError(f"{name}: values must be finite numbers, got {out!r}")
+    if name == "temperature" and any(v < 0 for v in out):
+        raise ValueError(f"temperature: must be >= 0 K, got {out!r}")
+    return out
 
 
 def _vary_values(key, values):
@@ -389,13 +394,20 @@ def _warn_lattice(junction, columns):
     i = int(np.nanargmax(excess))
     n_bad = int(np.sum(excess > 1))
     steps = np.asarray(columns["lattice_spacing_nm"], float)
-    what = (f"lattice_spacing = {steps[i]:g} nm" if not junction.continuum
+    fixed = not junction.continuum or "lattice_spacing" in columns
+    what = (f"lattice_spacing = {steps[i]:g} nm" if fixed
             else "the continuum extrapolation (finest step reached)")
+    if fixed and excess[i] >= 1e9:  # continuum.UNUSABLE_DEVIATION exceeded
+        warnings.warn(f"{what} cannot represent the energies of bias {columns['bias_V'][i]:g} V "
+                      f"({n_bad} of {len(excess)} points not converged): those results are "
+                      "meaningless; use a much smaller step or leave lattice_spacing out",
+                      LatticeWarning, stacklevel=3)
+        return
     warnings.warn(f"{what}: estimated discretisation error above the tolerance at {n_bad} of "
                   f"{len(excess)} points, up to {excess[i]:.3g}x at bias "
                   f"{columns['bias_V'][i]:g} V; see the *_lattice_error columns"
                   + ("; leave lattice_spacing out (or \"auto\") for the continuum limit"
-                     if not junction.continuum else ""), LatticeWarning, stacklevel=3)
+                     if fixed else ""), LatticeWarning, stacklevel=3)
 
 
 def _picklable(func):

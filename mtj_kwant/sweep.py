@@ -476,6 +476,7 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
     kw = dict(theta=theta, phi=phi, bias=float(bias), temperature=temperature, rtol=rtol,
               solver=solver, parts=parts)
     step, torque_lattice, note = None, None, "tight-binding lattice model"
+    junction_continuum = junction.continuum
     if junction.model == "free-electron" and junction.continuum:
         # Site-resolved arrays live on one lattice (they are not extrapolated): halve the
         # step until the torque's discretisation error on it, [T(2a) − T(a)]/3, meets the
@@ -494,8 +495,8 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
     elif junction.model == "free-electron":
         step = junction.lattice_spacing
         coarse = 2 * step
-        other_step, factor = ((coarse, 1 / 3) if junction._divides(coarse) and coarse <= 0.1
-                              else (step / 2, 4 / 3))
+        other_step, factor = ((coarse, 2 / 3) if junction._divides(coarse) and coarse <= 0.1
+                              else (step / 2, 8 / 3))  # safety 2, as continuum.lattice_point
         other = bias_point(make_system(junction.at_spacing(other_step)), **kw)
         note = (f"profiles on the given lattice a = {step:g} nm (site values of that lattice); "
                 f"errors['torque_lattice'] estimates the discretisation error of the torque "
@@ -509,6 +510,12 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
     if step is not None:
         other_torque = other.torque if parts == "window" else other.torque_total
         torque_lattice = (factor * np.abs(np.asarray(torque) - other_torque)).tolist()
+        excess = max(torque_lattice) / max(rtol * np.abs(torque).max(), 1e-300)
+        if not junction_continuum and excess > 1:
+            warnings.warn(f"profile: lattice_spacing = {step:g} nm: the torque's estimated "
+                          f"discretisation error is {excess:.3g}x the tolerance; leave "
+                          "lattice_spacing out for a lattice chosen to meet it",
+                          LatticeWarning, stacklevel=3)
     shown = _shown(main, n, last, m)
     error_arrays = _shown(main["error_arrays"], n, None, m)
     remainder_err = np.zeros(3)
@@ -702,6 +709,8 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
     check_settings("window", rtol)
     if temperature is None:
         temperature = junction.temperature
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature: must be a finite number of K >= 0, got {temperature!r}")
     cache = {}
 
     def build(j):
@@ -712,15 +721,25 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
 
     theta_p, phi_p = _angles_of(junction.pinned_direction)
     g, err, lat = {}, {}, {}
-    floor = 0.0
+    floor, excess = 0.0, 0.0
     for key, (th, ph) in (("G_P", (theta_p, phi_p)), ("G_AP", (math.pi - theta_p, phi_p + math.pi))):
         r = lattice_point(junction, system=build, theta=th, phi=ph, bias=0.0,
                           temperature=temperature, rtol=rtol, solver=solver,
-                          linear_response=True, current_floor=floor, current_only=True)
+                          linear_response=True, current_floor=floor, current_only=True,
+                          warn=False)
+        excess = max(excess, r.lattice_excess)
         # G_AP is resolved to rtol of max(|G_AP|, GAP_FLOOR·G_P): below that the TMR is a bound
         floor = GAP_FLOOR * abs(r.current_density)
         g[key], err[key] = r.current_density, r.errors["current_density"]
         lat[key] = r.lattice_errors.get("current_density", 0.0)
+    if excess > 1:
+        from .continuum import band_deviation, fixed_lattice_message
+
+        a = junction.lattice_spacing
+        warnings.warn(fixed_lattice_message(a, 0.0, excess, band_deviation(
+                          junction, a, 0.0, temperature)) if not junction.continuum else
+                      f"conductance: the continuum extrapolation did not meet the tolerance "
+                      f"({excess:.3g}x)", LatticeWarning, stacklevel=2)
     tmr, tmr_err, bound, status = tmr_ratio(g["G_P"], err["G_P"], g["G_AP"], err["G_AP"])
     err["TMR"] = tmr_err
     return ConductanceResult(
