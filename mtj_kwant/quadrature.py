@@ -89,6 +89,27 @@ def _bcast(v, ndim):
     return v.reshape(v.shape + (1,) * (ndim - 1))
 
 
+def _splits(score, a, b, budget_left, what):
+    """The intervals to bisect next: the worst ones that carry half the total score.
+
+    Returns ``(sel, keep, mid)`` (indices, mask of the others, midpoints), or None with
+    an IntegrationWarning when an interval is too small to bisect.
+    """
+    order = np.argsort(score)[::-1]
+    cum = np.cumsum(score[order])
+    n_split = int(np.searchsorted(cum, 0.5 * cum[-1])) + 1
+    n_split = max(1, min(n_split, len(order), max(1, budget_left // 30)))
+    sel = order[:n_split]
+    keep = np.ones(len(a), bool)
+    keep[sel] = False
+    mid = 0.5 * (a[sel] + b[sel])
+    if np.any((mid <= a[sel]) | (mid >= b[sel])):
+        warnings.warn(f"{what}: interval too small to subdivide", IntegrationWarning,
+                      stacklevel=4)
+        return None
+    return sel, keep, mid
+
+
 def adaptive_quad(f, points, tolerance, *, max_eval=200_000, min_intervals=0, progress=None,
                   what="integral", lean=None):
     """Integrate a vector-valued function adaptively over [points[0], points[-1]].
@@ -153,21 +174,12 @@ def adaptive_quad(f, points, tolerance, *, max_eval=200_000, min_intervals=0, pr
             break
         # Score intervals by their share of the error in the worst components.
         score = (err / np.maximum(allowed, 1e-300)).reshape(len(a), -1).max(1)
-        order = np.argsort(score)[::-1]
-        cum = np.cumsum(score[order])
-        worst = excess.max()
-        n_split = int(np.searchsorted(cum, 0.5 * cum[-1])) + 1
-        n_split = max(1, min(n_split, len(order), max(1, (max_eval - n_eval) // 30)))
-        if worst < 1:  # pragma: no cover - guarded by the convergence test above
+        if excess.max() < 1:  # pragma: no cover - guarded by the convergence test above
             break
-        sel = order[:n_split]
-        keep = np.ones(len(a), bool)
-        keep[sel] = False
-        mid = 0.5 * (a[sel] + b[sel])
-        if np.any((mid <= a[sel]) | (mid >= b[sel])):
-            warnings.warn(f"{what}: interval too small to subdivide", IntegrationWarning,
-                          stacklevel=2)
+        split = _splits(score, a, b, max_eval - n_eval, what)
+        if split is None:
             break
+        sel, keep, mid = split
         na, nb = np.concatenate([a[sel], mid]), np.concatenate([mid, b[sel]])
         nval, nerr = _rule(f, na, nb)
         n_eval += 15 * len(na)
@@ -307,20 +319,12 @@ def _adaptive_lean(f, a, b, first, tolerance, max_eval, progress, what):
         floor = np.maximum(allowed, 1e-300)
         excess = error / floor
         score = (emax / np.minimum.reduceat(floor, starts)).max(1)
-        order = np.argsort(score)[::-1]
-        cum = np.cumsum(score[order])
-        n_split = int(np.searchsorted(cum, 0.5 * cum[-1])) + 1
-        n_split = max(1, min(n_split, len(order), max(1, (max_eval - counts["budget"]) // 30)))
         if excess.max() < 1:  # pragma: no cover - guarded by the convergence test above
             break
-        sel = order[:n_split]
-        keep = np.ones(len(a), bool)
-        keep[sel] = False
-        mid = 0.5 * (a[sel] + b[sel])
-        if np.any((mid <= a[sel]) | (mid >= b[sel])):
-            warnings.warn(f"{what}: interval too small to subdivide", IntegrationWarning,
-                          stacklevel=3)
+        split = _splits(score, a, b, max_eval - counts["budget"], what)
+        if split is None:
             break
+        sel, keep, mid = split
         # The split intervals leave the sums.
         for slot in slots[sel][slots[sel] >= 0]:
             total.add(pool_k[slot:slot + 1], -1)
