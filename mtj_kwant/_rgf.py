@@ -274,3 +274,86 @@ def sea(z, eps, onsite, slope, t, leads, bonds, sites):
                 for q in range(4):
                     site_h[k, j, q] = 2j * tr[q]
     return bond_h, site_h
+
+
+@njit(**_OPTS)
+def _pauli(x0, x1, x2, x3):
+    """A 2×2 block as a + b·σ: returns (a, bx, by, bz)."""
+    return 0.5 * (x0 + x3), 0.5 * (x1 + x2), 0.5j * (x1 - x2), 0.5 * (x0 - x3)
+
+
+@njit(**_OPTS)
+def _pauli_inv(a, bx, by, bz):
+    """(a − b·σ)⁻¹ = (a + b·σ)/(a² − b·b) in the same form (b·b bilinear)."""
+    r = 1.0 / (a * a - (bx * bx + by * by + bz * bz))
+    return a * r, bx * r, by * r, bz * r
+
+
+@njit(**_OPTS)
+def _half(z, eps, onsite, magnetic, slope, t, lead, first, last, step):
+    """Connected Green's function of sites first … last (inclusive) with one lead, as a + b·σ.
+
+    The recursion g ← (z − H_j − t² g)⁻¹ runs from ``first`` (the site on the
+    lead) toward ``last`` in Pauli form, where the spin part b keeps its
+    relative precision however small it becomes (through a barrier it decays
+    as e^{−κx}; as a difference of 2×2 entries it would drown in their
+    round-off).  Sites with ``magnetic`` 0 have no spin part.
+    """
+    ev, u, c, tl = lead
+    ga, gx, gy, gz = _pauli(*_sigma(z, eps, ev, u, c, tl))
+    t2 = 1.0
+    j = first
+    while True:
+        o = onsite[j]
+        a = z - eps * slope[j] - 0.5 * (o[0] + o[3]) - t2 * ga
+        if magnetic[j]:
+            hx, hy, hz = 0.5 * (o[1] + o[2]).real, (0.5j * (o[1] - o[2])).real, 0.5 * (o[0] - o[3]).real
+        else:
+            hx, hy, hz = 0.0, 0.0, 0.0
+        ga, gx, gy, gz = _pauli_inv(a, hx + t2 * gx, hy + t2 * gy, hz + t2 * gz)
+        if j == last:
+            return ga, gx, gy, gz
+        tj = t[min(j, j + step)]
+        t2 = tj * tj
+        j += step
+
+
+@njit(**_OPTS)
+def coupling(z, eps, onsite, magnetic, slope, t, leads, cut):
+    """The two halves of the chain, cut at bond ``cut``, and their coupling determinant.
+
+    With g_L = a_L + b_L·σ the left-connected Green's function of sites
+    0 … cut (with Σ_L) and g_R = a_R + b_R·σ the right-connected one of sites
+    cut+1 … N−1 (with Σ_R), both in Pauli form, and t the hopping on the cut,
+
+        det(z − H − Σ) = det(left half) det(right half) det(1 − t² g_L g_R),
+        det(1 − t² g_L g_R) = D0 − 2 t² b_L·b_R,
+
+    D0 = (1 − t² a_L a_R)² − t⁴(a_L² b_R·b_R + a_R² b_L·b_L) + t⁴ (b_L·b_L)(b_R·b_R)
+    (bilinear products; Pauli algebra), where D0 is invariant under a spin
+    rotation of either half.
+
+    Returns
+    -------
+    d0 : (P,) complex
+    b_left, b_right : (P, 3) complex
+        b_L and b_R multiplied by t (so that the coupling term is −2 b_L·b_R).
+    """
+    n = onsite.shape[0]
+    npt = z.shape[0]
+    d0 = np.empty(npt, np.complex128)
+    bl = np.empty((npt, 3), np.complex128)
+    br = np.empty((npt, 3), np.complex128)
+    tc = t[cut]
+    for k in range(npt):
+        la, lx, ly, lz = _half(z[k], eps[k], onsite, magnetic, slope, t, leads[0], 0, cut, 1)
+        ra, rx, ry, rz = _half(z[k], eps[k], onsite, magnetic, slope, t, leads[1], n - 1,
+                               cut + 1, -1)
+        t2 = tc * tc
+        sl = lx * lx + ly * ly + lz * lz
+        sr = rx * rx + ry * ry + rz * rz
+        u = 1.0 - t2 * la * ra
+        d0[k] = u * u - t2 * t2 * (la * la * sr + ra * ra * sl) + t2 * t2 * sl * sr
+        bl[k, 0], bl[k, 1], bl[k, 2] = tc * lx, tc * ly, tc * lz
+        br[k, 0], br[k, 1], br[k, 2] = tc * rx, tc * ry, tc * rz
+    return d0, bl, br

@@ -416,6 +416,49 @@ def _sea_spectral(cs, layout):
     return f
 
 
+def _sea_torque_spectral(cs, bond):
+    """Analytic h(z, ε∥) of the Fermi-sea torque from the coupling determinant (3-vector).
+
+    With the chain cut at ``bond`` between everything fixed and everything
+    free (:meth:`ChainSolver.coupling_bond`), log det(z − H − Σ) depends on
+    the free direction m only through log D, D = d0 − 2 β (b_L·m), with
+    b_R = β m (:func:`mtj_kwant._rgf.coupling`).  Integrated with the
+    Fermi-sea weights and prefactors, h = −4π (−i/π) m × ∇_m log D gives
+    the equilibrium torque T = −(2e/ħ) m × ∇_m Ω in the units of the
+    spin-current route (see :func:`bias_point`).  b_L carries the barrier's
+    e^{−κd} in its own relative precision, so the torque keeps it however
+    small: no O(1) terms cancel.
+    """
+    m = np.asarray(cs.m, float)
+
+    def f(z, eps):
+        d0, bl, br = cs.coupling(z, eps, bond)
+        beta = br @ m
+        d = d0 - 2.0 * np.einsum("...i,...i->...", bl, br)
+        return (-8j * beta / d)[..., None] * np.cross(m, bl)
+    return f
+
+
+def complex_log1p(x):
+    """log(1 + x) for complex x, accurate for tiny |x| (NumPy's complex log1p is not).
+
+    Re = ½ log1p(2 Re x + |x|²), Im = atan2(Im x, 1 + Re x).  ``np.log1p``
+    of a complex 1e-20 returns a real part 0: it forms 1 + x first.
+    """
+    x = np.asarray(x, complex)
+    return 0.5 * np.log1p(2 * x.real + x.real**2 + x.imag**2) + 1j * np.arctan2(x.imag,
+                                                                                1 + x.real)
+
+
+def _torque_tolerance(rtol, floor, collinear):
+    """Allowed absolute error of a torque vector: rtol of its larger component (or ``floor``)."""
+    def tol(value):
+        if collinear:
+            return np.full(value.shape, np.inf)
+        return np.full(value.shape, rtol * max(np.abs(value).max(), floor, 1e-300))
+    return tol
+
+
 def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=(), current_floor=0.0,
                current_only=False, collinear=False):
     """Allowed absolute error per component of the integrated vector.
@@ -474,8 +517,8 @@ def _complex_weight(kind, mu, kT):
         def w(z):
             x = (mu - z) / kT
             pos = x.real > 0
-            return kT * np.where(pos, x + np.log1p(np.exp(-np.where(pos, x, 0))),
-                                 np.log1p(np.exp(np.where(pos, 0, x))))
+            return kT * np.where(pos, x + complex_log1p(np.exp(-np.where(pos, x, 0))),
+                                 complex_log1p(np.exp(np.where(pos, 0, x))))
         return w
     if kT == 0:
         return lambda z: np.ones_like(z)
@@ -942,6 +985,20 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     resonances included without locating them.  With one mass the transverse
     integral of the occupation gives the weight (μ − z) of DESIGN.md §5.
 
+    The Fermi-sea state occupies every state of H (at this bias) to μ: an
+    equilibrium of H, whose torque is T = −(2e/ħ) m × ∇_m Ω with Ω the
+    grand potential (:func:`grand_potential_difference`).  Through a barrier
+    it is ∝ e^{−2κd}, a difference of O(1) spin currents in the spin-current
+    route, which loses it to round-off (~1e-16 of the O(1) terms) in thick
+    barriers.  Where a bond separates everything fixed from everything free,
+    the sea torque is therefore computed from the coupling determinant of
+    the two halves, det(1 − t² g_L g_R) = D0 − 2t² b_L·b_R with
+    g = a + b·σ in Pauli form (:func:`mtj_kwant._rgf.coupling`): its
+    m-dependence, ∝ b_L·b_R, keeps its own relative precision however thick
+    the barrier (P. Bruno, Phys. Rev. B 52, 411 (1995) for the continuum
+    form).  The site-resolved sea arrays of ``profile`` still come from the
+    spin currents.
+
     The torque is T = J_s(entering the free layer) − J_s(leaving it).  For a
     semi-infinite free electrode the spin current entering it also carries a
     longitudinal part (along m) that flows on through the electrode; it is
@@ -1004,21 +1061,38 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     if parts == "window":
         return out
     mu_sea = mu_r if reference == 0 else mu_l
-    h = _sea_spectral(cs, layout)
-    tol = _tolerance(rtol, sea=True, torque_floor=np.abs(w_val[1:4]).max(), blocks=layout.blocks,
-                     collinear=collinear)
-    if reduced and junction.model == "free-electron":
+    tq_floor = np.abs(w_val[1:4]).max()
+    reduced_sea = reduced and junction.model == "free-electron"
+    marks = None
+    if reduced_sea:
         marks = np.concatenate([b.ravel() for b in _lead_bands(cs)])
         if kT > 0:  # the line contour needs every narrow state below μ + 40 kT
             sea_res = find_resonances(cs, _spectrum_bottom(cs), mu_sea + FERMI_TAIL * kT)
             marks = np.r_[marks, sea_res[:, 0]]
-        s_val, s_err, s_n, s_ok = _sea_reduced(cs, h, junction, mu_sea, kT, tol, max_eval,
-                                               progress, bias, marks)
-    else:
-        s_val, s_err, s_n, s_ok = _sea_nested(cs, h, size, junction, mu_sea, kT, tol, max_eval,
-                                              progress, bias)
-    sea = _to_si(jsys, layout.unpack(s_val))
-    sea_err = _to_si(jsys, layout.unpack(s_err))
+
+    def sea_integral(h, size, tol):
+        if reduced_sea:
+            return _sea_reduced(cs, h, junction, mu_sea, kT, tol, max_eval, progress, bias,
+                                marks)
+        return _sea_nested(cs, h, size, junction, mu_sea, kT, tol, max_eval, progress, bias)
+
+    bond = cs.coupling_bond()
+    s_n, s_ok = 0, True
+    if bond is not None:  # the torque from the coupling determinant: no cancellation
+        t_val, t_err, n, ok = sea_integral(_sea_torque_spectral(cs, bond), 3,
+                                           _torque_tolerance(rtol, tq_floor, collinear))
+        s_n, s_ok = s_n + n, s_ok and ok
+    if bond is None or profile:
+        s_val, s_err, n, ok = sea_integral(
+            _sea_spectral(cs, layout), size,
+            _tolerance(rtol, sea=True, torque_floor=tq_floor, blocks=layout.blocks,
+                       collinear=collinear))
+        s_n, s_ok = s_n + n, s_ok and ok
+        sea = _to_si(jsys, layout.unpack(s_val))
+        sea_err = _to_si(jsys, layout.unpack(s_err))
+    if bond is not None:
+        sea = {"torque": t_val * E_OVER_H * PER_NM2}
+        sea_err = {"torque": t_err * E_OVER_H * PER_NM2}
     out.torque_sea = np.asarray(sea["torque"])
     out.torque_total = out.torque + out.torque_sea
     out.errors["torque_sea"] = np.asarray(sea_err["torque"])
@@ -1028,7 +1102,8 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     out.n_eval += int(s_n)
     out.converged &= bool(s_ok)
     if profile:
-        out.profile["sea"] = _profile_dict(jsys, sea, sea_err)
+        out.profile["sea"] = _profile_dict(jsys, _to_si(jsys, layout.unpack(s_val)),
+                                           _to_si(jsys, layout.unpack(s_err)))
     return out
 
 
@@ -1119,9 +1194,14 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
     Ω = (m/2πħ²)(1/π) Im ∫_C (μ − z) log det(z − H − Σ(z)) dz along the
     contour of :func:`_contour`; the difference of the two log-determinants
     is integrated at once, so the large θ-independent part cancels before
-    the quadrature.  This route uses only determinants, none of the spin
-    currents that give the torque, so the equilibrium torque can be checked
-    against it: T⊥(V = 0) = (2e/ħ) ∂Ω/∂θ (the spins of the free layer point
+    the quadrature.  Where a bond separates everything fixed from
+    everything free (:meth:`ChainSolver.coupling_bond`, the barrier), the
+    θ-dependent part is log(1 − t² g_L g_R) of the two halves' surface
+    Green's functions in Pauli form, which carries the exchange coupling
+    through the barrier (∝ e^{−2κd}) in its own relative precision, so the
+    difference stays resolved for any barrier thickness; otherwise the two
+    full log-determinants are subtracted (absolute round-off ~1e-13 per
+    node).  T⊥(V = 0) = (2e/ħ) ∂Ω/∂θ (the spins of the free layer point
     along m, and the absorbed angular momentum precesses m about p).
     """
     junction = jsys.junction
@@ -1134,12 +1214,24 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
     b = ChainSolver(jsys, theta=reference_theta, phi=reference_phi, bias=bias)
     mu = junction.fermi_energy - 0.5 * bias
     pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME) / math.pi
+    bond = a.coupling_bond()
+    if bond is None:
+        def tol(v):  # log det carries ~1e-13 round-off per node: an absolute floor
+            return np.full(v.shape, max(rtol * abs(v[0]), 1e-12))
 
-    def tol(v):  # log det carries ~1e-13 round-off per node: an absolute floor
-        return np.full(v.shape, max(rtol * abs(v[0]), 1e-12))
+        def h(z):
+            return (-1j * (a.log_det(z) - b.log_det(z)))[:, None]
+    else:
+        dm = a.m - b.m
 
-    def h(z):
-        return (-1j * (a.log_det(z) - b.log_det(z)))[:, None]
+        def tol(v):
+            return np.full(v.shape, rtol * max(abs(v[0]), 1e-300))
+
+        def h(z):  # log(D_a/D_b) = log1p(−2β b_L·(m_a − m_b)/D_b): no O(1) terms cancel
+            d0, bl, br = a.coupling(z, np.zeros(z.shape), bond)
+            beta = br @ a.m
+            d_b = d0 - 2.0 * beta * (bl @ b.m)
+            return (-1j * complex_log1p(-2.0 * beta * (bl @ dm) / d_b))[:, None]
 
     q = _contour(h, _complex_weight("reduced", mu, 0.0), min(_spectrum_bottom(a),
                  _spectrum_bottom(b)), mu, 0.0, tol, max_eval=max_eval,

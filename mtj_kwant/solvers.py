@@ -424,6 +424,46 @@ class ChainSolver(_Base):
         shape, z, eps = self._points(z, eps_par)
         return _rgf.log_det(z, eps, *self._kernel_args()).reshape(shape)
 
+    def coupling_bond(self):
+        """The bond that separates everything fixed from everything free, or None.
+
+        Bond c joins sites c and c+1.  Sites 0 … c with the left electrode
+        must hold every fixed magnetic site (and no free one), sites c+1 … N−1
+        with the right electrode every free one; the bond is chosen in the
+        middle of the non-magnetic stretch between them (the barrier), where
+        both halves' spin parts are smallest and neither underflows first.
+        None when no such bond exists (e.g. a free left electrode).
+        """
+        chain = self.chain
+        magnetic = chain.delta > 0
+        (left, right) = chain.leads
+        if (left["delta"] > 0 and left["free"]) or (right["delta"] > 0 and not right["free"]):
+            return None
+        fixed = np.flatnonzero(magnetic & ~chain.free)
+        free = np.flatnonzero(magnetic & chain.free)
+        last_fixed = fixed.max() if len(fixed) else -1
+        first_free = free.min() if len(free) else chain.n_sites
+        if last_fixed >= first_free:
+            return None
+        lo, hi = max(last_fixed, 0), min(first_free - 1, chain.n_sites - 2)
+        if lo > hi:
+            return None
+        return (lo + hi) // 2
+
+    def coupling(self, z, eps_par, bond):
+        """The coupling of the chain's two halves across ``bond``, in Pauli form.
+
+        Returns ``(d0, b_left, b_right)`` with shapes (...), (..., 3), (..., 3):
+        det(z − H − Σ) = det(left) det(right) (d0 − 2 b_left·b_right), the
+        spin parts b carrying their own relative precision however small
+        (:func:`mtj_kwant._rgf.coupling`).
+        """
+        shape, z, eps = self._points(z, eps_par)
+        onsite, slope, t, leads = self._kernel_args()
+        magnetic = np.ascontiguousarray(self.chain.delta > 0)
+        d0, bl, br = _rgf.coupling(z, eps, onsite, magnetic, slope, t, leads, int(bond))
+        return d0.reshape(shape), bl.reshape(shape + (3,)), br.reshape(shape + (3,))
+
     def self_energies_at(self, z, eps_par):
         """Σ_L, Σ_R (…, 2, 2) at complex energies (numpy path, for checks)."""
         z, eps_par = np.broadcast_arrays(np.asarray(z, complex), np.asarray(eps_par, float))
