@@ -186,11 +186,17 @@ def window(lead, z, eps, onsite, slope, t, leads, bonds, sites):
         Particle and spin currents j → j+1 on the given bonds.
     site_obs : (P, N, 4) float or (P, 0, 4)
         Density and spin density on every site if ``sites``.
+    bond_scale : (P, len(bonds)) float
+        2 t_j Σ |A_α(j, j+1)| (the four entries), the size of the complex
+        numbers whose imaginary parts are the particle and spin currents:
+        their round-off is a fraction of this (an evanescent wave carries a
+        large real part and no current).
     """
     n = onsite.shape[0]
     npt = z.shape[0]
     nb = bonds.shape[0]
     bond_obs = np.zeros((npt, nb, 4))
+    bond_scale = np.zeros((npt, nb))
     site_obs = np.zeros((npt, n if sites else 0, 4))
     a = np.empty((n, 4), np.complex128)
     g = np.empty((n, 4), np.complex128)
@@ -227,6 +233,8 @@ def window(lead, z, eps, onsite, slope, t, leads, bonds, sites):
             tr = _traces(*_mul(l0, l1, l2, l3, r0, r1, r2, r3))
             for q in range(4):
                 bond_obs[k, ib, q] = -2.0 * t[j] * tr[q].imag
+            p0, p1, p2, p3 = _mul(l0, l1, l2, l3, r0, r1, r2, r3)
+            bond_scale[k, ib] = 2.0 * abs(t[j]) * (abs(p0) + abs(p1) + abs(p2) + abs(p3))
         if sites:
             for j in range(n):
                 l0, l1, l2, l3 = _mul(col[j, 0], col[j, 1], col[j, 2], col[j, 3],
@@ -235,7 +243,7 @@ def window(lead, z, eps, onsite, slope, t, leads, bonds, sites):
                 tr = _traces(*_mul(l0, l1, l2, l3, r0, r1, r2, r3))
                 for q in range(4):
                     site_obs[k, j, q] = tr[q].real
-    return bond_obs, site_obs
+    return bond_obs, site_obs, bond_scale
 
 
 @njit(**_OPTS)

@@ -39,7 +39,7 @@ import warnings
 
 import numpy as np
 
-from .integrate import FERMI_TAIL, bias_point
+from .integrate import FERMI_TAIL, bias_point, roundoff_floor
 from .units import HBAR2_2ME, K_B
 
 __all__ = ["lattice_point", "base_step", "band_deviation", "LatticeWarning", "BASE_DEVIATION"]
@@ -151,18 +151,23 @@ def _errors(r):
     return np.concatenate(parts)
 
 
-def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False, collinear=False):
+def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False, collinear=False,
+               roundoff=0.0):
     """Allowed absolute error of each element of the extrapolated vector.
 
     rtol of |J|, of the larger window torque component (at least 1e-6 |J| in
     spin-current units), of the larger interfacial component, and for the sea
-    and total torques of the larger of their and the window torque's scale.
+    and total torques of the larger of their and the window torque's scale;
+    window quantities at their round-off level resolved to 16 × their floor
+    (:func:`~mtj_kwant.integrate.roundoff_floor`; a lattice estimate is up to
+    (8/3)(|Δ| + the two errors): ≈ 11 × the floor for two values at it).
     """
     cur = max(abs(vec[0]), current_floor)
     tq = np.abs(vec[1:4]).max()
     js = np.abs(vec[4:7]).max()
     out = np.empty_like(vec)
-    out[0] = rtol * cur
+    floor = 16 * roundoff
+    out[0] = roundoff_floor(abs(vec[0]), rtol * cur, floor)
     if current_only:
         out[1:] = np.inf
         return out
@@ -171,6 +176,8 @@ def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False, collinear=
     if sea:
         scale = max(np.abs(vec[7:10]).max(), np.abs(vec[10:13]).max(), tq, 1e-6 * cur)
         out[7:13] = rtol * scale
+    out[1:4] = roundoff_floor(tq, out[1:4].max(), floor)
+    out[4:7] = roundoff_floor(js, out[4:7].max(), floor)
     if collinear:  # torques zero by symmetry (integrate.is_collinear): not resolved
         out[1:4] = np.inf
         if sea:
@@ -293,7 +300,8 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
         lat = 2 * factor * (np.abs(vec - _vector(other)) + _errors(r) + _errors(other))
         r.lattice_errors = {}
         _assemble(r, vec, _errors(r), lat, (a,), r.converged, r.n_eval + other.n_eval)
-        tol = _tolerance(vec, rtol, sea, current_floor, current_only, r.collinear)
+        tol = _tolerance(vec, rtol, sea, current_floor, current_only, r.collinear,
+                         r.roundoff)
         excess = lat / np.maximum(tol, 1e-300)
         dev = band_deviation(junction, a, bias, temperature)
         r.lattice_excess = float(np.max(excess))
@@ -319,7 +327,8 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
     r1 = (4 * f[1] - f[0]) / 3
     lat = np.abs(f[1] - f[0]) / 3
     quad = (4 * e[1] + e[0]) / 3
-    tol = _tolerance(r1, rtol, sea, current_floor, current_only, runs[1].collinear)
+    tol = _tolerance(r1, rtol, sea, current_floor, current_only, runs[1].collinear,
+                     max(x.roundoff for x in runs))
     if np.all(lat + quad <= tol):
         return _finish(runs[1], r1, lat, quad, tol, steps, ok, n_eval)
     tightened = False
@@ -336,7 +345,8 @@ def lattice_point(junction, *, system=None, theta, phi=0.0, bias, temperature=0.
             r22 = (64 * f2 - 20 * f1 + f0) / 45
             lat = np.abs(r22 - r21)
             quad = (64 * e2 + 20 * e1 + e0) / 45
-            tol = _tolerance(r22, rtol, sea, current_floor, current_only, runs[-1].collinear)
+            tol = _tolerance(r22, rtol, sea, current_floor, current_only,
+                                runs[-1].collinear, max(x.roundoff for x in runs))
             if np.all(lat + quad <= tol) or tightened or not np.all(lat <= 0.5 * tol):
                 break
             # The lattice is resolved but the quadrature is not: integrate these three

@@ -173,6 +173,12 @@ class PointResult:
         :func:`~mtj_kwant.continuum.lattice_point`), same keys as ``errors``.
     lattice_steps : tuple of float
         Lattice steps (nm) the values come from (several: extrapolated).
+    roundoff : float
+        The round-off floor of the window's current, torque and interfacial
+        spin current (A/m², (ħ/2e) A/m²), a coherent bound: a quantity
+        within 100 × of it (one that vanishes exactly, such as a
+        half-metal's antiparallel current) is resolved to it and its error
+        covers it (:func:`roundoff_floor`).
     """
 
     current_density: float
@@ -190,6 +196,7 @@ class PointResult:
     lattice_steps: tuple = ()
     lattice_excess: float = 0.0
     collinear: bool = False
+    roundoff: float = 0.0
 
 
 #: Backwards-compatible name of :class:`PointResult`.
@@ -335,8 +342,12 @@ class _Layout:
 
     Non-profile layout: [current, torque (3), interfacial spin current (3)];
     with ``profile`` the bond currents, spin currents, spin densities, torque
-    densities and densities of every site follow.  Works for real spectral
-    values and for the complex h(z) of the Fermi sea alike (it is linear).
+    densities and densities of every site follow.  Last come the round-off
+    scales of the window's bond currents (``bond_scale`` of the window
+    kernel; 0 where unknown): one for the free layer's bonds, or (profile)
+    one per bond, integrated alongside with no tolerance of their own
+    (:meth:`floors`).  Works for real spectral values and for the complex
+    h(z) of the Fermi sea alike (it is linear).
     """
 
     def __init__(self, chain, site_magnetization, m, profile):
@@ -347,13 +358,16 @@ class _Layout:
         self.m = m
         self.site_mag = site_magnetization
         self.delta = chain.delta
+        self.lead = 0  # the incoming lead of the window (bias_point's reference)
         if profile:
             self.bonds = np.arange(n - 1)
             self.i_in, self.i_out = bond_in, bond_out
         else:
             self.bonds = np.array([bond_in] + ([] if self.fif else [bond_out]))
             self.i_in, self.i_out = 0, 1
-        self.size = 7 + (11 * n - 4 if profile else 0)
+        n_scale = n - 1 if profile else 1
+        self.size = 7 + (11 * n - 4 if profile else 0) + n_scale
+        self.scale = slice(self.size - n_scale, self.size)
         self.blocks = []  # slices of the profile arrays in the integrated vector
         if profile:
             start = 7
@@ -361,7 +375,60 @@ class _Layout:
                 self.blocks.append(slice(start, start + size))
                 start += size
 
-    def pack(self, bond, site):
+    def free_scale(self, value):
+        """Round-off scale of the currents on the free layer's bonds (integrated)."""
+        scale = np.abs(value[self.scale])
+        if not self.profile:
+            return float(scale[0])
+        return float(scale[self.i_in] + (0.0 if self.fif else scale[self.i_out]))
+
+    def sizes(self, value):
+        """|value|, with the current, torque and interfacial spin current as groups.
+
+        The magnitude :func:`roundoff_floor` compares with the floor: a small
+        component of a vector that is not small is not at its round-off
+        level (its error is set by the vector's tolerance).
+        """
+        size = np.abs(value)
+        size[1:4] = size[1:4].max()
+        size[4:7] = size[4:7].max()
+        return size
+
+    def floors(self, value, sea=False, collinear=False):
+        """Round-off floor of each element of an integrated vector (0 where none is known).
+
+        Window: the current, torque and interfacial spin current ``ROUNDOFF``
+        times the free layer's bond scale, and (profile) each bond's current
+        and spin current ``ROUNDOFF`` times the largest scale from it onwards,
+        away from the incoming lead (``lead``); a collinear torque has
+        none (its computed value covers its round-off).  Torque densities
+        (and the Fermi sea's spin currents) are differences of O(1) numbers
+        of size Δ|s| (Δ the largest exchange splitting, s the spin density
+        of the same part): ``SPIN_ROUNDOFF`` of that.
+        """
+        floor = np.zeros(value.shape)
+        spin = (SPIN_ROUNDOFF * self.delta.max() * np.abs(value[self.blocks[2]]).max()
+                if self.profile else 0.0)
+        if sea:
+            if self.profile:
+                floor[self.blocks[1]] = floor[self.blocks[3]] = spin
+            return floor
+        floor[:7] = ROUNDOFF * self.free_scale(value)
+        if collinear:
+            floor[1:4] = 0.0
+        if self.profile:
+            # round-off reaches a bond from every bond downstream of the incoming lead
+            # (through the connected Green's functions): the largest scale from there on
+            scale = np.abs(value[self.scale])
+            scale = (np.maximum.accumulate(scale[::-1])[::-1] if self.lead == 0 else
+                     np.maximum.accumulate(scale))
+            bonds = ROUNDOFF * scale
+            floor[self.blocks[0]] = bonds
+            floor[self.blocks[1]] = np.repeat(bonds, 3)
+            floor[self.blocks[3]] = spin
+        return floor
+
+    def pack(self, bond, site, scale=None):
         jin = bond[:, self.i_in, 1:]
         if self.fif:  # free electrode: drop the longitudinal spin current
             tq = jin - (jin @ self.m)[:, None] * self.m
@@ -374,6 +441,11 @@ class _Layout:
             tdens = self.delta[:, None] * np.cross(self.site_mag, spin)
             cols += [bond[:, :, 0], bond[:, :, 1:].reshape(b, -1), spin.reshape(b, -1),
                      tdens.reshape(b, -1), site[:, :, 0]]
+        if scale is None:
+            scale = np.zeros((len(bond), self.scale.stop - self.scale.start))
+        elif not self.profile:
+            scale = scale[:, self.i_in, None] + (0 if self.fif else scale[:, self.i_out, None])
+        cols.append(scale)
         return np.concatenate(cols, axis=1)
 
     def unpack(self, vec):
@@ -391,7 +463,7 @@ def _window_spectral(solver, layout, lead):
     if isinstance(solver, ChainSolver):
         def f(energies, eps):
             return layout.pack(*solver.bond_window(lead, energies, eps, layout.bonds,
-                                                   layout.profile))
+                                                   layout.profile, scale=True))
         return f
 
     def f(energies, eps):  # Kwant scattering states: every bond and site
@@ -414,6 +486,47 @@ def _sea_spectral(cs, layout):
         bond[..., 0] = 0.0
         return layout.pack(bond, site)
     return f
+
+
+#: Round-off of the particle and spin currents on a bond relative to their integrated
+#: scale (the size of the complex numbers whose imaginary parts they are; see
+#: :func:`mtj_kwant._rgf.window`).  Measured from current conservation (the particle
+#: current on every bond, the spin current on every barrier bond, against one bond) over
+#: energies, transverse energies and narrow resonances, chains of 154 to 1204 sites: at
+#: most 2.4e-15 of the scale per point (spin currents 3.4e-16), independent of the length;
+#: summed over a quadrature 1e-4 of that.  A quadrature's error estimate of a noisy
+#: integrand (Σ|K21 − G10| over its panels) reaches ~2-5x the noise per point: 1e-13
+#: leaves a margin of 4 over that, so an element at this floor stops being refined.
+ROUNDOFF = 1e-13
+
+
+#: Round-off of transverse spin currents (Fermi sea) and torque densities relative to Δ|s|
+#: (exchange splitting × the spin density, the size of the O(1) terms that cancel):
+#: measured 7e-17 per site and 5.5e-15 summed over a 2 nm free layer (100 sites,
+#: coherent), behind a 3 nm barrier where the true values are 1e-25 of that.
+SPIN_ROUNDOFF = 1e-14
+
+
+def roundoff_floor(size, allowed, floor):
+    """The allowed error (or error estimate) of quantities of magnitude ``size``.
+
+    A quantity within ``ROUNDOFF_RANGE`` × its round-off ``floor`` of zero
+    (one that vanishes exactly, such as a half-metal's antiparallel current,
+    or one computed as a difference of much larger numbers, such as the
+    current of a tunnel junction on a bond inside the incoming electrode)
+    gets at least the floor; larger ones keep ``allowed``.  The floor is a
+    coherent bound (the sum of the round-off of every node; the measured
+    integrated round-off is 10³–10⁴ times smaller), so it is applied only
+    where it decides.  Works elementwise on arrays.
+    """
+    if np.ndim(size) == 0 and np.ndim(allowed) == 0 and np.ndim(floor) == 0:
+        return max(allowed, floor) if size <= ROUNDOFF_RANGE * floor else allowed
+    return np.where(np.asarray(size) <= ROUNDOFF_RANGE * np.asarray(floor),
+                    np.maximum(allowed, floor), allowed)
+
+
+#: A quantity within this factor of its round-off floor is resolved to the floor.
+ROUNDOFF_RANGE = 100.0
 
 
 def _sea_torque_spectral(cs, bond):
@@ -459,15 +572,22 @@ def _torque_tolerance(rtol, floor, collinear):
     return tol
 
 
-def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=(), current_floor=0.0,
-               current_only=False, collinear=False):
+def _tolerance(rtol, layout, sea=False, torque_floor=0.0, current_floor=0.0,
+               current_only=False, collinear=False, sea_torque=True):
     """Allowed absolute error per component of the integrated vector.
 
     rtol of |J| (at least of ``current_floor``, a natural scale of the same
     point for a current that vanishes), of the larger torque component, of
     the larger interfacial spin-current component, and, for each profile
-    array (``blocks``: slices of the vector), of its largest element.
+    array (``layout.blocks``: slices of the vector), of its largest element.
+    A current, torque or interfacial spin current at its round-off level
+    (``layout.floors``) is resolved to that floor, not chased below it
+    (:func:`roundoff_floor`); the profile arrays never are.  The Fermi sea's
+    interfacial spin current is not reported (no tolerance), nor its torque
+    when ``sea_torque`` is False (computed by another route).
     """
+    blocks = layout.blocks
+
     def tol(value):
         cur = max(abs(value[0]), current_floor)
         tq = np.abs(value[1:4]).max()
@@ -475,14 +595,23 @@ def _tolerance(rtol, sea=False, torque_floor=0.0, blocks=(), current_floor=0.0,
         allowed = np.full(value.shape, np.inf)
         if not sea:  # the sea carries no charge current
             allowed[0] = rtol * max(cur, 1e-300)
-        if current_only:  # the caller reads only the current (conductances)
-            return allowed
-        # collinear magnetizations: the torque vanishes by symmetry; what is computed is
-        # round-off, reported with an error that covers it (see bias_point), not resolved
-        allowed[1:4] = np.inf if collinear else rtol * max(tq, 1e-6 * cur, torque_floor, 1e-300)
-        allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
-        for block in blocks:
-            allowed[block] = rtol * max(np.abs(value[block]).max(), 1e-300)
+        if not current_only:  # else the caller reads only the current (conductances)
+            # collinear magnetizations: the torque vanishes by symmetry; what is computed is
+            # round-off, reported with an error that covers it (see bias_point), not resolved
+            allowed[1:4] = np.inf if collinear else rtol * max(tq, 1e-6 * cur, torque_floor,
+                                                               1e-300)
+            allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
+            for block in blocks:
+                allowed[block] = rtol * max(np.abs(value[block]).max(), 1e-300)
+            if sea:
+                allowed[4:7] = np.inf
+                if not sea_torque:
+                    allowed[1:4] = np.inf
+        floor = layout.floors(value, sea, collinear)
+        allowed[:7] = roundoff_floor(layout.sizes(value)[:7], allowed[:7], floor[:7])
+        # profile arrays: never chased below their round-off (a tunnel current on a bond in
+        # the barrier or the incoming electrode is a difference of much larger numbers)
+        allowed[7:] = np.maximum(allowed[7:], floor[7:])
         return allowed
     return tol
 
@@ -1027,6 +1156,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     cs = ChainSolver(jsys, **settings)
     sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
     layout = _Layout(cs.chain, cs.site_magnetization, cs.m, profile)
+    layout.lead = reference
     size = layout.size
     collinear = is_collinear(cs)
     reduced = method != "nested" and junction.transverse_separable
@@ -1035,15 +1165,19 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     elif reduced:
         w_val, w_err, n_eval, ok, res = _window_reduced(
             cs, _window_spectral(sol, layout, reference), junction, reference, mu_l, mu_r, kT,
-            _tolerance(rtol, blocks=layout.blocks, current_floor=floor, current_only=current_only,
+            _tolerance(rtol, layout, current_floor=floor, current_only=current_only,
                        collinear=collinear), max_eval, progress, bias, linear_response)
     else:
         w_val, w_err, n_eval, ok, res = _window_nested(
             cs, _window_spectral(sol, layout, reference), size, junction, reference, mu_l, mu_r,
-            kT, _tolerance(rtol, blocks=layout.blocks, current_floor=floor,
+            kT, _tolerance(rtol, layout, current_floor=floor,
                            current_only=current_only, collinear=collinear), max_eval, progress,
             bias, linear_response)
     res = np.zeros((0, 2)) if res is None else res
+    # the errors of quantities at their round-off level cover it (an exactly vanishing
+    # current is resolved to it, not chased below it)
+    w_err = roundoff_floor(layout.sizes(w_val), w_err, layout.floors(w_val, collinear=collinear))
+    roundoff = ROUNDOFF * layout.free_scale(w_val) * E_OVER_H * PER_NM2
     window = _to_si(jsys, layout.unpack(w_val))
     window_err = _to_si(jsys, layout.unpack(w_err))
     if collinear:  # zero by symmetry: the error covers the round-off that was computed
@@ -1056,7 +1190,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
                 "torque": np.asarray(window_err["torque"]),
                 "interfacial": np.asarray(window_err["interfacial"])},
         n_eval=int(n_eval), converged=bool(ok), resonances=res, reference=reference,
-        collinear=collinear,
+        collinear=collinear, roundoff=roundoff,
         profile=_profile_dict(jsys, window, window_err) if profile else None)
     if parts == "window":
         return out
@@ -1085,8 +1219,8 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     if bond is None or profile:
         s_val, s_err, n, ok = sea_integral(
             _sea_spectral(cs, layout), size,
-            _tolerance(rtol, sea=True, torque_floor=tq_floor, blocks=layout.blocks,
-                       collinear=collinear))
+            _tolerance(rtol, layout, sea=True, torque_floor=tq_floor, collinear=collinear,
+                       sea_torque=bond is None))
         s_n, s_ok = s_n + n, s_ok and ok
         sea = _to_si(jsys, layout.unpack(s_val))
         sea_err = _to_si(jsys, layout.unpack(s_err))
@@ -1102,6 +1236,9 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     out.n_eval += int(s_n)
     out.converged &= bool(s_ok)
     if profile:
+        # the sea's transverse spin currents and torque densities are differences of O(1)
+        # numbers: an error at their round-off level covers it
+        s_err = roundoff_floor(layout.sizes(s_val), s_err, layout.floors(s_val, sea=True))
         out.profile["sea"] = _profile_dict(jsys, _to_si(jsys, layout.unpack(s_val)),
                                            _to_si(jsys, layout.unpack(s_err)))
     return out

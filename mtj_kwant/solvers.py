@@ -383,7 +383,7 @@ class ChainSolver(_Base):
         z, eps = np.broadcast_arrays(np.asarray(z, complex), np.asarray(eps_par, float))
         return z.shape, np.ascontiguousarray(z.ravel()), np.ascontiguousarray(eps.ravel())
 
-    def bond_window(self, lead, energies, eps_par, bonds, sites=False):
+    def bond_window(self, lead, energies, eps_par, bonds, sites=False, scale=False):
         """Currents on ``bonds`` (and site densities) of the states incoming from ``lead``.
 
         Parameters
@@ -402,11 +402,16 @@ class ChainSolver(_Base):
             Particle current and spin currents (σx, σy, σz), positive toward +x.
         site_obs : ndarray (..., N, 4)
             Density and spin density (only if ``sites``; else shape (..., 0, 4)).
+        bond_scale : ndarray (..., len(bonds))
+            Only if ``scale``: the size of the complex numbers whose imaginary
+            parts are the particle and spin currents
+            (:func:`mtj_kwant._rgf.window`), the scale of their round-off.
         """
         shape, z, eps = self._points(energies, eps_par)
-        b, s = _rgf.window(int(lead), z, eps, *self._kernel_args(),
-                           np.asarray(bonds, np.int64), bool(sites))
-        return b.reshape(shape + b.shape[1:]), s.reshape(shape + s.shape[1:])
+        b, s, c = _rgf.window(int(lead), z, eps, *self._kernel_args(),
+                              np.asarray(bonds, np.int64), bool(sites))
+        out = b.reshape(shape + b.shape[1:]), s.reshape(shape + s.shape[1:])
+        return out + (c.reshape(shape + c.shape[1:]),) if scale else out
 
     def bond_sea(self, z, eps_par, bonds, sites=False):
         """Analytic spectral functions h(z) of all states on ``bonds`` (and sites).

@@ -44,3 +44,28 @@ def test_collinear_sweep_reports_zero_components():
                  progress=False, executor="serial")
     assert s.converged == [True]
     assert s.torque_inplane_total == [0.0] and s.torque_outofplane_total == [0.0]
+
+
+@pytest.mark.parametrize("bias", [0.1, -0.1])
+def test_half_metal_antiparallel_current_is_resolved_to_its_roundoff(bias):
+    """A current that vanishes exactly: a half-metal in the antiparallel state.
+
+    Electrodes with Δ = 6 eV, E_F = 2.62 eV: the minority band bottom lies 0.38 eV
+    above E_F, so at |V| = 0.1 V no minority state exists in the window.  At θ = 180°
+    spin along z is conserved and left majority electrons meet only right minority
+    (evanescent) states: J = 0 exactly.  The kernels return round-off (8e-17 of the bond
+    scale per point, measured); the point must converge with an error covering |J|, the
+    round-off floor (integrate.ROUNDOFF, a coherent bound: measured 1.3e-12 of the
+    parallel current), instead of chasing the round-off (it used to run the whole budget
+    and report "not converged").
+    """
+    junction = mk.junction_with(mk.load_junction(SYSTEMS / "fe_mgo_fe.toml"),
+                                {"left.exchange": 6.0, "right.exchange": 6.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ap = lattice_point(junction, theta=math.pi, bias=bias, rtol=1e-6)
+        p = lattice_point(junction, theta=0.0, bias=bias, rtol=1e-6)
+    assert ap.converged and p.converged
+    assert abs(ap.current_density) <= ap.errors["current_density"]
+    assert ap.errors["current_density"] <= 1e-11 * abs(p.current_density)
+    assert ap.roundoff > 0 and ap.n_eval < 20_000
