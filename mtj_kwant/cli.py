@@ -15,6 +15,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .scan import KWANT_SEA_NOTE, SolverNote  # the package's __init__ imports scan anyway
+
 __all__ = ["main"]
 
 EXIT_USAGE = 2
@@ -336,15 +338,10 @@ def _run(args):
     return 0
 
 
-KWANT_SEA_NOTE = ("--solver kwant: the window part comes from Kwant's scattering states; the "
-                  "Fermi sea (an integral at complex energies, where Kwant has no scattering "
-                  "states) is computed with the batched Green's-function solver")
-
-
 def _kwant_sea_note(args, result):
-    """Say in the result's provenance and on stderr that the sea used the batched solver."""
-    if args.solver == "kwant" and args.parts != "window":
-        result.provenance.setdefault("notes", []).append(KWANT_SEA_NOTE)
+    """Say on stderr (once, as a note) what the API put in the result's provenance: that the
+    sea used the batched solver (its SolverNote warning is not repeated, see _main)."""
+    if KWANT_SEA_NOTE in result.provenance.get("notes", ()):
         print(f"mtj-kwant: note: {KWANT_SEA_NOTE}", file=sys.stderr)
 
 
@@ -426,6 +423,8 @@ def _main(argv):
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     warnings.formatwarning = _format_warning
+    # said once as "mtj-kwant: note: ..." by _kwant_sea_note instead
+    warnings.filterwarnings("ignore", category=SolverNote)
     parser = build_parser()
     try:
         try:

@@ -48,6 +48,7 @@ from .analytic.diffusion import cap_eta, diffusion_torque
 from .analytic.fits import PolynomialFit, fit_bias_polynomial
 from .analytic.slonczewski import FreeElectronElectrode, slonczewski_per_area
 from .model import Junction, JunctionWarning, junction_from_dict, magnetization_direction
+from .ratios import ratio, resolved
 from .sweep import SweepResult, load_result
 
 __all__ = ["Comparison", "compare", "QUANTITIES", "MODELS", "INTERFACIAL_FIELDS"]
@@ -78,8 +79,13 @@ UNITS = {
     "torque_inplane": "(hbar/2e) A/m^2 (window part)",
     "torque_outofplane": "(hbar/2e) A/m^2 (window part)",
     "deviations": "max_abs in the unit of the quantity; max_rel, rms_rel relative to scale = "
-                  "max |kwant| over the compared points",
+                  "max |kwant| over the compared points (NaN or inf, with a status, when the "
+                  "scale is zero within its error)",
 }
+#: Round-off floor of a model value, relative to the largest |J| of the sweep (its natural
+#: scale: a fully polarized current J carries spin current J): a model torque below it, such
+#: as sin(180°) × G V, is zero within its error.
+ROUND_OFF = 1e-12
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,6 +125,7 @@ def _array(values):
 
 def _fit_to_dict(fit):
     return {
+        "status": fit.status,
         "coefficients": list(fit.coefficients),
         "stderr": list(fit.stderr),
         "covariance": np.asarray(fit.covariance).tolist(),
@@ -144,18 +151,23 @@ def _fit_from_dict(data):
         n_points=int(data["n_points"]),
         chi2_reduced=_float(data["chi2_reduced"]),
         prefix=str(data["prefix"]),
+        status=str(data.get("status", "ok")),
     )
 
 
 # --------------------------------------------------------------------------------------------
 # deviations and fits
 # --------------------------------------------------------------------------------------------
-def _deviation(reference, predicted, mask=None):
+def _deviation(reference, predicted, mask=None, reference_error=None, predicted_error=None):
     r"""Deviation of ``predicted`` from ``reference`` over the points where both are finite.
 
-    Returns ``dict(max_abs, max_rel, rms_rel, scale, n_points)``: max\|Δ\|, max\|Δ\|/scale,
-    RMS(Δ)/scale with scale = max\|reference\| over the same points.  No common point: all NaN
-    and n_points = 0.  scale = 0: relative values 0 if Δ = 0 everywhere, else inf.
+    Returns ``dict(max_abs, max_rel, rms_rel, scale, n_points, status)``: max\|Δ\|,
+    max\|Δ\|/scale, RMS(Δ)/scale with scale = max\|reference\| over the same points.  No common
+    point: all NaN and n_points = 0.  The relative values go through
+    :func:`~mtj_kwant.ratios.ratio` with the errors of the two arrays (largest over the points;
+    missing or NaN errors count as 0): when the scale is zero within its error (a torque that
+    vanishes by symmetry, a current with no channel) they are inf (Δ resolved) or NaN (Δ zero
+    within its error too: 0/0), and ``status`` says so; otherwise ``status`` is "ok".
     """
     ok = np.isfinite(reference) & np.isfinite(predicted)
     if mask is not None:
@@ -163,17 +175,31 @@ def _deviation(reference, predicted, mask=None):
     n = int(ok.sum())
     if n == 0:
         nan = float("nan")
-        return {"max_abs": nan, "max_rel": nan, "rms_rel": nan, "scale": nan, "n_points": 0}
+        return {"max_abs": nan, "max_rel": nan, "rms_rel": nan, "scale": nan, "n_points": 0,
+                "status": "no common finite point"}
+
+    def largest(err):
+        if err is None:
+            return 0.0
+        return float(np.max(np.nan_to_num(np.abs(np.broadcast_to(err, reference.shape)[ok]))))
+
     diff = predicted[ok] - reference[ok]
     max_abs = float(np.max(np.abs(diff)))
     rms = float(np.sqrt(np.mean(diff**2)))
     scale = float(np.max(np.abs(reference[ok])))
-    if scale > 0:
-        max_rel, rms_rel = max_abs / scale, rms / scale
-    else:
-        max_rel = rms_rel = 0.0 if max_abs == 0 else float("inf")
-    return {"max_abs": max_abs, "max_rel": max_rel, "rms_rel": rms_rel, "scale": scale,
-            "n_points": n}
+    e_ref, e_pred = largest(reference_error), largest(predicted_error)
+    names = dict(num_name="max |model - Kwant|", den_name="the scale max |Kwant|", den_sign=1)
+    rel = ratio(max_abs, e_ref + e_pred, scale, e_ref, name="max_rel", **names)
+    rms_rel = ratio(rms, e_ref + e_pred, scale, e_ref, name="rms_rel", **names).value
+    return {"max_abs": max_abs, "max_rel": rel.value, "rms_rel": rms_rel, "scale": scale,
+            "n_points": n, "status": rel.status}
+
+
+def _model_error(values, kwant, rtol):
+    """Error of a model's values: its quadrature tolerance and the round-off floor."""
+    j = np.asarray(kwant["current_density"], float)
+    j_scale = float(np.max(np.abs(j[np.isfinite(j)]), initial=0.0))
+    return rtol * np.abs(values) + ROUND_OFF * j_scale
 
 
 def _fits(bias, values, degree):
@@ -213,8 +239,13 @@ class Comparison:
         Model name → quantity → ``dict(max_abs, max_rel, rms_rel, scale, n_points)`` over all
         biases where both values are finite; ``scale`` is max \|Kwant\| over those points,
         ``max_rel`` = max \|model − Kwant\| / scale and ``rms_rel`` = RMS(model − Kwant) / scale.
-        No common point: NaN values and ``n_points`` = 0.  Use :meth:`deviation` to restrict the
-        bias range (e.g. to the linear-response regime).
+        No common point: NaN values and ``n_points`` = 0.  When the scale is zero within its
+        error (e.g. torques at θ = 0 or 180°, where they vanish by symmetry, or the current of
+        a half-metal's antiparallel state) ``max_rel`` and ``rms_rel`` are inf (the model
+        deviates by more than the errors) or NaN (0/0) and ``status`` says why; otherwise
+        ``status`` is "ok" (DESIGN.md §3a).  The errors are Kwant's estimates and, for the
+        model, its quadrature tolerance plus :data:`ROUND_OFF` times max \|J\|.  Use
+        :meth:`deviation` to restrict the bias range (e.g. to the linear-response regime).
     fits : dict
         Source (``"kwant"`` or a model name) → quantity → :class:`~mtj_kwant.analytic.fits.
         PolynomialFit` of degree 2 (coefficients c0, c1, c2 for J; a0, a1, a2 for T∥; b0, b1, b2
@@ -224,7 +255,9 @@ class Comparison:
         What was skipped or approximated, and why (``"diffusion: skipped: ..."``).
     scales : dict
         Model name → normalisation applied to it, e.g. ``{"btm": {"normalisation":
-        "conductance", "factor": 0.62, "bias_V": 0.01}}`` (the factor multiplies J, T∥ and T⊥).
+        "conductance", "factor": 0.62, "factor_error": 1e-4, "bias_V": 0.01}}`` (the factor
+        multiplies J, T∥ and T⊥; it is not applied, with a note, when Kwant's or the model's
+        J at that bias is zero within its error).
     temperature_K : float
         Temperature of the sweep (K), also used for the models.
     settings : dict
@@ -274,7 +307,10 @@ class Comparison:
         if quantity not in QUANTITIES:
             raise KeyError(f"unknown quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")
         mask = None if max_bias is None else np.abs(self.bias_V) <= max_bias * (1 + 1e-12)
-        return _deviation(self.kwant[quantity], self.models[model][quantity], mask)
+        values = self.models[model][quantity]
+        return _deviation(self.kwant[quantity], values, mask,
+                          self.kwant.get(f"{quantity}_error"),
+                          _model_error(values, self.kwant, self.settings.get("rtol", 0.0)))
 
     # ------------------------------------------------------------------ I/O
     def to_dict(self):
@@ -314,7 +350,8 @@ class Comparison:
             kwant=arrays(data["kwant"]),
             models={m: arrays(t) for m, t in data["models"].items()},
             deviations={
-                m: {q: {k: (int(v) if k == "n_points" else _float(v)) for k, v in d.items()}
+                m: {q: {k: (int(v) if k == "n_points" else v if k == "status" else _float(v))
+                        for k, v in d.items()}
                     for q, d in table.items()}
                 for m, table in data["deviations"].items()
             },
@@ -347,6 +384,11 @@ class Comparison:
                     continue
                 lines.append(f"{model:<12} {q:<18} {d['max_abs']:>11.3e} {d['max_rel']:>10.3e} "
                              f"{d['rms_rel']:>10.3e} {d['scale']:>11.3e} {d['n_points']:>3d}")
+        for model, table in self.deviations.items():
+            for q in QUANTITIES:
+                status = table.get(q, {}).get("status", "ok")
+                if status not in ("ok", "no common finite point"):
+                    lines.append(f"{model} {q}: {status}")
         for model, s in self.scales.items():
             lines.append(f"scale of {model}: {s.get('normalisation')} x {s.get('factor'):.6g}")
         lines += [f"note: {n}" for n in self.notes]
@@ -370,8 +412,8 @@ class Comparison:
         order = np.argsort(self.bias_V)
         v = self.bias_V[order]
         labels = {
-            "torque_inplane": r"$T_\parallel$ (window) ($\hbar/2e$ A/m$^2$)",
-            "torque_outofplane": r"$T_\perp$ (window) ($\hbar/2e$ A/m$^2$)",
+            "torque_inplane": r"$T_\parallel$ (window) ($(\hbar/2e)$ A/m$^2$)",
+            "torque_outofplane": r"$T_\perp$ (window) ($(\hbar/2e)$ A/m$^2$)",
             "current_density": r"current density $J$ (A/m$^2$)",
         }
         for ax, q in zip(axes, ("torque_inplane", "torque_outofplane", "current_density")):
@@ -430,37 +472,53 @@ def _btm(junction, bias, angle, temperature, phase_factors, normalisation, kwant
         notes.append(f"btm: NaN at V = {', '.join(f'{v:g}' for v in failed)} V "
                      "(the bias window reaches the barrier top; the BTM needs tunnelling)")
     if normalisation == "conductance":
-        factor, v_ref = _conductance_ratio(bias, kwant["current_density"],
-                                           out["current_density"])
+        j_model = out["current_density"]
+        factor, factor_err, v_ref, status = _conductance_ratio(
+            bias, kwant["current_density"], j_model, kwant["current_density_error"],
+            _model_error(j_model, kwant, rtol))
         if np.isfinite(factor):
             for q in QUANTITIES:
                 out[q] *= factor
-            scales["btm"] = {"normalisation": "conductance", "factor": factor, "bias_V": v_ref}
+            scales["btm"] = {"normalisation": "conductance", "factor": factor,
+                             "factor_error": factor_err, "bias_V": v_ref}
         else:
-            notes.append("btm: not normalised (no nonzero bias with finite currents); "
-                         "absolute per-area values")
+            notes.append(f"btm: not normalised ({status}); absolute per-area values")
             scales["btm"] = {"normalisation": "none", "factor": 1.0, "bias_V": float("nan")}
     else:
         scales["btm"] = {"normalisation": "none", "factor": 1.0, "bias_V": float("nan")}
     return out
 
 
-def _conductance_ratio(bias, j_kwant, j_model):
+def _conductance_ratio(bias, j_kwant, j_model, e_kwant, e_model):
     r"""Ratio of the linear-response conductances, from the smallest nonzero \|V\|.
 
     :math:`s = \sum_S \mathrm{sign}(V) J_{\rm Kwant} / \sum_S \mathrm{sign}(V) J_{\rm model}`
     over the points S with the smallest nonzero \|V\| (both signs if present), i.e. the ratio
-    of J/V at that bias; NaN if there is none.
+    of J/V at that bias, through :func:`~mtj_kwant.ratios.ratio` with the errors ``e_kwant``
+    and ``e_model``.  Returns ``(s, error, v_ref, status)``; s is NaN, with the reason in
+    ``status``, when there is no such bias or when either sum is zero within its error (a
+    current that vanishes, e.g. the antiparallel state of half-metals: no conductance to
+    match, and a factor from round-off would be a huge number).
     """
     ok = (bias != 0) & np.isfinite(j_kwant) & np.isfinite(j_model)
     if not ok.any():
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan"), "no nonzero bias with finite currents"
     v_ref = float(np.min(np.abs(bias[ok])))
     sel = ok & np.isclose(np.abs(bias), v_ref, rtol=1e-9, atol=0)
-    den = float(np.sum(np.sign(bias[sel]) * j_model[sel]))
-    if den == 0:
-        return float("nan"), v_ref
-    return float(np.sum(np.sign(bias[sel]) * j_kwant[sel])) / den, v_ref
+    sign = np.sign(bias[sel])
+    num, den = float(np.sum(sign * j_kwant[sel])), float(np.sum(sign * j_model[sel]))
+    num_err = float(np.sum(np.nan_to_num(np.abs(e_kwant[sel]))))
+    den_err = float(np.sum(np.nan_to_num(np.abs(e_model[sel]))))
+    where = f"|V| = {v_ref:g} V"
+    if not resolved(num, num_err):
+        return (float("nan"), float("nan"), v_ref,
+                f"Kwant's J at {where} is zero within its error ({num / sign.size:.3g} +- "
+                f"{num_err / sign.size:.2g} A/m^2): no conductance to match")
+    r = ratio(num, num_err, den, den_err, name="the scale factor",
+              num_name=f"Kwant's J at {where}", den_name=f"the model's J at {where}")
+    if not r.ok:
+        return float("nan"), float("nan"), v_ref, r.status
+    return r.value, r.error, v_ref, "ok"
 
 
 def _slonczewski_applicable(junction):
@@ -691,7 +749,17 @@ def compare(result, junction=None, *, models=MODELS, diffusion=None,
         if out is not None:
             predictions[name] = out
 
-    deviations = {name: {q: _deviation(kwant[q], values[q]) for q in QUANTITIES}
+    if np.linalg.norm(np.cross(m, junction.pinned_direction)) < 1e-12 and predictions:
+        # as for Kwant's (mtj_kwant.scan): e∥, e⊥ are undefined, the components are 0 by
+        # definition (DESIGN.md §1); a model's sin(180°) round-off is not a torque
+        for values in predictions.values():
+            for q in ("torque_inplane", "torque_outofplane"):
+                values[q] = np.where(np.isfinite(values[q]), 0.0, values[q])
+        notes.append("torques: m and p are collinear, so T∥ = T⊥ = 0 by definition (DESIGN.md "
+                     "§1), for the models too; their relative deviations are 0/0, undefined")
+    deviations = {name: {q: _deviation(kwant[q], values[q], None, kwant[f"{q}_error"],
+                                       _model_error(values[q], kwant, rtol))
+                         for q in QUANTITIES}
                   for name, values in predictions.items()}
     fits = {}
     if np.unique(bias).size > fit_degree:

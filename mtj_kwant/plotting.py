@@ -50,7 +50,7 @@ def plot_sweep(result, path=None):
         ax2.plot(v, np.asarray(values)[order] / 1e9, style, color=color, ms=3, label=label)
     ax2.axhline(0, color="0.8", lw=0.8)
     ax2.set_xlabel("bias V (V)")
-    ax2.set_ylabel(r"torque ($10^9\,\hbar/2e$ A/m$^2$)")
+    ax2.set_ylabel(r"torque ($10^9\,(\hbar/2e)$ A/m$^2$)")
     ax2.legend(frameon=False)
     name = result.junction.get("name", "")
     fig.suptitle(f"{name}  (θ = {result.theta_deg:g}°, T = {result.temperature_K:g} K)",
@@ -66,8 +66,8 @@ def plot_profile(result, path=None):
     labels = ("x", "y", "z")
     data = (
         (x, np.asarray(result.spin_density), r"spin density ($\langle\sigma\rangle$/nm$^3$)"),
-        (xb, np.asarray(result.spin_current) / 1e9, r"spin current ($10^9\,\hbar/2e$ A/m$^2$)"),
-        (x, np.asarray(result.torque_density) / 1e9, r"torque density ($10^9\,\hbar/2e$ A/m$^2$ per site)"),
+        (xb, np.asarray(result.spin_current) / 1e9, r"spin current ($10^9\,(\hbar/2e)$ A/m$^2$)"),
+        (x, np.asarray(result.torque_density) / 1e9, r"torque density ($10^9\,(\hbar/2e)$ A/m$^2$ per site)"),
     )
     free = np.asarray(result.free_sites, bool)
     for ax, (xx, yy, ylabel) in zip(axes, data):

@@ -52,7 +52,7 @@ from .runner import fingerprint_of, run_points
 from .units import UNITS
 
 __all__ = ["scan", "ScanResult", "point_observables", "torque_components", "provenance",
-           "PARTS", "PARAMETERS"]
+           "PARTS", "PARAMETERS", "KWANT_SEA_NOTE", "SolverNote"]
 
 PARTS = ("window", "total", "both")
 #: The point parameters besides junction paths, as stored (degrees, K, V).
@@ -111,8 +111,40 @@ def _projected(prefix, suffix, vec, err, m, p):
     return out
 
 
-def provenance():
-    """Versions and time stamp for result metadata."""
+#: What a run with solver="kwant" and parts "total" or "both" says in its result's
+#: ``provenance["notes"]`` (and once as a :class:`SolverNote`).
+KWANT_SEA_NOTE = ("solver 'kwant': the window part comes from Kwant's scattering states; the "
+                  "Fermi sea (an integral at complex energies, where Kwant has no scattering "
+                  "states) is computed with the batched Green's-function solver")
+
+
+class SolverNote(UserWarning):
+    """Which solver computed what, where it is not the one asked for (information, not an
+    error): solver="kwant" computes the Fermi sea with the batched solver."""
+
+
+def solver_notes(solver, parts, *, stacklevel=3):
+    """Notes for ``provenance["notes"]`` on the solvers used; each is also warned once.
+
+    Returns
+    -------
+    list of str
+        [:data:`KWANT_SEA_NOTE`] for solver "kwant" with parts "total" or "both", else [].
+    """
+    if solver == "kwant" and parts != "window":
+        warnings.warn(KWANT_SEA_NOTE, SolverNote, stacklevel=stacklevel)
+        return [KWANT_SEA_NOTE]
+    return []
+
+
+def provenance(notes=()):
+    """Versions and time stamp for result metadata, and ``notes`` (if any) under "notes".
+
+    Parameters
+    ----------
+    notes : sequence of str
+        Sentences on how the result was computed (e.g. :func:`solver_notes`).
+    """
     import kwant
     import scipy
 
@@ -126,6 +158,7 @@ def provenance():
         "python": platform.python_version(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
+        **({"notes": list(notes)} if notes else {}),
     }
 
 
@@ -335,6 +368,10 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
     rtol : float
         Relative tolerance of every integral.
     solver : {"batched", "kwant"}
+        "kwant": the window part from Kwant's scattering states; the Fermi sea (parts
+        "total", "both") is always computed with the batched solver, which the result's
+        ``provenance["notes"]`` says (:data:`KWANT_SEA_NOTE`, also warned once as a
+        :class:`SolverNote`).
     method : {"auto", "reduced", "nested"}
     executor : "auto", None, "serial", int or Executor
         Where the points run (see :func:`~mtj_kwant.runner.run_points`).
@@ -374,6 +411,7 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
     names = [name for name, _ in axes]
     points = [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in axes))]
     settings = {"parts": parts, "rtol": rtol, "solver": solver, "method": method}
+    notes = solver_notes(solver, parts)
     func = functools.partial(point_observables, junction=junction, **settings)
     fingerprint = fingerprint_of({"junction": junction_to_dict(junction), **settings})
     rows = _run(func, points, executor, store, fingerprint, progress)
@@ -383,7 +421,7 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
         columns[key] = [row[key] for row in rows]
     _warn_lattice(junction, columns)
     return ScanResult(parameters=order, columns=columns, settings=settings,
-                      junction=junction_to_dict(junction), provenance=provenance())
+                      junction=junction_to_dict(junction), provenance=provenance(notes))
 
 
 def _warn_lattice(junction, columns):

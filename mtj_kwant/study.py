@@ -85,7 +85,8 @@ class StudyContext:
         self.executor = executor
         self._start = time.perf_counter()
         self._record = {"study": name, "quick": self.quick, "junctions": {}, "settings": {},
-                        "errors": {}, "outputs": [], "units": {}, "notes": []}
+                        "errors": {}, "outputs": [], "units": {}, "notes": [],
+                        "figures": {}}
 
     # -- inputs -----------------------------------------------------------------------------
     def junction(self, name):
@@ -150,9 +151,18 @@ class StudyContext:
         return path
 
     def figure(self, fig, label):
-        """Save a matplotlib figure as PNG (150 dpi) and close it."""
+        """Save a matplotlib figure as PNG (150 dpi) and close it.
+
+        The axis labels (which carry the units, e.g. "bias V (V)", "T∥ ((ħ/2e) A/m²)") and
+        whether each panel has a legend are recorded in the provenance under ``figures``.
+        """
         import matplotlib.pyplot as plt
 
+        self._record["figures"][label] = {
+            "axes": [{"xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                      "title": ax.get_title(), "legend": ax.get_legend() is not None}
+                     for ax in fig.axes if ax.get_visible()],
+            "figure_legend": bool(fig.legends)}
         path = self.out / f"{label}.png"
         fig.savefig(path, dpi=150, bbox_inches="tight")
         plt.close(fig)
@@ -171,7 +181,10 @@ class StudyContext:
 def _cell(value):
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
-    return str(value)
+    text = str(value)
+    if any(c in text for c in ',"\n'):  # a sentence (e.g. a fit status): quoted, as CSV wants
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _plain(obj):

@@ -17,7 +17,9 @@ import numpy as np
 from .continuum import MIN_STEP, LatticeWarning, base_step, lattice_point
 from .integrate import bias_point
 from .model import junction_to_dict, magnetization_direction
-from .scan import ScanResult, as_junction, check_settings, provenance, scan, torque_components
+from .ratios import ratio
+from .scan import (ScanResult, as_junction, check_settings, provenance, scan, solver_notes,
+                   torque_components)
 from .units import UNITS
 
 __all__ = [
@@ -209,6 +211,8 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
         Relative tolerance of the integrals (torque components relative to
         the larger one).
     solver : {"batched", "kwant"}
+        "kwant": the Fermi sea (parts "total", "both") is still computed with the batched
+        solver; ``provenance["notes"]`` says so (see :func:`~mtj_kwant.scan.scan`).
     progress : bool
         Show a progress bar on stderr.
     system : JunctionSystem, optional
@@ -261,7 +265,7 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
         rtol=rtol,
         solver=solver,
         junction=junction_to_dict(junction),
-        provenance=provenance(),
+        provenance=provenance(table.provenance.get("notes", ())),
         torque_vector_window=vectors("window"),
         interfacial_inplane_window=c["interfacial_inplane_window"],
         interfacial_outofplane_window=c["interfacial_outofplane_window"],
@@ -320,9 +324,13 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
                              "make_system's pad, are what is shown)")
     if temperature is None:
         temperature = junction.temperature
+    notes = solver_notes(solver, parts)
     try:
-        return _profile(junction, bias, theta=theta, phi=phi, temperature=temperature,
-                        parts=parts, rtol=rtol, solver=solver, system=system, depth=depth)
+        result = _profile(junction, bias, theta=theta, phi=phi, temperature=temperature,
+                          parts=parts, rtol=rtol, solver=solver, system=system, depth=depth)
+        if notes:
+            result.provenance["notes"] = notes
+        return result
     except MemoryError as err:
         raise MemoryError(_memory_message(junction, bias, temperature, depth, err)) from None
 
@@ -588,7 +596,8 @@ class ConductanceResult:
     lattice_errors : dict
         Discretisation part of the errors (free electron).
     TMR : float
-        (G_P − G_AP)/G_AP; ``inf`` when G_AP is zero within its error.
+        (G_P − G_AP)/G_AP; ``inf`` when G_AP is zero within its error, NaN (0/0) when
+        G_P is too.
     TMR_lower_bound : float or None
         When ``TMR`` is ``inf``: the smallest TMR the errors allow,
         (G_P − δG_P)/(max(G_AP, 0) + δG_AP) − 1.
@@ -631,8 +640,8 @@ class ConductanceResult:
     @classmethod
     def load(cls, path):
         data = json.loads(Path(path).read_text())
-        if data.get("TMR") is None:
-            data["TMR"] = math.inf
+        if data.get("TMR") is None:  # inf with a bound, or 0/0 (NaN) without one
+            data["TMR"] = math.inf if data.get("TMR_lower_bound") is not None else math.nan
         data["errors"] = {k: (math.nan if v is None else v) for k, v in data["errors"].items()}
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
@@ -643,6 +652,8 @@ class ConductanceResult:
                  f"G_AP = {self.G_AP:.6e} +- {e['G_AP']:.1e} S/m^2"]
         if math.isfinite(self.TMR):
             lines.append(f"TMR  = {self.TMR:.6g} +- {e['TMR']:.1e}")
+        elif self.TMR_lower_bound is None:
+            lines.append(f"TMR  = undefined: {self.status}")
         else:
             lines.append(f"TMR  = inf (at least {self.TMR_lower_bound:.3g}): {self.status}")
         return lines
@@ -651,20 +662,26 @@ class ConductanceResult:
 def tmr_ratio(g_p, e_p, g_ap, e_ap):
     """TMR = G_P/G_AP − 1 with its error, or (inf, lower bound) when G_AP is zero within its error.
 
+    The quotient goes through :func:`mtj_kwant.ratios.ratio` (G_AP ≥ 0 by nature): when
+    G_P is zero within its error too (no channel at E_F at all), the TMR is 0/0, NaN with
+    no bound.
+
     Returns
     -------
     tmr, error, lower_bound, status
     """
-    if g_ap <= e_ap or g_ap <= 0:
-        upper_ap = max(g_ap, 0.0) + e_ap
-        bound = (g_p - e_p) / upper_ap - 1 if upper_ap > 0 else math.inf
-        return (math.inf, math.nan, bound,
-                f"G_AP = {g_ap:.3g} +- {e_ap:.2g} S/m^2 is zero within its error (no "
-                "antiparallel channel at E_F, e.g. a half-metal): the TMR is infinite or at "
-                "least the bound")
-    tmr = g_p / g_ap - 1
-    err = (g_p / g_ap) * (e_p / abs(g_p) + e_ap / g_ap) if g_p else e_p / g_ap
-    return tmr, err, None, "ok"
+    r = ratio(g_p, e_p, g_ap, e_ap, name="G_P/G_AP", num_name="G_P", den_name="G_AP",
+              den_sign=1)
+    if r.ok:
+        return r.value - 1, r.error, None, "ok"
+    if r.bound is None:
+        return (math.nan, math.nan, None,
+                f"G_P = {g_p:.3g} +- {e_p:.2g} and G_AP = {g_ap:.3g} +- {e_ap:.2g} S/m^2 are "
+                "both zero within their errors (no channel at E_F): the TMR is undefined (0/0)")
+    return (r.value, math.nan, r.bound - 1,
+            f"G_AP = {g_ap:.3g} +- {e_ap:.2g} S/m^2 is zero within its error (no "
+            "antiparallel channel at E_F, e.g. a half-metal): the TMR is infinite or at "
+            "least the bound")
 
 
 #: G_AP is resolved to rtol of max(|G_AP|, GAP_FLOOR * G_P): an antiparallel conductance

@@ -10,6 +10,8 @@ a result, relative to the largest |value| of each list, into a study's provenanc
 
 import numpy as np
 
+from mtj_kwant.ratios import ratio
+
 #: The provenance setting "lattice" of every free-electron study.
 CONTINUUM = ("continuum limit: the junctions have no lattice_spacing, so every point is "
              "extrapolated to a -> 0 over nested lattices (Richardson/Romberg in a^2, "
@@ -30,6 +32,13 @@ def _columns(result, keys):
     return values, lattice, steps
 
 
+def _errors(result, key):
+    """The error estimates of one list (quadrature + discretisation)."""
+    if hasattr(result, "lattice_errors"):  # SweepResult
+        return np.asarray(result.errors[key], float)
+    return np.asarray(result[f"{key}_error"], float)
+
+
 def relative(result, keys):
     """Largest lattice error of each list relative to the list's largest |value|.
 
@@ -37,10 +46,13 @@ def relative(result, keys):
     -------
     dict
         key -> max |lattice_error| / max |value|, plus ``"finest_step_nm"`` and
-        ``"coarsest_finest_step_nm"`` (the range of the finest step used per point).
+        ``"coarsest_finest_step_nm"`` (the range of the finest step used per point).  A list
+        whose largest |value| is zero within its error (a torque that vanishes by symmetry)
+        has no relative error: inf or NaN (:func:`mtj_kwant.ratios.ratio`), not 1e280.
     """
     values, lattice, steps = _columns(result, keys)
-    out = {k: float(np.max(np.abs(lattice[k])) / max(float(np.max(np.abs(values[k]))), 1e-300))
+    out = {k: float(ratio(np.max(np.abs(lattice[k])), 0.0, np.max(np.abs(values[k])),
+                          np.nanmax(np.abs(_errors(result, k)), initial=0.0), den_sign=1).value)
            for k in keys}
     out["finest_step_nm"] = float(np.min(steps))
     out["coarsest_finest_step_nm"] = float(np.max(steps))

@@ -45,6 +45,8 @@ from mtj_kwant.analytic.slonczewski import (
     spin_wavevectors,
 )
 
+from mtj_kwant.ratios import ratio
+
 from . import _lattice
 
 TITLE = "Angular dependence: T∥, T⊥ ∝ sin θ and G ∝ 1 + P² cos θ, thick versus thin barriers"
@@ -70,20 +72,28 @@ def _odd_error(frame, key):
     return (plus.abs() + minus.abs()).sort_index().to_numpy() / (2 * BIAS)
 
 
-def _fit_sin(theta, y):
-    """A sin θ and A sin θ + A2 sin 2θ least squares; returns A, (A1, A2)."""
+def _linear_fit(basis, y, err):
+    """Least squares y ≈ Σ c_k basis_k; returns c and |pinv| @ err (the data errors, which
+    are integration error estimates rather than random, propagated as a worst case)."""
+    pinv = np.linalg.pinv(np.vstack(basis).T)
+    return pinv @ y, np.abs(pinv) @ np.nan_to_num(np.abs(err))
+
+
+def _fit_sin(theta, y, err):
+    """A sin θ and A sin θ + A2 sin 2θ least squares.
+
+    Returns (A, δA) and ((A1, A2), (δA1, δA2)).
+    """
     s = np.sin(theta)
-    a = float(np.sum(y * s) / np.sum(s * s))
-    two = np.linalg.lstsq(np.vstack([s, np.sin(2 * theta)]).T, y, rcond=None)[0]
-    return a, two
+    (a,), (da,) = _linear_fit([s], y, err)
+    return (float(a), float(da)), _linear_fit([s, np.sin(2 * theta)], y, err)
 
 
-def _fit_cos(theta, y):
-    """G0 + G1 cos θ and G0 + G1 cos θ + G2 cos 2θ least squares."""
+def _fit_cos(theta, y, err):
+    """G0 + G1 cos θ and G0 + G1 cos θ + G2 cos 2θ least squares, each as (values, errors)."""
     c = np.cos(theta)
-    one = np.linalg.lstsq(np.vstack([np.ones_like(c), c]).T, y, rcond=None)[0]
-    two = np.linalg.lstsq(np.vstack([np.ones_like(c), c, np.cos(2 * theta)]).T, y, rcond=None)[0]
-    return one, two
+    one = np.ones_like(c)
+    return _linear_fit([one, c], y, err), _linear_fit([one, c, np.cos(2 * theta)], y, err)
 
 
 def run(ctx):
@@ -112,9 +122,12 @@ def run(ctx):
 
     data = {}
     fit_rows = {k: [] for k in (
-        "junction", "barrier_nm", "kappa_d", "G0", "P2_fit", "P_fit_from_G", "A_par", "A_perp",
-        "A_b0", "P_from_Tpar", "P_normal_incidence", "P2_slonczewski", "P_slonczewski_Tpar",
-        "G2_over_G0", "A2_over_A_par", "A2_over_A_perp", "A2_over_A_b0", "dev_G", "dev_Tpar",
+        "junction", "barrier_nm", "kappa_d", "G0", "P2_fit", "P2_fit_error", "P_fit_from_G",
+        "P_fit_from_G_error", "A_par", "A_perp", "A_b0", "P_from_Tpar", "P_from_Tpar_error",
+        "P_normal_incidence", "P2_slonczewski", "P_slonczewski_Tpar",
+        "G2_over_G0", "G2_over_G0_error", "A2_over_A_par", "A2_over_A_par_error",
+        "A2_over_A_perp", "A2_over_A_perp_error", "A2_over_A_b0", "A2_over_A_b0_error",
+        "dev_G", "dev_Tpar",
         "dev_Tperp", "dev_b0", "max_rel_error", "max_rel_lattice_error", "finest_step_nm")}
     for name, target in KAPPA_D.items():
         d = round(max(2, round(target / kappa / THICKNESS_STEP)) * THICKNESS_STEP, 6)
@@ -135,10 +148,31 @@ def run(ctx):
                   "Tpar": _odd_error(frame, "torque_inplane_window_error"),
                   "Tperp": _odd_error(frame, "torque_outofplane_window_error"),
                   "b0": zero["torque_outofplane_total_error"].to_numpy()}
-        (g0, g1), (_, _, g2) = _fit_cos(theta, g)
-        a_par, (a1_par, a2_par) = _fit_sin(theta, tpar)
-        a_perp, (a1_perp, a2_perp) = _fit_sin(theta, tperp)
-        a_b0, (a1_b0, a2_b0) = _fit_sin(theta, b0)
+        ((g0, g1), (eg0, eg1)), ((_, _, g2), (_, _, eg2)) = _fit_cos(theta, g, errors["G"])
+        (a_par, ea_par), ((a1_par, a2_par), (ea1_par, ea2_par)) = _fit_sin(theta, tpar,
+                                                                           errors["Tpar"])
+        (a_perp, _), ((a1_perp, a2_perp), (ea1_perp, ea2_perp)) = _fit_sin(theta, tperp,
+                                                                           errors["Tperp"])
+        (a_b0, _), ((a1_b0, a2_b0), (ea1_b0, ea2_b0)) = _fit_sin(theta, b0, errors["b0"])
+        # the ratios with their errors; a denominator zero within its error (a torque that
+        # vanishes at this barrier) gives inf/NaN and a status instead of a huge number
+        ratios = {
+            "P2_fit": ratio(g1, eg1, g0, eg0, name="P^2", den_name="G0", den_sign=1),
+            "P_from_Tpar": ratio(a_par, ea_par, g0, eg0, name="T_par/G0", den_name="G0",
+                                 den_sign=1),
+            "G2_over_G0": ratio(g2, eg2, g0, eg0, name="G2/G0", den_name="G0", den_sign=1),
+            "A2_over_A_par": ratio(a2_par, ea2_par, a1_par, ea1_par, name="A2/A1 (T_par)",
+                                   den_name="A1 of T_par"),
+            "A2_over_A_perp": ratio(a2_perp, ea2_perp, a1_perp, ea1_perp,
+                                    name="A2/A1 (T_perp)", den_name="A1 of T_perp"),
+            "A2_over_A_b0": ratio(a2_b0, ea2_b0, a1_b0, ea1_b0, name="A2/A1 (b0)",
+                                  den_name="A1 of b0"),
+        }
+        p2 = ratios["P2_fit"]
+        p_from_g = (math.nan, math.nan)
+        if p2.ok and p2.value:
+            root = math.sqrt(abs(p2.value))
+            p_from_g = (math.copysign(root, p2.value), p2.error / (2 * root))
         slon = slonczewski_per_area(ef, electrode, electrode, ef + HEIGHT, d)
         fits = {"G": g0 + g1 * np.cos(theta), "Tpar": a_par * np.sin(theta),
                 "Tperp": a_perp * np.sin(theta), "b0": a_b0 * np.sin(theta)}
@@ -151,16 +185,19 @@ def run(ctx):
                    "b0": zero["torque_outofplane_total_lattice_error"].to_numpy()}
         rel_lat = max(float(np.max(lattice[k]) / np.max(np.abs(values[k]))) for k in values)
         data[name] = dict(d=d, kd=kappa * d, values=values, fits=fits, dev=dev, slon=slon,
-                          g0=g0, p2=g1 / g0, a_par=a_par, a_perp=a_perp, a_b0=a_b0)
+                          g0=g0, p2=p2.value, a_par=a_par, a_perp=a_perp, a_b0=a_b0)
         row = {"junction": name, "barrier_nm": d, "kappa_d": kappa * d, "G0": g0,
-               "P2_fit": g1 / g0, "P_fit_from_G": math.copysign(math.sqrt(abs(g1 / g0)), g1 / g0),
-               "A_par": a_par, "A_perp": a_perp, "A_b0": a_b0, "P_from_Tpar": a_par / g0,
+               "P2_fit": p2.value, "P2_fit_error": p2.error, "P_fit_from_G": p_from_g[0],
+               "P_fit_from_G_error": p_from_g[1], "A_par": a_par, "A_perp": a_perp,
+               "A_b0": a_b0, "P_from_Tpar": ratios["P_from_Tpar"].value,
+               "P_from_Tpar_error": ratios["P_from_Tpar"].error,
                "P_normal_incidence": p_normal,
                "P2_slonczewski": (slon.conductance_parallel - slon.conductance_antiparallel)
                                  / (slon.conductance_parallel + slon.conductance_antiparallel),
                "P_slonczewski_Tpar": slon.inplane_torkance / slon.g0,
-               "G2_over_G0": g2 / g0, "A2_over_A_par": a2_par / a1_par,
-               "A2_over_A_perp": a2_perp / a1_perp, "A2_over_A_b0": a2_b0 / a1_b0,
+               **{k: v for key in ("G2_over_G0", "A2_over_A_par", "A2_over_A_perp",
+                                   "A2_over_A_b0")
+                  for k, v in ((key, ratios[key].value), (f"{key}_error", ratios[key].error))},
                "dev_G": float(np.max(np.abs(dev["G"]))),
                "dev_Tpar": float(np.max(np.abs(dev["Tpar"]))),
                "dev_Tperp": float(np.max(np.abs(dev["Tperp"]))),
@@ -191,14 +228,18 @@ def run(ctx):
              "G_error": "S/m^2", "b0": "(hbar/2e) A/m^2 (total T_perp at V = 0)",
              "b0_fit": "(hbar/2e) A/m^2", "b0_error": "(hbar/2e) A/m^2"})
         ctx.note(f"{name} (d = {d:g} nm, kappa d = {kappa * d:.2f}): P^2 from G(theta) = "
-                 f"{g1 / g0:.4f} (P = {row['P_fit_from_G']:.3f}), T_par/G0 = {a_par / g0:.3f}, "
+                 f"{p2.text('.4f')} (P = {row['P_fit_from_G']:.3f}), T_par/G0 = "
+                 f"{ratios['P_from_Tpar'].text('.3f')}, "
                  f"normal-incidence P = {p_normal:.3f} (P^2 = {p_normal**2:.4f}), Slonczewski "
                  f"k_par-integrated P^2 = {row['P2_slonczewski']:.4f}, tau_par/G0 = "
                  f"{row['P_slonczewski_Tpar']:.3f}; largest deviation from the forms "
                  f"(relative to max |value|): G {row['dev_G']:.2e}, T_par {row['dev_Tpar']:.2e}, "
                  f"T_perp {row['dev_Tperp']:.2e}, b0 {row['dev_b0']:.2e}; second harmonics "
-                 f"G2/G0 = {g2 / g0:.2e}, A2/A1 (T_par) = {a2_par / a1_par:.2e}, (T_perp) = "
-                 f"{a2_perp / a1_perp:.2e}, (b0) = {a2_b0 / a1_b0:.2e}")
+                 f"G2/G0 = {ratios['G2_over_G0'].text('.2e')}, A2/A1 (T_par) = "
+                 f"{ratios['A2_over_A_par'].text('.2e')}, (T_perp) = "
+                 f"{ratios['A2_over_A_perp'].text('.2e')}, (b0) = "
+                 f"{ratios['A2_over_A_b0'].text('.2e')} (errors: the data's error estimates "
+                 "propagated through the fits)")
     ctx.table("angular_fits", fit_rows, {
         "barrier_nm": "nm", "kappa_d": "1", "G0": "S/m^2", "P2_fit": "1",
         "P_fit_from_G": "1 (sqrt of P2_fit, symmetric junction P_L = P_R)",
@@ -207,6 +248,9 @@ def run(ctx):
         "P2_slonczewski": "1 ((G_P - G_AP)/(G_P + G_AP), k_par-integrated thick-barrier limit)",
         "P_slonczewski_Tpar": "1 (in-plane torkance / G0, same limit)",
         "G2_over_G0": "1", "A2_over_A_par": "1", "A2_over_A_perp": "1", "A2_over_A_b0": "1",
+        **{f"{k}_error": "1 (data error estimates propagated through the fit, worst case)"
+           for k in ("P2_fit", "P_fit_from_G", "P_from_Tpar", "G2_over_G0", "A2_over_A_par",
+                     "A2_over_A_perp", "A2_over_A_b0")},
         "dev_G": "1 (max |data - fit| / max |data|)", "dev_Tpar": "1", "dev_Tperp": "1",
         "dev_b0": "1", "max_rel_error": "1 (error estimate, quadrature + discretisation, / "
                                         "max |value|)",

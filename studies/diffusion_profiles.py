@@ -112,7 +112,7 @@ def _profiles(ctx, p, lengths):
         ax.axvline(p["d"], color="0.5", lw=0.8)
         ax.axhline(0, color="0.8", lw=0.8)
         ax.set_xlim(0, x[-1])
-        ax.set_xlabel("position x (nm)  [barrier interface at 0, free layer | cap at 2 nm]")
+        ax.set_xlabel("position x (nm; barrier interface at 0, free layer | cap at 2 nm)")
         ax.text(0.5 * p["d"], 0.97, "free layer", transform=ax.get_xaxis_transform(),
                 ha="center", va="top", fontsize=8)
         ax.text(0.5 * (p["d"] + x[-1]), 0.97, "normal cap", transform=ax.get_xaxis_transform(),
@@ -226,7 +226,8 @@ def _thickness(ctx, p, lengths):
     axes[0].legend(fontsize=6.5, loc="lower left")
     axes[1].axhline(THRESHOLD, color="k", lw=0.8, ls="--", label="5 %")
     axes[1].set_xlabel("free-layer thickness d (nm)")
-    axes[1].set_ylabel(r"$|T - T_{1/d}|\,/\,|T_{1/d}|$ (relative deviation from the 1/d law)")
+    axes[1].set_ylabel(r"$|T - T_{1/d}|\,/\,|T_{1/d}|$ (dimensionless: relative deviation "
+                       r"from the 1/d law)")
     axes[1].set_title(r"deviation from $T_{1/d} = J_0 L^2/(L_0^2 d)$")
     axes[1].set_ylim(1e-4, 2)
     axes[1].legend(fontsize=7, loc="lower left")

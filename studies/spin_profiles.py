@@ -54,7 +54,9 @@ import sys
 import numpy as np
 
 import mtj_kwant as mk
+from mtj_kwant.analytic.fits import fit_status
 from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
+from mtj_kwant.ratios import ratio
 
 
 TITLE = "Transverse spin density in the free layer: precession, dephasing and decay"
@@ -132,23 +134,76 @@ def _record_lattice(ctx, label, result):
 
 
 def _analyse(x, s, d):
-    """Decay length, power law and precession wavevector of s = s∥ + i s⊥ in the free layer."""
+    """Decay length, power law and precession wavevector of s = s∥ + i s⊥ in the free layer.
+
+    The decay length ℓ = 1/rate and the period 2π/|q| go through
+    :func:`mtj_kwant.ratios.ratio` with the fits' standard uncertainties: a rate or q zero
+    within its uncertainty gives inf with a lower bound (no decay or precession resolved),
+    and ``decay_status`` / ``precession_status`` flag fits that mean nothing (too few points,
+    a range shorter than one precession period, an envelope that grows: a negative ℓ).
+    """
     env = np.abs(s)
     usable = x <= d - CAP_MARGIN
     i0 = int(np.argmax(np.where(usable, env, -1)))
     sel = usable & (x >= x[i0]) & (env > FLOOR * env[i0])
     xs, es = x[sel], env[sel]
-    slope, icpt = np.polyfit(xs, np.log(es), 1)
-    fit = np.polyfit(xs, np.log(es), 1, cov=True)[1]
-    p_slope, _ = np.polyfit(np.log(xs), np.log(es), 1)
+    out = dict(x_start=float(xs[0]), x_end=float(xs[-1]), envelope_max=float(env[i0]),
+               x_envelope_max=float(x[i0]), n_points=int(xs.size))
+    nan = math.nan
+    if xs.size < 3:  # np.polyfit(cov=True) needs dof > 0
+        why = fit_status(int(xs.size), 2)
+        return dict(out, decay_length=nan, decay_length_error=nan, decay_length_bound=nan,
+                    decay_rate=nan, decay_rate_sigma=nan, log_amplitude=nan,
+                    power_exponent=nan, q_precession=nan, q_precession_sigma=nan,
+                    period_precession=nan, period_precession_error=nan,
+                    decay_status=why, precession_status=why)
+    (slope, icpt), cov = np.polyfit(xs, np.log(es), 1, cov=True)
+    pos = xs > 0  # the power law |s| ∝ x^-p needs x > 0
+    p_slope = np.polyfit(np.log(xs[pos]), np.log(es[pos]), 1)[0] if pos.sum() > 2 else nan
     phase = np.unwrap(np.angle(s[sel]))
     (q_prec, _), qcov = np.polyfit(xs, phase, 1, cov=True)
-    return dict(x_start=float(xs[0]), x_end=float(xs[-1]), decay_length=-1 / slope,
-                decay_rate=-slope, decay_rate_sigma=float(math.sqrt(fit[0, 0])),
-                log_amplitude=icpt, power_exponent=-p_slope, q_precession=float(q_prec),
-                q_precession_sigma=float(math.sqrt(qcov[0, 0])),
-                period_precession=2 * math.pi / abs(q_prec), envelope_max=float(env[i0]),
-                x_envelope_max=float(x[i0]))
+    rate, rate_sigma = -float(slope), float(math.sqrt(cov[0, 0]))
+    q_sigma = float(math.sqrt(qcov[0, 0]))
+    period = ratio(2 * math.pi, 0.0, abs(q_prec), q_sigma, name="the precession period",
+                   num_name="2 pi", den_name="|q|", den_sign=1)
+    length = ratio(1.0, 0.0, rate, rate_sigma, name="the decay length", num_name="1",
+                   den_name="the decay rate", den_sign=1)
+    span = float(xs[-1] - xs[0])
+    unphysical = None
+    if period.ok and span < period.value:
+        unphysical = (f"the fitted range ({span:.2f} nm) is shorter than one precession "
+                      f"period ({period.value:.2f} nm)")
+    elif rate < 0 and rate + rate_sigma < 0:
+        unphysical = (f"the envelope grows over the fitted range (decay rate {rate:.3g} +- "
+                      f"{rate_sigma:.2g} /nm < 0, i.e. a negative decay length "
+                      f"{1 / rate:.3g} nm)")
+    decay_status = fit_status(int(xs.size), 2, [rate_sigma], unphysical)
+    if decay_status == "ok" and not length.ok:
+        decay_status = (f"no decay resolved: the decay rate {rate:.3g} +- {rate_sigma:.2g} /nm "
+                        f"is zero within its uncertainty, decay length >= {length.bound:.3g} nm")
+    precession_status = fit_status(int(xs.size), 2, [q_sigma])
+    if precession_status == "ok" and not period.ok:
+        precession_status = (f"no precession resolved: q = {q_prec:.3g} +- {q_sigma:.2g} /nm, "
+                             f"period >= {period.bound:.3g} nm")
+    meaningful = decay_status == "ok"
+    return dict(out, decay_length=length.value if meaningful else nan,
+                decay_length_error=length.error if meaningful else nan,
+                decay_length_bound=(length.bound if decay_status.startswith("no decay")
+                                    else nan),
+                decay_rate=rate, decay_rate_sigma=rate_sigma, log_amplitude=float(icpt),
+                power_exponent=-float(p_slope) if meaningful else nan,
+                q_precession=float(q_prec), q_precession_sigma=q_sigma,
+                period_precession=period.value, period_precession_error=period.error,
+                decay_status=decay_status, precession_status=precession_status)
+
+
+def _length_text(f):
+    """Legend text: "ℓ = 0.33 nm", "ℓ ≥ 40 nm (no decay resolved)" or "not meaningful"."""
+    if f["decay_status"] == "ok":
+        return f"ℓ = {f['decay_length']:.2f} nm"
+    if f["decay_status"].startswith("no decay"):
+        return f"ℓ ≥ {f['decay_length_bound']:.3g} nm (no decay resolved)"
+    return "ℓ: not meaningful (see notes)"
 
 
 def _spectrum(x, s, pad=16384):
@@ -259,13 +314,22 @@ def run(ctx):
                  "the transverse components' own error estimates and the difference from a rerun "
                  "at rtol/10 are recorded relative to the transverse maximum in the errors.")
 
-    keys = ["case", "thickness_nm", "k_up", "k_down", "x_start", "x_end", "decay_length",
-            "decay_rate", "decay_rate_sigma", "decay_length_expected", "power_exponent",
-            "q_precession", "q_precession_sigma", "period_precession", "period_expected",
-            "period_expected_label", "envelope_max", "x_envelope_max"]
+    keys = ["case", "thickness_nm", "k_up", "k_down", "x_start", "x_end", "n_points",
+            "decay_length", "decay_length_error", "decay_length_bound", "decay_rate",
+            "decay_rate_sigma", "decay_length_expected", "power_exponent", "decay_status",
+            "q_precession", "q_precession_sigma", "period_precession", "period_precession_error",
+            "period_expected", "period_expected_label", "precession_status", "envelope_max",
+            "x_envelope_max"]
     ctx.table("decay_and_precession", {k: [row[k] for row in summary] for k in keys},
               units={"thickness_nm": "nm", "k_up": "1/nm", "k_down": "1/nm", "x_start": "nm",
-                     "x_end": "nm", "decay_length": "nm", "decay_rate": "1/nm",
+                     "x_end": "nm", "n_points": "1",
+                     "decay_length": "nm (NaN when decay_status is not ok)",
+                     "decay_length_error": "nm", "decay_length_bound": "nm (lower bound when "
+                     "the decay rate is zero within its uncertainty)", "decay_rate": "1/nm",
+                     "decay_status": "ok, 'no decay resolved: ...' or 'not meaningful: ...'",
+                     "precession_status": "ok, 'no precession resolved: ...' or 'not "
+                                          "meaningful: ...'",
+                     "period_precession_error": "nm",
                      "decay_rate_sigma": "1/nm", "decay_length_expected": "nm",
                      "power_exponent": "1", "q_precession": "1/nm",
                      "q_precession_sigma": "1/nm", "period_precession": "nm",
@@ -274,11 +338,20 @@ def run(ctx):
     for row in summary:
         expected = (f", expected 1/q = {row['decay_length_expected']:.3f} nm"
                     if not math.isnan(row["decay_length_expected"]) else "")
-        ctx.note(f"{row['case']} (d = {row['thickness_nm']:g} nm): envelope decay length "
-                 f"{row['decay_length']:.3f} nm over {row['x_start']:.2f}-{row['x_end']:.2f} nm"
-                 f"{expected}; power-law exponent {row['power_exponent']:.2f}; precession "
-                 f"period {row['period_precession']:.3f} nm vs {row['period_expected_label']} = "
-                 f"{row['period_expected']:.3f} nm")
+        where = f"over {row['x_start']:.2f}-{row['x_end']:.2f} nm ({row['n_points']} points)"
+        if row["decay_status"] == "ok":
+            decay = (f"envelope decay length {row['decay_length']:.3f} +- "
+                     f"{row['decay_length_error']:.2g} nm {where}{expected}; power-law exponent "
+                     f"{row['power_exponent']:.2f}")
+        else:
+            decay = f"envelope decay {where}: {row['decay_status']}{expected}"
+        if row["precession_status"] == "ok":
+            prec = (f"precession period {row['period_precession']:.3f} +- "
+                    f"{row['period_precession_error']:.2g} nm")
+        else:
+            prec = f"precession: {row['precession_status']}"
+        ctx.note(f"{row['case']} (d = {row['thickness_nm']:g} nm): {decay}; {prec} vs "
+                 f"{row['period_expected_label']} = {row['period_expected']:.3f} nm")
 
     # -- spectra ------------------------------------------------------------------------------
     spectra = {}
@@ -312,8 +385,9 @@ def run(ctx):
             if d == d_long:
                 f = fits[name]
                 xx = np.linspace(f["x_start"], f["x_end"], 200)
-                ax.plot(xx, np.exp(f["log_amplitude"] - f["decay_rate"] * xx) / scale, color="k",
-                        lw=1.4, ls=":", label=f"exp fit, ℓ = {f['decay_length']:.2f} nm")
+                if not f["decay_status"].startswith("not meaningful"):
+                    ax.plot(xx, np.exp(f["log_amplitude"] - f["decay_rate"] * xx) / scale,
+                            color="k", lw=1.4, ls=":", label=f"exp fit, {_length_text(f)}")
             ax.axhline(0, color="0.7", lw=0.5)
             part = " (first 3 nm shown)" if x_hi < d else ""
             ax.set_title(f"{CASES[name]['label']}, d = {d:g} nm{part}", fontsize=9, loc="left")
@@ -345,16 +419,20 @@ def run(ctx):
         ok = env > 0
         axes[0].semilogy(xs[ok], env[ok], color=c, lw=1, label=CASES[name]["label"])
         xx = np.linspace(f["x_start"], f["x_end"], 100)
-        axes[0].semilogy(xx, np.exp(f["log_amplitude"] - f["decay_rate"] * xx), color="k",
-                         ls=":", lw=1.3)
+        if not f["decay_status"].startswith("not meaningful"):  # a fit that means nothing
+            axes[0].semilogy(xx, np.exp(f["log_amplitude"] - f["decay_rate"] * xx), color="k",
+                             ls=":", lw=1.3)
         at = len(xx) * (index + 1) // 4
-        axes[0].annotate(f"ℓ = {f['decay_length']:.2f} nm", (xx[at],
-                         np.exp(f["log_amplitude"] - f["decay_rate"] * xx[at])),
-                         textcoords="offset points", xytext=(6, 10), fontsize=8, color=c)
+        if not f["decay_status"].startswith("not meaningful"):  # that one: in the notes
+            y_at = env[min(np.searchsorted(xs, xx[at]), xs.size - 1)]
+            axes[0].annotate(_length_text(f), (xx[at], y_at), textcoords="offset points",
+                             xytext=(6, 10), fontsize=8, color=c)
         sel = (xs >= f["x_start"]) & (xs <= f["x_end"])
         phase = np.unwrap(np.angle((s_par + 1j * s_perp)[free][sel]))
+        period = (f"period {f['period_precession']:.2f} nm" if f["precession_status"] == "ok"
+                  else "no period resolved")
         axes[1].plot(xs[sel], phase / (2 * math.pi), color=c, lw=1.4,
-                     label=f"{CASES[name]['label']}: period {f['period_precession']:.2f} nm")
+                     label=f"{CASES[name]['label']}: {period}")
         w = waves[name]
         q_exp = w["k_up"] - w["k_down"]
         axes[1].plot(xs[sel], (phase[0] + math.copysign(q_exp, f["q_precession"])

@@ -57,7 +57,9 @@ import numpy as np
 
 import mtj_kwant as mk
 from mtj_kwant.analytic.diffusion import cap_eta, diffusion_torque
+from mtj_kwant.analytic.fits import fit_status
 from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
+from mtj_kwant.ratios import ratio
 
 from . import _lattice
 
@@ -123,6 +125,52 @@ def _refine(d, values, q0):
     sig = np.sqrt(np.clip(np.diag(cov), 0, None))
     rel = float(np.sqrt(np.mean(np.abs(r) ** 2) / np.mean(np.abs(values) ** 2)))
     return sol.x[:k], sig[:k], sol.x[k:], sig[k:], np.abs(amp), rel
+
+
+def _component_status(d, q, q_sigma, gamma, gamma_sigma, period, n_components):
+    """"ok" or "not meaningful: <reason>" for one fitted damped exponential.
+
+    Reasons: the fit as a whole (2 real values per thickness against 4 real parameters per
+    component, :func:`mtj_kwant.analytic.fits.fit_status`); a wavevector beyond the Nyquist
+    limit π/step of the thickness grid (the grid cannot represent it: aliased); a period
+    longer than the thickness record or zero within its error.  Not: an amplitude that grows
+    with d
+    (that only makes the damping meaningless: :func:`_damping_status`).
+    """
+    status = fit_status(2 * len(d), 4 * n_components, [q_sigma, gamma_sigma])
+    if status != "ok":
+        return status
+    nyquist = math.pi / float(d[1] - d[0])
+    record = float(d[-1] - d[0])
+    if abs(q) > nyquist:
+        reason = (f"|q| = {abs(q):.3g} nm^-1 is beyond the Nyquist wavevector pi/step = "
+                  f"{nyquist:.3g} nm^-1 of the thickness grid (aliased)")
+    elif not period.ok:
+        reason = period.status
+    elif period.value > record:
+        reason = (f"its period {period.value:.3g} nm exceeds the {record:g} nm thickness "
+                  "record")
+    else:
+        return "ok"
+    return fit_status(2 * len(d), 4 * n_components, unphysical=reason)
+
+
+def _damping_status(gamma, gamma_sigma):
+    """Whether the fitted damping γ of a component means a decay length 1/γ."""
+    if gamma < 0 and gamma + gamma_sigma < 0:
+        return (f"not meaningful: the amplitude grows with d over the record (gamma = "
+                f"{gamma:.3g} +- {gamma_sigma:.2g} nm^-1 < 0, a negative decay length "
+                f"{1 / gamma:.3g} nm): no damping can be read off")
+    if not abs(gamma) > gamma_sigma:
+        return (f"no damping resolved: gamma = {gamma:.3g} +- {gamma_sigma:.2g} nm^-1 is zero "
+                "within its uncertainty")
+    return "ok"
+
+
+def _dominant(periods, case):
+    """The meaningful fitted component of largest amplitude of a case, or None."""
+    rows = [r for r in periods if r["case"] == case and r["status"] == "ok"]
+    return min(rows, key=lambda r: r["rank"]) if rows else None
 
 
 def _expected(k_up, k_down):
@@ -291,34 +339,59 @@ def run(ctx):
             label, value = min(expected.items(), key=lambda kv: abs(abs(qf[i]) - kv[1]))
             if abs(abs(qf[i]) - value) > ASSIGN_TOLERANCE * value:
                 label = "none"
+            period = ratio(2 * math.pi, 0.0, abs(qf[i]), sq[i], name="the period",
+                           num_name="2 pi", den_name="|q|", den_sign=1)
             periods.append(dict(case=name, rank=rank + 1, q_fft=float(q[peaks[i]]),
                                 power_fft=float(power[peaks[i]]), q_fit=float(qf[i]),
                                 q_fit_sigma=float(sq[i]), gamma_fit=float(g[i]),
                                 gamma_fit_sigma=float(sg[i]), amplitude_fit=float(amp[i]),
-                                period_fit=2 * math.pi / abs(qf[i]), nearest=label,
-                                q_expected=float(value), period_expected=2 * math.pi / value,
+                                period_fit=period.value, period_fit_error=period.error,
+                                nearest=label, q_expected=float(value),
+                                period_expected=2 * math.pi / value,
                                 deviation_percent=100 * (abs(qf[i]) - value) / value,
-                                fit_residual=rel))
+                                fit_residual=rel,
+                                status=_component_status(d, qf[i], sq[i], g[i], sg[i], period,
+                                                         n_components=len(peaks)),
+                                damping_status=_damping_status(g[i], sg[i])))
     if periods:
         ctx.table("oscillation_periods", {k: [row[k] for row in periods] for k in periods[0]},
                   units={"q_fft": "1/nm", "q_fit": "1/nm", "q_fit_sigma": "1/nm",
                          "gamma_fit": "1/nm", "gamma_fit_sigma": "1/nm",
-                         "amplitude_fit": TORQUE_UNIT, "period_fit": "nm", "q_expected": "1/nm",
+                         "amplitude_fit": TORQUE_UNIT, "period_fit": "nm",
+                         "period_fit_error": "nm", "nearest": "expected wavevector within "
+                         f"{100 * ASSIGN_TOLERANCE:g} % ('none': no such)",
+                         "status": "ok or 'not meaningful: <reason>' (then the row's fit "
+                                   "numbers mean nothing)",
+                         "damping_status": "ok, 'no damping resolved: ...' or 'not "
+                                           "meaningful: ...' (gamma_fit)", "q_expected": "1/nm",
                          "period_expected": "nm", "deviation_percent": "%", "power_fft": "1",
                          "fit_residual": "rms residual / rms signal"})
         record = float(grid[-1] - grid[0])
         for row in periods:
-            if row["rank"] == 1 and row["period_fit"] > record / 3:
+            if row["status"] != "ok":
+                ctx.note(f"{row['case']}: fitted component {row['rank']} (q = "
+                         f"{row['q_fit']:.3g} nm^-1) {row['status']}")
+        for name in names:
+            row = _dominant(periods, name)
+            if row is None:
+                if any(r["case"] == name for r in periods):
+                    ctx.note(f"{name}: no fitted oscillation is meaningful (see above)")
+                continue
+            if row["period_fit"] > record / 3:
                 ctx.note(f"{row['case']}: the {record:g} nm thickness record holds only "
                          f"{record / row['period_fit']:.1f} periods of the dominant oscillation, "
                          "so its wavevector is biased by the window; a thick-layer profile "
                          "(study spin_profiles) measures the precession period directly.")
-            if row["rank"] == 1:
-                ctx.note(f"{row['case']}: dominant oscillation q = {row['q_fit']:.3f} nm^-1 "
-                         f"(period {row['period_fit']:.3f} nm, damping {row['gamma_fit']:.3f} "
-                         f"nm^-1), nearest {row['nearest']} = {row['q_expected']:.3f} nm^-1 "
-                         f"(period {row['period_expected']:.3f} nm), "
-                         f"{row['deviation_percent']:+.1f} %")
+            near = (f"nearest {row['nearest']} = {row['q_expected']:.3f} nm^-1 (period "
+                    f"{row['period_expected']:.3f} nm), {row['deviation_percent']:+.1f} %"
+                    if row["nearest"] != "none" else
+                    f"no expected wavevector within {100 * ASSIGN_TOLERANCE:g} % (closest "
+                    f"{row['q_expected']:.3f} nm^-1, {row['deviation_percent']:+.1f} %)")
+            damping = (f"damping {row['gamma_fit']:.3f} +- {row['gamma_fit_sigma']:.2g} nm^-1"
+                       if row["damping_status"] == "ok" else f"damping {row['damping_status']}")
+            ctx.note(f"{row['case']}: dominant oscillation q = {row['q_fit']:.3f} +- "
+                     f"{row['q_fit_sigma']:.2g} nm^-1 (period {row['period_fit']:.3f} +- "
+                     f"{row['period_fit_error']:.2g} nm, {damping}), {near}")
 
     # -- diffusion model ------------------------------------------------------------------------
     d_fine = np.geomspace(grid[0], grid[-1], 200)
@@ -371,18 +444,22 @@ def run(ctx):
                         arrowprops=dict(arrowstyle="|-|", lw=1, color="k",
                                         shrinkA=0, shrinkB=0, mutation_scale=3))
             ax.text(0.35 + length, y, f" {text} = {length:.2f} nm", va="center", fontsize=8)
-        dom = [r for r in periods if r["case"] == name and r["rank"] == 1]
+        dom = _dominant(periods, name)
         extra = ""
-        if dom:
-            r = dom[0]
-            grows = " (grows over this range)" if r["gamma_fit"] < -2 * r["gamma_fit_sigma"] else ""
-            extra = (f"\nmeasured main period {r['period_fit']:.2f} nm, "
-                     f"amplitude ∝ exp(−γd), γ = {r['gamma_fit']:.2f} nm⁻¹{grows}")
+        if dom is not None:
+            r = dom
+            if r["damping_status"] == "ok":
+                damping = f"amplitude ∝ exp(−γd), γ = {r['gamma_fit']:.2f} nm⁻¹"
+            elif r["damping_status"].startswith("no damping"):
+                damping = "no damping resolved"
+            else:
+                damping = "amplitude grows over this range (no damping)"
+            extra = f"\nmeasured main period {r['period_fit']:.2f} nm, {damping}"
         if w["k_down"] == 0:
             extra += f"; minority decay length 1/q = {1 / w['q_minority']:.2f} nm"
         ax.set_title(f"{CASES[name]['label']} (U = {params[name][0]:g} eV, "
                      f"Δ = {params[name][1]:g} eV){extra}", fontsize=8.5, loc="left")
-        ax.set_ylabel("torque (10⁶ ħ/2e A/m²)")
+        ax.set_ylabel("torque T∥, T⊥ (10⁶ (ħ/2e) A/m²)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     axes[-1].set_xlabel("free-layer thickness d (nm)")
@@ -445,7 +522,8 @@ def run(ctx):
                            label=f"±({text}) = {value:.2f} nm⁻¹" if sign == 1 else None)
         for r in (r for r in periods if r["case"] == name):
             ax.plot(r["q_fit"], r["power_fft"], "v", color="k", ms=5)
-            ax.annotate(f"{r['period_fit']:.2f} nm", (r["q_fit"], r["power_fft"]),
+            flag = "" if r["status"] == "ok" else " (not meaningful)"
+            ax.annotate(f"{r['period_fit']:.2f} nm{flag}", (r["q_fit"], r["power_fft"]),
                         textcoords="offset points",
                         xytext=(3, 3 + 9 * (r["rank"] - 1)),
                         fontsize=7)
@@ -458,6 +536,6 @@ def run(ctx):
     qmax = max([1.3 * 2 * waves[n]["k_up"] for n in names]
                + [1.1 * abs(r["q_fit"]) for r in periods])
     axes[-1].set_xlim(-qmax, qmax)
-    axes[-1].set_xlabel("thickness wavevector q (nm⁻¹); q > 0: T turns from e∥ toward e⊥ "
-                        "with growing d")
+    axes[-1].set_xlabel("thickness wavevector q (nm⁻¹; q > 0: T turns from e∥ toward e⊥ "
+                        "with growing d)")
     ctx.figure(fig, "oscillation_spectra")

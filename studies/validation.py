@@ -55,6 +55,7 @@ from mtj_kwant.analytic.slonczewski import (
     spin_wavevectors,
 )
 from mtj_kwant.comparison import compare
+from mtj_kwant.ratios import ratio
 
 from . import _lattice
 
@@ -84,8 +85,20 @@ def _junction(base, height, kd, free=None):
 
 
 def _linear(comp, source, quantity):
+    """Linear coefficient c1 of compare()'s quadratic fit and its error (NaN, NaN: no fit).
+
+    The error is the fit's standard uncertainty plus, for Kwant, the integration error
+    estimates propagated through the (linear) fit, |pinv(A)[1]| @ errors.
+    """
     fit = comp.fits.get(source, {}).get(quantity)
-    return np.nan if fit is None else float(fit.coefficients[1])
+    if fit is None or not fit.meaningful:
+        return np.nan, np.nan
+    c1, err = float(fit.coefficients[1]), float(fit.stderr[1])
+    if source == "kwant":
+        design = np.vander(np.asarray(comp.bias_V, float), fit.degree + 1, increasing=True)
+        errors = np.nan_to_num(np.abs(comp.kwant[f"{quantity}_error"]))
+        err += float(np.abs(np.linalg.pinv(design)[1]) @ errors)
+    return c1, err
 
 
 def run(ctx):
@@ -146,19 +159,31 @@ def run(ctx):
                "kwant_max_rel_lattice_error": max(lattice[k] for k in LATTICE_KEYS),
                "finest_step_nm": lattice["finest_step_nm"],
                "converged": all(result.converged)}
+        c1 = {}
         for q in QUANTITIES:
-            row[f"kwant_c1_{q}"] = _linear(comp, "kwant", q)
-        row["kwant_Tpar_over_J"] = row["kwant_c1_torque_inplane"] / row["kwant_c1_current_density"]
-        row["kwant_Tperp_over_Tpar"] = (row["kwant_c1_torque_outofplane"]
-                                        / row["kwant_c1_torque_inplane"])
+            c1[q] = _linear(comp, "kwant", q)
+            row[f"kwant_c1_{q}"], row[f"kwant_c1_{q}_error"] = c1[q]
+        # honest ratios (mtj_kwant.ratios): a denominator zero within its error gives inf/NaN
+        for key, num, den in (("kwant_Tpar_over_J", "torque_inplane", "current_density"),
+                              ("kwant_Tperp_over_Tpar", "torque_outofplane",
+                               "torque_inplane")):
+            r = ratio(*c1[num], *c1[den], name=key, num_name=f"c1 of {num}",
+                      den_name=f"c1 of {den}")
+            row[key], row[f"{key}_error"] = r.value, r.error
+            if not r.ok:
+                ctx.note(f"{label}: {key} = {r.text()}")
         for model in ("slonczewski", "btm", "diffusion"):
             for q in QUANTITIES:
-                lin = np.nan
-                dev_max = np.nan
+                lin = lin_err = dev_max = np.nan
                 if model in comp.models and np.all(np.isfinite(comp.models[model][q])):
-                    lin = abs(_linear(comp, model, q) / row[f"kwant_c1_{q}"] - 1.0)
+                    r = ratio(*_linear(comp, model, q), *c1[q], name=f"c1({model})/c1(Kwant)",
+                              num_name=f"c1 of {model}'s {q}", den_name=f"Kwant's c1 of {q}")
+                    lin, lin_err = abs(r.value - 1.0), r.error
+                    if not r.ok:
+                        ctx.note(f"{label}: deviation of {model} {q} is {r.text()}")
                     dev_max = comp.deviation(model, q, max_bias=0.02)["max_rel"]
                 row[f"dev_{model}_{q}"] = lin
+                row[f"dev_{model}_{q}_error"] = lin_err
                 row[f"devmax_{model}_{q}"] = dev_max
         rows.append(row)
         for note in comp.notes:
@@ -177,8 +202,14 @@ def run(ctx):
              "kwant_c1_current_density": "A/(V m^2)",
              "kwant_c1_torque_inplane": "(hbar/2e) A/(V m^2)",
              "kwant_c1_torque_outofplane": "(hbar/2e) A/(V m^2)",
-             "kwant_Tpar_over_J": "1", "kwant_Tperp_over_Tpar": "1",
-             **{k: "1 (relative deviation)" for k in columns if k.startswith("dev")}}
+             **{f"kwant_c1_{q}_error": u for q, u in (
+                 ("current_density", "A/(V m^2)"), ("torque_inplane", "(hbar/2e) A/(V m^2)"),
+                 ("torque_outofplane", "(hbar/2e) A/(V m^2)"))},
+             "kwant_Tpar_over_J": "1 (inf/NaN: the denominator is zero within its error)",
+             "kwant_Tperp_over_Tpar": "1 (inf/NaN: the denominator is zero within its error)",
+             "kwant_Tpar_over_J_error": "1", "kwant_Tperp_over_Tpar_error": "1",
+             **{k: "1 (relative deviation; inf/NaN: Kwant's c1 is zero within its error)"
+                for k in columns if k.startswith("dev")}}
     ctx.table("validation", columns, units)
     ctx.error("largest Kwant error estimate, quadrature + discretisation (relative to max "
               "|value| of each list)", float(np.max(columns["kwant_max_rel_error"])))
@@ -320,7 +351,8 @@ def _thresholds(ctx, rows):
     text = []
     for model, kind in (("slonczewski", "F/I/F"), ("btm", "F/I/F"), ("diffusion", "F/I/F/N")):
         for q, name in QUANTITIES.items():
-            sel = [r for r in rows if r["set"] == kind and np.isfinite(r[f"dev_{model}_{q}"])]
+            # inf (Kwant's c1 zero within its error, the model's not) counts as > 5 %
+            sel = [r for r in rows if r["set"] == kind and not np.isnan(r[f"dev_{model}_{q}"])]
             if not sel or (model == "btm" and q == "current_density"):
                 continue
             res = []
@@ -414,7 +446,7 @@ def _figure(ctx, rows, thresholds, heights, fifn_heights, error, plt):
                        label=f"Kwant's error estimate (up to {error:.1g})")
         ax.set_yscale("log")
         ax.set_ylim(floor, 30)
-        ax.set_xlabel(r"$\kappa d$  ($\kappa$ at $E_F$, normal incidence)")
+        ax.set_xlabel(r"$\kappa d$  (dimensionless; $\kappa$ at $E_F$, normal incidence)")
         ax.set_title(title, fontsize=10)
         lines = []
         for m, q, kd5, kd5x in thresholds:
@@ -428,7 +460,8 @@ def _figure(ctx, rows, thresholds, heights, fifn_heights, error, plt):
         x_text, align = (0.03, "left") if model == "slonczewski" else (0.97, "right")
         ax.text(x_text, 0.03, "\n".join(lines), transform=ax.transAxes, ha=align, va="bottom",
                 fontsize=8, bbox=dict(facecolor="white", edgecolor="0.7", alpha=0.9))
-    axes[0].set_ylabel(r"$|c_1^{\rm model}/c_1^{\rm Kwant} - 1|$  (linear-response coefficient)")
+    axes[0].set_ylabel(r"$|c_1^{\rm model}/c_1^{\rm Kwant} - 1|$  (dimensionless; $c_1$: "
+                       "linear-response coefficient)")
     handles = [plt.Line2D([], [], color=COLORS[q], marker="o", ls="-", label=name)
                for q, name in QUANTITIES.items()]
     handles += [plt.Line2D([], [], color="0.4", marker=m, ls="", label=f"U − E_F = {h:g} eV")
@@ -462,7 +495,7 @@ def _cone_figure(ctx, rows, plt):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"cone parameter $\kappa/(d\,k_\downarrow^2)$  (dimensionless)")
-    ax.set_ylabel(r"BTM deviation $|c_1^{\rm BTM}/c_1^{\rm Kwant} - 1|$")
+    ax.set_ylabel(r"BTM deviation $|c_1^{\rm BTM}/c_1^{\rm Kwant} - 1|$  (dimensionless)")
     ax.set_title("BTM (normal incidence) vs Kwant against the width of the tunnelling cone",
                  fontsize=9.5)
     handles = [plt.Line2D([], [], color=COLORS[q], marker="o", label=QUANTITIES[q])

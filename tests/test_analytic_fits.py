@@ -133,3 +133,98 @@ def test_error_messages_name_the_argument():
 def test_docstring_examples_run():
     result = doctest.testmod(fits, extraglobs={"np": np})
     assert result.failed == 0 and result.attempted > 0
+
+
+# ------------------------------------------------------------------------------------------
+# fits that mean nothing are flagged, not printed as numbers (issue 11, item 8)
+# ------------------------------------------------------------------------------------------
+def test_three_points_for_three_coefficients_is_flagged_not_meaningful():
+    """The quick bias study printed a0, a1, a2 with uncertainties NaN from 3 points."""
+    fit = fit_bias_polynomial([-0.17, 0.0, 0.17], [1.0, 0.0, 2.0], 2, sigma=0.1,
+                              absolute_sigma=False)
+    assert not fit.meaningful and fit.status.startswith("not meaningful: 3 points for 3")
+    assert "not meaningful" in str(fit)
+    # with absolute sigma the uncertainties are finite, but it is still an interpolation
+    exact = fit_bias_polynomial([-0.17, 0.0, 0.17], [1.0, 0.0, 2.0], 2, sigma=0.1)
+    assert all(np.isfinite(exact.stderr)) and not exact.meaningful
+    ok = fit_bias_polynomial([-0.2, -0.1, 0.0, 0.1], [1.0, 0.2, 0.0, 0.3], 2)
+    assert ok.meaningful and ok.status == "ok" and "not meaningful" not in str(ok)
+
+
+def test_fit_status_reasons():
+    assert fits.fit_status(10, 2, [0.1, 0.2]) == "ok"
+    assert "cannot be estimated" in fits.fit_status(10, 2, [0.1, float("nan")])
+    assert "cannot be estimated" in fits.fit_status(10, 2, [float("inf"), 0.1])
+    assert fits.fit_status(10, 2, [0.1, 0.1], "a negative decay length") == (
+        "not meaningful: a negative decay length")
+    assert fits.fit_status(2, 2).startswith(fits.NOT_MEANINGFUL)
+
+
+def _spin_profiles():
+    from studies import spin_profiles
+
+    return spin_profiles
+
+
+def test_growing_envelope_gives_no_decay_length():
+    """The quick spin_profiles study printed a -94 nm decay length for a growing envelope."""
+    sp = _spin_profiles()
+    x = np.linspace(0.005, 7.995, 800)
+    q = 2 * np.pi / 0.9
+    bump = 1 + 0.5 * np.exp(-(((x - 1) / 0.3) ** 2))  # maximum near 1 nm, then growth
+    grow = sp._analyse(x, bump * np.exp(0.05 * x) * np.exp(1j * q * x), 8.0)
+    assert grow["decay_status"].startswith("not meaningful: the envelope grows")
+    assert np.isnan(grow["decay_length"]) and np.isnan(grow["power_exponent"])
+    assert grow["precession_status"] == "ok"
+    assert grow["period_precession"] == pytest.approx(0.9, rel=1e-6)
+    decay = sp._analyse(x, np.exp(-x / 0.35) * np.exp(1j * q * x), 8.0)
+    assert decay["decay_status"] == "ok" and decay["decay_length"] == pytest.approx(0.35,
+                                                                                     rel=1e-6)
+    assert decay["decay_length_error"] < 1e-6
+    assert sp._length_text(decay) == "ℓ = 0.35 nm"
+
+
+def test_flat_envelope_gives_a_bound_and_a_short_range_is_flagged():
+    sp = _spin_profiles()
+    x = np.linspace(0.005, 7.995, 800)
+    # a range shorter than one precession period: the envelope fit means nothing
+    short = sp._analyse(x, np.exp(-x / 3) * np.exp(2j * np.pi * x / 20.0), 8.0)
+    assert "shorter than one precession period" in short["decay_status"]
+    # zero decay rate within its uncertainty: infinite decay length, with a lower bound
+    steady = sp._analyse(x, np.exp(2j * np.pi * x / 0.9), 8.0)
+    assert steady["decay_status"].startswith("no decay resolved")
+    assert steady["decay_length_bound"] > 100 and np.isnan(steady["decay_length"])
+    assert "no decay resolved" in sp._length_text(steady)
+
+
+def test_thickness_fit_components_beyond_nyquist_or_growing_are_flagged():
+    from studies import thickness_interference as ti
+    from mtj_kwant.ratios import ratio
+
+    d = np.round(np.arange(0.2, 5.0 + 0.1, 0.2), 6)  # the quick grid: Nyquist pi/0.2 nm
+    period = ratio(2 * np.pi, 0.0, 23.4, 0.2, den_sign=1)
+    aliased = ti._component_status(d, 23.4, 0.2, 1.5, 0.2, period, n_components=5)
+    assert aliased.startswith("not meaningful") and "Nyquist" in aliased
+    ok_period = ratio(2 * np.pi, 0.0, 6.7, 0.02, den_sign=1)
+    assert ti._component_status(d, -6.7, 0.02, 0.08, 0.02, ok_period, n_components=5) == "ok"
+    long_period = ratio(2 * np.pi, 0.0, 0.5, 0.02, den_sign=1)  # 12.6 nm > 4.8 nm record
+    assert "exceeds" in ti._component_status(d, 0.5, 0.02, 0.1, 0.02, long_period, 1)
+    assert ti._damping_status(-0.198, 0.018).startswith("not meaningful: the amplitude grows")
+    assert ti._damping_status(0.01, 0.02).startswith("no damping resolved")
+    assert ti._damping_status(1.9, 0.17) == "ok"
+
+
+def test_bias_study_notes_say_when_a_fit_is_not_meaningful():
+    from studies import bias_dependence as bd
+
+    three = fit_inplane([-0.17, 0.0, 0.17], [1e8, 0.0, 2e8], 2, sigma=1e5, absolute_sigma=False)
+    note = bd._fit_note("symmetric", "torque_inplane_total", three)
+    assert "not meaningful: 3 points for 3 parameters" in note and "a1 =" not in note
+    v = np.linspace(-0.3, 0.3, 5)
+    five = bd._scaled_fit(fit_inplane, v, 1e8 * v + 5e8 * v**2, 2, np.full(5, 1e5))
+    assert five.meaningful and "a1 = 1e+08 +-" in bd._fit_note("s", "torque_inplane_total", five)
+    rows = {"slope_eV": [-0.6, 0.0, 0.6], "b1": [-1e8, 10.0, 1e8], "b1_stderr": [1e5] * 3,
+            "fit_status": ["ok", "not meaningful: x", "ok"]}
+    assert "not fitted" in bd._slope_note(rows)
+    rows["fit_status"] = ["ok"] * 3
+    assert "zero within its uncertainty" in bd._slope_note(rows)

@@ -303,3 +303,85 @@ def test_result_path_input(thick, thick_result, tmp_path):
     comp = compare(path)
     assert comp.deviations == thick.deviations
     np.testing.assert_array_equal(comp.bias_V, thick.bias_V)
+
+
+# ------------------------------------------------------------------------------------------
+# honest ratios (DESIGN.md §3a): relative deviations and the scale factor
+# ------------------------------------------------------------------------------------------
+def half_metal_values(bias):
+    """Antiparallel half-metals: J zero within its error (1 A/m^2), torques 0 (collinear)."""
+    v = np.asarray(bias)
+    return {"current_density": 1e-9 * v, "torque_inplane": 0 * v, "torque_outofplane": 0 * v}
+
+
+def test_deviations_from_quantities_that_vanish_are_undefined_not_huge():
+    """Half-metal electrodes at theta = 180 deg: no current, no torque (collinear).
+
+    Before: max_rel came out as inf from the models' sin(180 deg) round-off (1e-9 against
+    Kwant's exact 0), or 1.0 for J (2e-9 against a 'scale' of 2e-9 with an error of 1).
+    """
+    junction = fif(exchange=7.0)  # minority band bottom 0.5 eV above E_F: half-metal
+    bias = [-0.02, -0.01, 0.0, 0.01, 0.02]
+    comp = compare(synthetic(junction, bias, 180.0, half_metal_values(bias)))
+    for model in ("slonczewski", "btm"):
+        for q in QUANTITIES:
+            d = comp.deviations[model][q]
+            assert not math.isfinite(d["max_rel"]) and not math.isfinite(d["rms_rel"])
+            assert "zero within its error" in d["status"], d
+        for q in ("torque_inplane", "torque_outofplane"):  # 0 by definition, for models too
+            assert np.all(comp.models[model][q] == 0) and "0/0" in comp.deviations[model][q][
+                "status"]
+    assert any(n.startswith("torques: m and p are collinear") for n in comp.notes)
+    # no conductance to match: the BTM keeps its own values instead of a factor ~1e17
+    assert comp.scales["btm"]["normalisation"] == "none"
+    assert any("btm: not normalised" in n and "zero within its error" in n for n in comp.notes)
+    assert "zero within its error" in comp.table()
+    back = Comparison.from_dict(json.loads(json.dumps(comp.to_dict())))
+    assert back.deviations["btm"]["torque_inplane"]["status"] == comp.deviations["btm"][
+        "torque_inplane"]["status"]
+
+
+def test_model_against_a_vanishing_kwant_torque_is_inf_with_the_reason():
+    theta = math.radians(60)
+    bias = [-0.05, -0.02, 0.0, 0.03, 0.05]
+    values = slonczewski_values(bias, theta)
+    values["torque_inplane"] = np.zeros(5)  # zero within its error (1.0), the model's is not
+    comp = compare(synthetic(thick_junction(), bias, 60.0, values), models=("slonczewski",))
+    d = comp.deviations["slonczewski"]["torque_inplane"]
+    assert d["max_rel"] == math.inf and "max_rel is infinite" in d["status"]
+    assert comp.deviations["slonczewski"]["current_density"]["status"] == "ok"
+    assert comp.deviations["slonczewski"]["current_density"]["max_rel"] < 1e-9
+
+
+def test_conductance_scale_factor_from_a_round_off_current_is_refused():
+    """A model J of 1e-9 A/m^2 against Kwant's 1e7 used to give a factor of 1e16."""
+    from mtj_kwant.comparison import ROUND_OFF, _conductance_ratio
+
+    bias = np.array([-0.01, 0.0, 0.01])
+    j_kwant, e_kwant = np.array([-1e7, 0.0, 1e7]), np.ones(3)
+    j_model = np.array([-1e-9, 0.0, 1e-9])
+    e_model = 1e-6 * np.abs(j_model) + ROUND_OFF * 1e7
+    s, err, v_ref, status = _conductance_ratio(bias, j_kwant, j_model, e_kwant, e_model)
+    assert math.isnan(s) and v_ref == 0.01 and "model's J" in status
+    s, err, v_ref, status = _conductance_ratio(bias, j_kwant, 2 * j_kwant, e_kwant,
+                                               1e-6 * 2 * np.abs(j_kwant))
+    assert s == pytest.approx(0.5) and status == "ok" and 0 < err < 1e-6
+
+
+def test_package_plots_write_units_in_parentheses(rng):
+    """Axis labels: 'bias V (V)', torques in '(ħ/2e) A/m²' with the ħ/2e in parentheses."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from mtj_kwant.plotting import plot_sweep
+
+    _, result, _ = fifn_synthetic(rng)
+    comp = compare(result, diffusion=DIFFUSION)
+    for fig in (comp.plot(), plot_sweep(result)):
+        labels = [t for ax in fig.axes for t in (ax.get_xlabel(), ax.get_ylabel()) if t]
+        assert labels and all(t.rstrip().endswith(")") for t in labels), labels
+        torque = [t for t in labels if "hbar" in t]
+        assert torque and all(r"(\hbar/2e)" in t for t in torque), torque
+        plt.close(fig)

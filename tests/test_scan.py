@@ -82,3 +82,28 @@ def test_barrier_asymmetry_scan_with_edge_pairs():
     assert odd[0] > 0 > odd[2] and abs(odd[1]) < 1e-3 * abs(odd[0])
     with pytest.raises(ValueError, match=r"layer\[0\]\.potential: values must be numbers"):
         scan(SYSTEMS / "fe_mgo_fe.toml", vary={"layer[0].potential": [{"a": 1}]}, progress=False)
+
+
+def test_kwant_solver_says_in_the_result_that_the_sea_is_batched():
+    """solver="kwant" computes the Fermi sea with the batched solver: the Python API says so
+    in provenance["notes"] (and warns once, SolverNote), as the command line does (6 s)."""
+    import warnings
+
+    from mtj_kwant.model import Electrode, Junction, Layer
+    from mtj_kwant.scan import KWANT_SEA_NOTE, SolverNote, solver_notes
+
+    junction = Junction(name="small", fermi_energy=0.1, lattice_spacing=0.05,
+                        left=Electrode(potential=0.0, exchange=0.2, magnetization=(0, 0, 1)),
+                        layers=[Layer(kind="barrier", thickness=0.5, potential=1.1)],
+                        right=Electrode(potential=0.0, exchange=0.2, free=True))
+    with pytest.warns(SolverNote, match="computed with the batched Green's-function solver"):
+        result = mk.sweep(junction, [0.02], parts="both", solver="kwant", progress=False,
+                          executor="serial")  # through mk.scan, whose table carries the note
+    assert result.provenance["notes"] == [KWANT_SEA_NOTE]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SolverNote)  # window only: Kwant did everything
+        window = mk.sweep(junction, [0.02], solver="kwant", progress=False, executor="serial")
+        assert solver_notes("batched", "both") == [] and solver_notes("kwant", "window") == []
+    assert "notes" not in window.provenance
+    with pytest.warns(SolverNote):
+        assert solver_notes("kwant", "total") == [KWANT_SEA_NOTE]

@@ -1,6 +1,7 @@
 """Smoke test: every study runs with --quick and writes figures, data and provenance."""
 
 import json
+import re
 
 import pytest
 
@@ -29,6 +30,33 @@ def test_quick_study_writes_figures_data_and_provenance(tmp_path, name):
     assert record["settings"].get("lattice")
     for png in (p for p in paths if p.suffix == ".png"):
         assert png.stat().st_size > 20_000  # a real figure, not an empty canvas
+    check_figure_labels(name, record["figures"])
+    # a fit that means nothing is flagged, never printed as numbers (NaN uncertainties)
+    for note in record["notes"]:
+        assert "+- nan" not in note and "± nan" not in note, note
+
+
+#: A unit in parentheses at the end of an axis label: "bias V (V)", "T∥ ((ħ/2e) A/m²)".
+UNIT = re.compile(r"\(.*\)\s*$")
+
+
+def check_figure_labels(name, figures):
+    """Every axis label ends with its unit in parentheses, ħ/2e in parentheses too, and every
+    panel of the bias_dependence figure has a legend (issue 11, item 8)."""
+    assert figures, f"{name}: no figure recorded"
+    for label, fig in figures.items():
+        for i, ax in enumerate(fig["axes"]):
+            for which in ("xlabel", "ylabel"):
+                text = ax[which]
+                if not text:  # shared axes: the label sits on a neighbouring panel
+                    continue
+                where = f"{name}/{label} panel {i} {which} {text!r}"
+                assert UNIT.search(text), f"{where}: no unit in parentheses at the end"
+                for hbar in ("ħ/2e", r"\hbar/2e"):
+                    if hbar in text:
+                        assert f"({hbar})" in text, f"{where}: write ({hbar}) A/m²"
+            if label == "bias_dependence":
+                assert ax["legend"], f"{name}/{label} panel {i} has no legend"
 
 
 def test_quick_study_resumes_from_its_points(tmp_path):

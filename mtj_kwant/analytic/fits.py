@@ -15,7 +15,53 @@ import numpy as np
 
 from .slonczewski import _finite
 
-__all__ = ["PolynomialFit", "fit_bias_polynomial", "fit_inplane", "fit_outofplane"]
+__all__ = ["PolynomialFit", "fit_bias_polynomial", "fit_inplane", "fit_outofplane",
+           "fit_status", "NOT_MEANINGFUL"]
+
+#: How the status of a fit that should not be read as numbers begins.
+NOT_MEANINGFUL = "not meaningful"
+
+
+def fit_status(n_points, n_params, stderr=(), unphysical=None):
+    """"ok", or "not meaningful: <reason>" for a fit whose numbers mean nothing.
+
+    Parameters
+    ----------
+    n_points : int
+        Number of data values fitted (a complex value counts as two).
+    n_params : int
+        Number of fitted parameters.
+    stderr : sequence of float
+        Standard uncertainties of the parameters; a NaN or inf one makes the fit not
+        meaningful (its covariance could not be estimated).
+    unphysical : str, optional
+        A reason found by the caller (e.g. "the envelope grows: decay length -94 nm").
+
+    Returns
+    -------
+    str
+        The first reason that applies: too few points (fewer than ``n_params`` + 1: an
+        interpolation, with no degree of freedom left to test the model or to estimate the
+        uncertainties from the residuals), non-finite uncertainties, ``unphysical``.
+
+    Examples
+    --------
+    >>> fit_status(3, 3).startswith("not meaningful: 3 points for 3 parameters")
+    True
+    >>> fit_status(10, 2, [0.1, 0.2])
+    'ok'
+    """
+    if n_points < n_params + 1:
+        return (f"{NOT_MEANINGFUL}: {n_points} points for {n_params} parameters (an "
+                "interpolation: no degree of freedom left to test the model or estimate the "
+                "uncertainties)")
+    bad = [k for k, u in enumerate(stderr) if not np.isfinite(u)]
+    if bad:
+        return (f"{NOT_MEANINGFUL}: the uncertainties of parameter(s) "
+                f"{', '.join(map(str, bad))} cannot be estimated (covariance not finite)")
+    if unphysical:
+        return f"{NOT_MEANINGFUL}: {unphysical}"
+    return "ok"
 
 
 @dataclass(frozen=True)
@@ -43,6 +89,10 @@ class PolynomialFit:
         :math:`\chi^2/(N-n-1)` with the given sigma (NaN without sigma or dof).
     prefix : str
         Coefficient name prefix ("c", "a" for T∥, "b" for T⊥).
+    status : str
+        "ok", or "not meaningful: <reason>" (:func:`fit_status`): fewer points than
+        coefficients + 1, or uncertainties that cannot be estimated.  Such a fit's numbers
+        are kept but should not be reported as results.
     """
 
     coefficients: tuple
@@ -54,6 +104,12 @@ class PolynomialFit:
     n_points: int
     chi2_reduced: float = float("nan")
     prefix: str = "c"
+    status: str = "ok"
+
+    @property
+    def meaningful(self):
+        """True when :attr:`status` is "ok"."""
+        return self.status == "ok"
 
     def __call__(self, bias):
         """Evaluate the polynomial at ``bias`` (V)."""
@@ -79,6 +135,8 @@ class PolynomialFit:
             f"{self.bias_range[1]:.6g}] V ({self.n_points} points, rms residual {self.rms_residual:.3g}"
             + (f", reduced chi2 {self.chi2_reduced:.3g})" if np.isfinite(self.chi2_reduced) else ")")
         ]
+        if not self.meaningful:
+            lines.append(f"  {self.status}")
         for k, (name, (c, u)) in enumerate(self.named().items()):
             unit = "" if k == 0 else (" /V" if k == 1 else f" /V^{k}")
             lines.append(f"  {name} = {c:.6g} ± {u:.2g}{unit}")
@@ -109,6 +167,8 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
     Returns
     -------
     PolynomialFit
+        With ``status`` "not meaningful: ..." when there are fewer than degree + 2 points
+        or the uncertainties cannot be estimated (see :func:`fit_status`).
 
     Notes
     -----
@@ -174,9 +234,11 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
     coef = coef_s * d
     cov = cov_s * np.outer(d, d)
     cov.setflags(write=False)
+    stderr = tuple(float(np.sqrt(c)) if np.isfinite(c) and c >= 0 else float("nan")
+                   for c in np.diag(cov))
     return PolynomialFit(
         coefficients=tuple(float(c) for c in coef),
-        stderr=tuple(float(np.sqrt(c)) if np.isfinite(c) else float("nan") for c in np.diag(cov)),
+        stderr=stderr,
         covariance=cov,
         bias_range=(float(v.min()), float(v.max())),
         degree=int(degree),
@@ -184,6 +246,7 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
         n_points=int(n),
         chi2_reduced=chi2_red,
         prefix=str(prefix),
+        status=fit_status(int(n), p, stderr),
     )
 
 
