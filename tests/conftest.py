@@ -84,3 +84,37 @@ def random_junction(rng, model="free-electron"):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261125)
+
+
+def bound_state_term(jsys, theta, phi, bias):
+    """Total-torque difference reference=0 − reference=1 due to bound states, (ħ/2e) A/m².
+
+    A state below the band bottoms of both electrodes (at k∥ = 0; one effective mass, so
+    the E_x reduction of DESIGN.md §5 applies) is occupied with f_R by reference 0
+    (DESIGN.md §1) and with f_L by reference 1.  At T = 0 the E_x weights (μ − E)
+    differ by −V, so the difference is −(m/2πħ²) V π Im R summed over the states, R
+    the residue of h(z) at each, computed on a small circle (exponentially accurate
+    trapezoid rule): a route independent of the package's integration.
+
+    Returns ``(term, n)``: the 3-vector (zero without such a state, and at V = 0) and the
+    number n of bound states found.
+    """
+    from mtj_kwant.integrate import _Layout, _lead_bands, _spectrum_bottom, find_resonances
+    from mtj_kwant.solvers import ChainSolver
+    from mtj_kwant.units import E_OVER_H, HBAR2_2ME, PER_NM2
+
+    assert jsys.junction.transverse_separable, "one effective mass (E_x reduction) only"
+    cs = ChainSolver(jsys, theta=theta, phi=phi, bias=bias)
+    bottom = min(band[:, 0].min() for band in _lead_bands(cs))
+    bound = find_resonances(cs, _spectrum_bottom(cs), bottom)
+    assert np.all(bound[:, 1] < 1e-12), bound  # bound: no width
+    layout = _Layout(cs.chain, cs.site_magnetization, cs.m, False)
+    n, radius = 64, 1e-4
+    ring = radius * np.exp(2j * np.pi * np.arange(n) / n)
+    pref = jsys.junction.effective_mass / (4 * np.pi * HBAR2_2ME)
+    term = np.zeros(3)
+    for energy in bound[:, 0]:
+        h = layout.pack(*cs.bond_sea(energy + ring, np.zeros(n), layout.bonds))
+        residue = (h * ring[:, None]).mean(0)  # (1/2πi)∮ h dz
+        term += -pref * np.pi * residue.imag[1:4] * bias * E_OVER_H * PER_NM2
+    return term, len(bound)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from mtj_kwant.cli import main
+from mtj_kwant.model import JunctionError
 from mtj_kwant.sweep import SweepResult, load_result
 
 from .conftest import SYSTEMS
@@ -96,8 +97,12 @@ def test_bad_file_from_a_subprocess_has_no_traceback(tmp_path):
 
 
 def test_debug_shows_the_traceback(capsys):
-    with pytest.raises(Exception):
+    """With --debug the error propagates (Python prints the traceback) instead of the
+    one-line message and exit status 1."""
+    with pytest.raises(JunctionError, match=r"^missing\.toml: no such junction file$"):
         main(["sweep", "missing.toml", "--bias", "0.1", "--debug"])
+    assert main(["sweep", "missing.toml", "--bias", "0.1"]) == 1
+    assert capsys.readouterr().err == "mtj-kwant: error: missing.toml: no such junction file\n"
 
 
 def test_sweep_killed_with_sigkill_resumes_from_its_store(tmp_path):

@@ -316,3 +316,56 @@ def test_files_that_are_not_utf8_say_so(tmp_path, data, match):
     with pytest.raises(JunctionError, match=match) as info:
         load_junction(path)
     assert str(info.value).startswith(f"{path}: ")
+
+
+@pytest.mark.filterwarnings("ignore::mtj_kwant.model.JunctionWarning")  # coarse a on purpose
+def test_free_electron_chain_is_the_bendaniel_duke_lattice_with_the_mean_mass():
+    """The Kwant Hamiltonian of a junction with four masses, against DESIGN.md §3 by hand.
+
+    Sites at x_j = (j + ½) a (two electrode sites outside the layers at each end); bond
+    hopping −ħ²/(2 m_{j+½} a²) with m_{j+½} = (m_j + m_{j+1})/2 (the arithmetic mean of the
+    masses: the second-order rule; the inverse-mass mean 2/(1/m_j + 1/m_{j+1}) differs by
+    (m_j − m_{j+1})²/(4 m_j m_{j+1}) of the hopping, 23 % at a 1/0.4 step); spin-averaged
+    onsite U_j + t_{j−½} + t_{j+½} + ħ²k∥²/(2 m_j); exchange −(Δ_j/2) m_j·σ; the leads'
+    hopping ħ²/(2 m a²) of their own mass.  ħ²/(2 m_e) from CODATA (scipy.constants).
+    Exact up to round-off (1e-12 relative).
+    """
+    from scipy import constants as sc
+
+    from mtj_kwant.system import make_system
+
+    c = sc.hbar**2 / (2 * sc.m_e) / sc.e * 1e18  # eV nm²
+    a = 0.05
+    j = Junction(name="four masses", fermi_energy=3.0, lattice_spacing=a,
+                 left=Electrode(potential=0.0, exchange=2.0, magnetization=(0, 0, 1),
+                                effective_mass=1.0),
+                 layers=[Layer(kind="barrier", thickness=0.15, potential=4.0,
+                               effective_mass=0.4),
+                         Layer(kind="metal", thickness=0.1, potential=0.3, exchange=1.5,
+                               effective_mass=0.7, free=True)],
+                 right=Electrode(potential=-0.5, exchange=0.0, effective_mass=1.2))
+    # by hand: 2 left-electrode sites, 3 barrier, 2 free-layer, 2 cap sites
+    mass = np.array([1.0, 1.0, 0.4, 0.4, 0.4, 0.7, 0.7, 1.2, 1.2])
+    pot = np.array([0.0, 0.0, 4.0, 4.0, 4.0, 0.3, 0.3, -0.5, -0.5])
+    delta = np.array([2.0, 2.0, 0.0, 0.0, 0.0, 1.5, 1.5, 0.0, 0.0])
+    x = (np.arange(9) - 2 + 0.5) * a
+    hop = c / (0.5 * (mass[:-1] + mass[1:]) * a * a)
+    t_ext = np.r_[c / (1.0 * a * a), hop, c / (1.2 * a * a)]  # the leads' bonds at the ends
+    theta, k_par = 1.2, 1.7
+    eps = c * k_par**2
+    onsite = pot + t_ext[:-1] + t_ext[1:] + eps / mass
+
+    js = make_system(j)
+    np.testing.assert_allclose(js.chain.x, x, rtol=0, atol=1e-12)
+    p = js.params(theta=theta, phi=0.0, bias=0.0, eps_par=eps)
+    h = js.hamiltonian(p).reshape(9, 2, 9, 2).transpose(0, 2, 1, 3)  # [i, j] = 2×2 block
+    idx = np.arange(9)
+    np.testing.assert_allclose(h[idx[1:], idx[:-1]], -hop[:, None, None] * np.eye(2),
+                               rtol=1e-12, atol=0)
+    blocks = h[idx, idx]
+    np.testing.assert_allclose(np.trace(blocks, axis1=1, axis2=2).real / 2, onsite, rtol=1e-12)
+    sz = (blocks[:, 0, 0] - blocks[:, 1, 1]).real / 2  # −(Δ/2) m_z
+    m_z = np.where(js.chain.free, math.cos(theta), 1.0)
+    np.testing.assert_allclose(sz, -delta / 2 * m_z, rtol=0, atol=1e-12)
+    lead_hops = [js.fsyst.leads[k].inter_cell_hopping(params=p) for k in (0, 1)]
+    np.testing.assert_allclose([abs(t[0, 0]) for t in lead_hops], t_ext[[0, -1]], rtol=1e-12)
