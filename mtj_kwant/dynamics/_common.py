@@ -1,0 +1,95 @@
+"""Constants and input checking shared by the dynamics modules (no Kwant, no numba)."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+
+import numpy as np
+import scipy.constants as _c
+
+#: Vacuum permeability μ₀ (T·m/A), CODATA (scipy.constants).
+MU0 = _c.mu_0
+#: Reduced Planck constant ħ (J·s).
+HBAR = _c.hbar
+#: Elementary charge e (C).
+E_CHARGE = _c.e
+#: Boltzmann constant k_B (J/K).
+K_B = _c.k
+#: Default gyromagnetic ratio γ of the free electron, rad/(s·T) (CODATA 2018 γ_e).
+GAMMA_E = 1.76085963e11
+
+
+class DynamicsError(ValueError):
+    """Invalid input to :mod:`mtj_kwant.dynamics`; the message names the parameter and the fix."""
+
+
+def strict_keywords(cls):
+    """Make a keyword-only dataclass reject unknown keywords with a one-line message.
+
+    Python's own message ("got an unexpected keyword argument") names neither the valid keys
+    nor the likely intended one; this wrapper does both.
+    """
+    init = cls.__init__
+    valid = [f for f, v in cls.__dataclass_fields__.items() if v.init]
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        if args:
+            raise DynamicsError(
+                f"{cls.__name__} takes keyword arguments only (got {len(args)} positional); "
+                f"write e.g. {cls.__name__}({valid[0]}=...)."
+            )
+        unknown = [k for k in kwargs if k not in valid]
+        if unknown:
+            k = unknown[0]
+            close = difflib.get_close_matches(k, valid, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DynamicsError(
+                f"{cls.__name__}: unknown parameter {k!r}; {hint}valid parameters: "
+                f"{', '.join(valid)}."
+            )
+        init(self, **kwargs)
+
+    cls.__init__ = __init__
+    return cls
+
+
+def finite_scalar(owner, name, value, *, unit="", positive=False, nonnegative=False):
+    """``value`` as a float, with a one-line error naming ``owner.name`` when it is invalid."""
+    u = f" {unit}" if unit else ""
+    if isinstance(value, bool):
+        raise DynamicsError(f"{owner}: `{name}` must be a number{u}, got {value!r}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DynamicsError(f"{owner}: `{name}` must be a number{u}, got {value!r}.") from None
+    if not math.isfinite(v):
+        raise DynamicsError(f"{owner}: `{name}` must be finite, got {v!r}.")
+    if positive and v <= 0:
+        raise DynamicsError(f"{owner}: `{name}` must be > 0{u}, got {v!r}.")
+    if nonnegative and v < 0:
+        raise DynamicsError(f"{owner}: `{name}` must be >= 0{u}, got {v!r}.")
+    return v
+
+
+def vector3(owner, name, value, *, unit=False, allow_zero=True):
+    """``value`` as a float array of shape (3,) (normalised if ``unit``)."""
+    try:
+        v = np.array(value, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise DynamicsError(f"{owner}: `{name}` must be three numbers [x, y, z], got {value!r}.") from None
+    if v.shape != (3,):
+        raise DynamicsError(f"{owner}: `{name}` must be three numbers [x, y, z], got {value!r}.")
+    if not np.all(np.isfinite(v)):
+        raise DynamicsError(f"{owner}: `{name}` must be finite, got {value!r}.")
+    n = float(np.linalg.norm(v))
+    if unit:
+        if n == 0:
+            raise DynamicsError(f"{owner}: `{name}` is a direction and cannot be the zero vector.")
+        v = v / n
+    elif not allow_zero and n == 0:
+        raise DynamicsError(f"{owner}: `{name}` cannot be the zero vector.")
+    v.setflags(write=False)
+    return v

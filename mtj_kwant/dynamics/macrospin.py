@@ -1,0 +1,256 @@
+r"""The free layer as one macrospin: parameters, effective field and energy.
+
+All inputs are SI except the geometry, which follows the package's length unit (nm):
+M_s in A/m, K_u in J/m³, fields in A/m, temperature in K, thickness in nm, area in nm²,
+γ in rad/(s·T).  Time is in seconds everywhere in :mod:`mtj_kwant.dynamics`.
+
+The frame is the micromagnetic one: the film normal is z (thin-film demagnetising factors
+(0, 0, 1)).  The transport model of the package has no spin–orbit coupling, so its torques
+depend only on the angle between m and p, and the dynamics frame can be chosen freely: give
+the fixed-layer direction ``p`` in this frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ._common import (GAMMA_E, K_B, MU0, DynamicsError, finite_scalar, strict_keywords,
+                      vector3)
+
+__all__ = ["Macrospin"]
+
+
+@strict_keywords
+@dataclass(frozen=True, kw_only=True, eq=True)
+class Macrospin:
+    r"""A uniformly magnetised free layer (macrospin) with anisotropy, fields and temperature.
+
+    Parameters
+    ----------
+    Ms : float
+        Saturation magnetisation M_s in A/m, > 0.
+    thickness : float
+        Free-layer thickness d in nm, > 0 (it converts the torque per area into a torque per
+        volume).
+    area : float
+        Junction area A in nm², > 0 (volume V = A·d for the thermal field; current I = J·A).
+    alpha : float
+        Gilbert damping α.  α > 0 for a physical layer; α = 0 (the conservative limit) is
+        accepted only at ``temperature = 0``.
+    Ku : float
+        First-order uniaxial anisotropy constant K_u in J/m³ (energy −K_u (m·u)²; a negative
+        value makes ``easy_axis`` a hard axis).  Default 0.
+    easy_axis : (3,) array_like
+        Anisotropy axis u (normalised).  Default (0, 0, 1).
+    demag_factors : (3,) array_like or "thin film"
+        Diagonal demagnetising factors (N_x, N_y, N_z) with N_x + N_y + N_z = 1, or (0, 0, 0)
+        when the shape anisotropy is already folded into ``Ku``.  Default "thin film" = (0, 0, 1).
+    H_applied : (3,) array_like
+        Applied field H in A/m.  Default 0.
+    p : (3,) array_like
+        Magnetisation direction of the pinned (fixed) layer, normalised.  Default (0, 0, 1).
+    temperature : float
+        Temperature T in K, >= 0 (thermal field; 0 = deterministic).  Default 0.
+    gamma : float
+        Gyromagnetic ratio γ in rad/(s·T), > 0.  Default 1.76085963e11 (free electron).
+
+    Raises
+    ------
+    DynamicsError
+        (a ValueError) for a non-positive M_s, d, A or γ, a negative α or T, α = 0 with T > 0,
+        demagnetising factors that do not sum to 1, a zero direction, or an unknown keyword,
+        in one line that names the parameter.
+
+    Notes
+    -----
+    Energy density (J/m³) and effective field (A/m), H_eff = −(1/μ₀M_s) ∂e/∂m:
+
+    .. math::
+
+        e(\mathbf m) = -\mu_0 M_s\,\mathbf H\cdot\mathbf m - K_u(\mathbf u\cdot\mathbf m)^2
+                       + \tfrac12\mu_0 M_s^2\sum_i N_i m_i^2,\qquad
+        \mathbf H_\mathrm{eff} = \mathbf H + \frac{2K_u}{\mu_0M_s}(\mathbf u\cdot\mathbf m)\mathbf u
+                       - M_s\,\mathrm{diag}(N)\,\mathbf m .
+
+    γ₀ = μ₀γ (m/(A·s)) is the gyromagnetic ratio that multiplies fields in A/m; DESIGN §10's
+    "γ" in γ(ħ/2e)T/(μ₀M_s d) and 2αk_BT/(γμ₀M_sVΔt) is this γ₀ (the formulas are
+    dimensionally right only with it).
+
+    Examples
+    --------
+    >>> fl = Macrospin(Ms=1.0e6, thickness=1.5, area=40 * 40, alpha=0.01, Ku=1.0e6)
+    >>> round(fl.anisotropy_field / 1e3, 1)        # 2K_u/(μ₀M_s), kA/m
+    1591.5
+    >>> fl.demag_factors
+    (0.0, 0.0, 1.0)
+    """
+
+    Ms: float
+    thickness: float
+    area: float
+    alpha: float
+    Ku: float = 0.0
+    easy_axis: tuple = (0.0, 0.0, 1.0)
+    demag_factors: tuple | str = "thin film"
+    H_applied: tuple = (0.0, 0.0, 0.0)
+    p: tuple = (0.0, 0.0, 1.0)
+    temperature: float = 0.0
+    gamma: float = GAMMA_E
+
+    def __post_init__(self):
+        name = "Macrospin"
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        set_("Ms", finite_scalar(name, "Ms", self.Ms, unit="A/m", positive=True))
+        set_("thickness", finite_scalar(name, "thickness", self.thickness, unit="nm",
+                                        positive=True))
+        set_("area", finite_scalar(name, "area", self.area, unit="nm^2", positive=True))
+        set_("alpha", finite_scalar(name, "alpha", self.alpha, nonnegative=True))
+        set_("Ku", finite_scalar(name, "Ku", self.Ku, unit="J/m^3"))
+        set_("temperature", finite_scalar(name, "temperature", self.temperature, unit="K",
+                                          nonnegative=True))
+        set_("gamma", finite_scalar(name, "gamma", self.gamma, unit="rad/(s T)", positive=True))
+        if self.alpha == 0 and self.temperature > 0:
+            raise DynamicsError(
+                "Macrospin: `alpha` = 0 with `temperature` > 0: the thermal field (variance ∝ α) "
+                "vanishes and the layer never thermalises; give alpha > 0 or temperature = 0."
+            )
+        set_("easy_axis", tuple(vector3(name, "easy_axis", self.easy_axis, unit=True).tolist()))
+        set_("H_applied", tuple(vector3(name, "H_applied", self.H_applied).tolist()))
+        set_("p", tuple(vector3(name, "p", self.p, unit=True).tolist()))
+        n = self.demag_factors
+        if isinstance(n, str):
+            if n.replace("-", " ").replace("_", " ").strip().lower() != "thin film":
+                raise DynamicsError(
+                    f"Macrospin: `demag_factors` must be (Nx, Ny, Nz) or \"thin film\", got {n!r}."
+                )
+            n = (0.0, 0.0, 1.0)
+        v = vector3(name, "demag_factors", n)
+        if np.any(v < 0) or np.any(v > 1):
+            raise DynamicsError(
+                f"Macrospin: `demag_factors` must lie in [0, 1], got {tuple(v.tolist())}."
+            )
+        total = float(v.sum())
+        if not (abs(total - 1.0) < 1e-6 or total == 0.0):
+            raise DynamicsError(
+                f"Macrospin: `demag_factors` must sum to 1 (an ellipsoid), or be (0, 0, 0) with "
+                f"the shape anisotropy folded into Ku; got {tuple(v.tolist())} (sum {total:.6g})."
+            )
+        set_("demag_factors", tuple(v.tolist()))
+
+    # ---- derived quantities -------------------------------------------------------------
+    @property
+    def volume(self):
+        """Free-layer volume V = A·d in m³."""
+        return self.area * self.thickness * 1e-27
+
+    @property
+    def gamma0(self):
+        """γ₀ = μ₀γ in m/(A·s): dm/dt = −γ₀ m×H for H in A/m."""
+        return MU0 * self.gamma
+
+    @property
+    def anisotropy_field(self):
+        """H_K = 2K_u/(μ₀M_s) in A/m."""
+        return 2.0 * self.Ku / (MU0 * self.Ms)
+
+    @property
+    def spin_torque_rate(self):
+        r"""γħ/(2eM_s d) in 1/s per (ħ/2e)·A/m²: a torque T (DESIGN §1 units) gives dm/dt = this × T.
+
+        Notes
+        -----
+        Angular-momentum balance of the free layer: its spin angular momentum per volume is
+        M_s/γ along m (the model's majority spin is along m, DESIGN §1), and the absorbed
+        spin current per area is (ħ/2e)T, so (M_s d/γ) dm/dt = (ħ/2e)T, i.e.
+        dm/dt = γ(ħ/2e)T/(M_s d) = γ₀(ħ/2e)T/(μ₀M_s d).
+        """
+        from ._common import E_CHARGE, HBAR
+
+        return self.gamma * HBAR / (2.0 * E_CHARGE * self.Ms * self.thickness * 1e-9)
+
+    @property
+    def thermal_field_density(self):
+        r"""√(2αk_BT/(γ₀μ₀M_sV)) in (A/m)·√s: the thermal-field standard deviation is this/√Δt.
+
+        Notes
+        -----
+        Brown's fluctuation–dissipation relation for the Gilbert equation with H in A/m:
+        ⟨H_i(t)H_j(t')⟩ = 2αk_BT/(γ₀μ₀M_sV) δ_ij δ(t − t') (Brown, Phys. Rev. 130, 1677 (1963)).
+        """
+        return math.sqrt(2.0 * self.alpha * K_B * self.temperature
+                         / (self.gamma0 * MU0 * self.Ms * self.volume))
+
+    @property
+    def stability_factor(self):
+        r"""Δ = K_eff V/(k_BT) of an axially symmetric macrospin at zero field.
+
+        K_eff = K_u − ½μ₀M_s²(N_u − N_⊥) for the easy axis u along a principal axis of the
+        demagnetising tensor.  inf at T = 0.
+        """
+        keff = self.effective_anisotropy
+        if self.temperature == 0:
+            return math.inf
+        return keff * self.volume / (K_B * self.temperature)
+
+    @property
+    def effective_anisotropy(self):
+        """K_eff = K_u − ½μ₀M_s²(N_u − N_⊥) in J/m³ (easy axis along x, y or z, N_⊥ equal).
+
+        Raises DynamicsError when the macrospin is not axially symmetric about its easy axis.
+        """
+        u = np.asarray(self.easy_axis)
+        i = int(np.argmax(np.abs(u)))
+        n = np.asarray(self.demag_factors)
+        others = [n[j] for j in range(3) if j != i]
+        if abs(abs(u[i]) - 1) > 1e-12 or abs(others[0] - others[1]) > 1e-12:
+            raise DynamicsError(
+                "Macrospin: K_eff needs an easy axis along x, y or z and equal demagnetising "
+                f"factors across it; got easy_axis {self.easy_axis}, demag_factors "
+                f"{self.demag_factors}."
+            )
+        return self.Ku - 0.5 * MU0 * self.Ms**2 * (n[i] - others[0])
+
+    def with_(self, **changes):
+        """A copy with some parameters changed (validated)."""
+        return replace(self, **changes)
+
+    # ---- field and energy ---------------------------------------------------------------
+    def effective_field(self, m):
+        """Effective field H_eff(m) in A/m (no thermal or spin-torque part).
+
+        Parameters
+        ----------
+        m : array_like (..., 3)
+            Unit magnetisation(s).
+
+        Returns
+        -------
+        ndarray (..., 3)
+        """
+        m = np.asarray(m, float)
+        u = np.asarray(self.easy_axis)
+        mu = m @ u
+        return (np.asarray(self.H_applied) + self.anisotropy_field * mu[..., None] * u
+                - self.Ms * np.asarray(self.demag_factors) * m)
+
+    def energy_density(self, m):
+        """Energy density e(m) in J/m³ (Notes of the class), shape (...)."""
+        m = np.asarray(m, float)
+        u = np.asarray(self.easy_axis)
+        return (-MU0 * self.Ms * (m @ np.asarray(self.H_applied)) - self.Ku * (m @ u) ** 2
+                + 0.5 * MU0 * self.Ms**2 * ((m * m) @ np.asarray(self.demag_factors)))
+
+    def energy(self, m):
+        """Energy E(m) = V e(m) in J, shape (...)."""
+        return self.volume * self.energy_density(m)
+
+    def _params(self):
+        """The float64 parameter vector of the compiled kernels (see ``_kernels``)."""
+        return np.array([
+            self.gamma0, self.alpha, *self.H_applied, self.anisotropy_field, *self.easy_axis,
+            *(self.Ms * np.asarray(self.demag_factors)), *self.p, self.spin_torque_rate,
+            self.thermal_field_density,
+        ], dtype=float)

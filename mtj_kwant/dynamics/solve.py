@@ -1,0 +1,616 @@
+r"""Integration of the macrospin LLGS equation: single trajectories, ensembles, thresholds.
+
+The equation (Gilbert form, with the spin torque of DESIGN §1 added as a torque):
+
+.. math::
+
+    \dot{\mathbf m} = -\gamma_0\,\mathbf m\times(\mathbf H_\mathrm{eff}+\mathbf H_\mathrm{th})
+        + \alpha\,\mathbf m\times\dot{\mathbf m}
+        + \frac{\gamma\hbar}{2eM_sd}\left[a\,\mathbf m\times(\mathbf p\times\mathbf m)
+        + b\,\mathbf m\times\mathbf p\right],
+
+integrated in its explicit (Landau–Lifshitz) form,
+
+.. math::
+
+    (1+\alpha^2)\dot{\mathbf m} = -\gamma_0\mathbf m\times\mathbf H
+        - \alpha\gamma_0\mathbf m\times(\mathbf m\times\mathbf H)
+        + s\left[(a-\alpha b)\,\mathbf m\times(\mathbf p\times\mathbf m)
+        + (b+\alpha a)\,\mathbf m\times\mathbf p\right],\quad s = \frac{\gamma\hbar}{2eM_sd}.
+
+Sign: the free layer absorbs the spin current (ħ/2e)T per area and its spin angular momentum
+per area is (M_s d/γ) m, so a > 0 (T∥ > 0) turns m toward p (DESIGN §1).  A constant b is
+the field −(ħb/2eμ₀M_s d) p exactly.
+
+Methods: ``"rk45"`` — adaptive Dormand–Prince 5(4), deterministic (T = 0); ``"heun"`` —
+fixed-step stochastic Heun scheme, which converges to the Stratonovich solution (García-Palacios
+& Lázaro, PRB 58, 14937 (1998)), with |m| renormalised after each step; at T = 0 it is the
+deterministic second-order Heun method.  The thermal field is Gaussian with standard deviation
+√(2αk_BT/(γ₀μ₀M_sVΔt)) per component (DESIGN §10).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import _kernels
+from ._common import E_CHARGE, HBAR, DynamicsError, finite_scalar, vector3
+from .macrospin import Macrospin
+from .torques import TorqueModel
+
+__all__ = ["Trajectory", "EnsembleResult", "SwitchingThreshold", "integrate", "ensemble", "dm_dt",
+           "switching_time", "switching_threshold", "tilted"]
+
+METHODS = ("rk45", "heun")
+
+
+def tilted(axis, angle, toward=None):
+    """The unit vector at ``angle`` (radians) from ``axis``, tilted toward ``toward``.
+
+    ``toward`` defaults to a direction perpendicular to ``axis`` (x, or y if axis ∥ x).
+
+    Examples
+    --------
+    >>> np.round(tilted([0, 0, 1], np.pi / 2), 12).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    a = vector3("tilted", "axis", axis, unit=True)
+    if toward is None:
+        toward = (0.0, 1.0, 0.0) if abs(a[0]) > 0.9 else (1.0, 0.0, 0.0)
+    w = np.asarray(toward, float)
+    w = w - (w @ a) * a
+    nw = np.linalg.norm(w)
+    if nw == 0:
+        raise DynamicsError("tilted: `toward` is parallel to `axis`; give another direction.")
+    w = w / nw
+    return math.cos(angle) * a + math.sin(angle) * w
+
+
+def _check_pair(macrospin, torque):
+    if not isinstance(macrospin, Macrospin):
+        raise DynamicsError(f"expected a Macrospin, got {type(macrospin).__name__}; build one "
+                            "with Macrospin(Ms=..., thickness=..., area=..., alpha=...).")
+    if not isinstance(torque, TorqueModel):
+        raise DynamicsError(f"expected a torque model (ConstantTorque, SlonczewskiTorque, "
+                            f"PolynomialTorque, TabulatedTorque), got {type(torque).__name__}.")
+
+
+def _waveform(torque, drive):
+    """(tw, xw) arrays of a constant or piecewise-linear drive."""
+    if isinstance(drive, tuple) and len(drive) == 2:
+        tw = np.asarray(drive[0], float).reshape(-1)
+        xw = np.asarray(drive[1], float).reshape(-1)
+        if tw.size < 1 or tw.shape != xw.shape or np.any(np.diff(tw) <= 0):
+            raise DynamicsError("`drive` as (times, values) needs two arrays of the same length "
+                                "with increasing times (s).")
+    else:
+        try:
+            xw = np.array([float(drive)])
+        except (TypeError, ValueError):
+            raise DynamicsError(f"`drive` must be a number ({torque.drive_unit}) or a pair "
+                                f"(times_s, values), got {drive!r}.") from None
+        tw = np.zeros(1)
+    torque.check_drive(xw)
+    return np.ascontiguousarray(tw), np.ascontiguousarray(xw)
+
+
+def _start(macrospin, m0, n=None):
+    if m0 is None:
+        m0 = macrospin.p
+    m = np.asarray(m0, float)
+    if m.shape == (3,):
+        m = vector3("integrate", "m0", m, unit=True)
+        return m if n is None else np.tile(m, (n, 1))
+    if n is None or m.shape != (n, 3):
+        raise DynamicsError(f"`m0` must be a direction (3,) or an array (n, 3), got shape {m.shape}.")
+    norm = np.linalg.norm(m, axis=1)
+    if np.any(norm == 0) or not np.all(np.isfinite(m)):
+        raise DynamicsError("`m0` rows must be finite non-zero directions.")
+    return np.ascontiguousarray(m / norm[:, None])
+
+
+def _switch(macrospin, switch_axis, threshold):
+    axis = vector3("integrate", "switch_axis",
+                   macrospin.easy_axis if switch_axis is None else switch_axis, unit=True)
+    return np.ascontiguousarray(axis), finite_scalar("integrate", "switch_threshold", threshold)
+
+
+@dataclass
+class Trajectory:
+    """One solution m(t) of the LLGS equation.
+
+    Attributes
+    ----------
+    t : ndarray (n,)
+        Times in s.
+    m : ndarray (n, 3)
+        Unit magnetisation.
+    drive : ndarray (n,)
+        Drive (V or A/m², ``drive_unit``) at each time.
+    current_density : ndarray (n,)
+        Charge current density J(drive, θ(t)) in A/m² (NaN where the model has none).
+    energy : ndarray (n,)
+        Macrospin energy E(m) in J (Zeeman, anisotropy, demagnetising; not the spin torque).
+    switching_time : float
+        First time m·axis crosses ``switch_threshold`` from the side of m(0) (s), NaN if it
+        did not.
+    status : int
+        0 reached t_end, 1 stopped at the switch, 2 max_steps exhausted, 3 step-size underflow.
+    message : str
+    success : bool
+        status 0 or 1.
+    n_steps, n_rejected : int
+    method : str
+    settings : dict
+        Everything that produced the result (macrospin, torque, drive, tolerances, seed).
+    """
+
+    t: np.ndarray
+    m: np.ndarray
+    drive: np.ndarray
+    drive_unit: str
+    current_density: np.ndarray
+    energy: np.ndarray
+    switching_time: float
+    status: int
+    message: str
+    success: bool
+    n_steps: int
+    n_rejected: int
+    method: str
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def cos_theta(self):
+        """m·p along the trajectory."""
+        return self.m @ np.asarray(self.settings["p"])
+
+    def to_dict(self):
+        """JSON-ready dict (arrays as lists; NaN and inf as null)."""
+        return _jsonable(asdict(self))
+
+    def save(self, path):
+        """Write the trajectory as JSON."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), allow_nan=False))
+        return path
+
+
+def _jsonable(v):
+    """Strict-JSON copy: arrays to lists, non-finite floats to None."""
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, (np.integer, np.bool_)):
+        return v.item()
+    return v
+
+
+_STATUS = {0: "reached t_end", 1: "stopped at the switch",
+           2: "max_steps exhausted before t_end; raise max_steps or loosen rtol",
+           3: "step size underflow (stiff or singular right-hand side)"}
+
+
+_CHUNK_BYTES = 16 * 2**20
+
+
+def _heun_run(M0, dt, n_steps, P, tw, xw, xint, xl, Ca, Cb, seed, axis, thr, stop_on_switch,
+              stride):
+    """Stochastic Heun for the samples M0 (N, 3): (t_switch, m_final, saved or None, steps).
+
+    The thermal-field increments are drawn in chunks from ``numpy.random.default_rng(seed)``
+    (step by step, sample by sample among those still running), so a result is reproducible
+    for given (seed, N).  ``saved`` (N, n_steps // stride + 1, 3) holds m every ``stride``
+    steps (NaN after a sample stopped).
+    """
+    M = np.array(M0, dtype=float, order="C")
+    N = M.shape[0]
+    t_switch = np.full(N, np.nan)
+    pos0 = (M @ axis - thr) >= 0
+    rng = np.random.default_rng(seed)
+    sdw = P[16] * math.sqrt(dt)
+    active = np.arange(N)
+    saved = None
+    if stride:
+        saved = np.full((N, n_steps // stride + 1, 3), np.nan)
+        saved[:, 0] = M
+    steps = np.zeros(N, dtype=np.int64)
+    k = 0
+    empty = np.empty((0, 0, 3))
+    while k < n_steps and active.size:
+        chunk = max(1, _CHUNK_BYTES // (24 * active.size))
+        if stride:
+            chunk = max(stride, chunk // stride * stride)
+        c = min(chunk, n_steps - k)
+        noise = rng.standard_normal((c, active.size, 3)) * sdw if sdw > 0 else empty
+        out = np.full((c // stride if stride else 0, active.size, 3), np.nan)
+        _kernels.heun_chunk(M, active, k * dt, dt, c, noise, P, tw, xw, xint, xl, Ca, Cb, axis,
+                            thr, pos0, t_switch, bool(stop_on_switch), int(stride), out)
+        running = np.isnan(t_switch[active]) if stop_on_switch else np.ones(active.size, bool)
+        steps[active[running]] += c
+        if stride and out.shape[0]:
+            j0 = k // stride + 1
+            saved[active, j0:j0 + out.shape[0]] = np.swapaxes(out, 0, 1)
+        if stop_on_switch:
+            done = active[~running]
+            steps[done] += np.ceil((t_switch[done] - k * dt) / dt).astype(np.int64)
+            active = active[running]
+        k += c
+    return t_switch, M, saved, steps
+
+
+def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=None, rtol=1e-9,
+              atol=1e-12, seed=0, switch_axis=None, switch_threshold=0.0, stop_on_switch=False,
+              save_every=0.0, max_steps=20_000_000):
+    r"""Integrate the LLGS equation of ``macrospin`` under ``torque`` from 0 to ``t_end``.
+
+    Parameters
+    ----------
+    macrospin : Macrospin
+    torque : TorqueModel
+    drive : float or (times, values)
+        Constant drive, or a piecewise-linear waveform through (times in s, values), held
+        constant outside; in the model's unit (V for voltage-driven models, A/m² for
+        current-driven ones).
+    t_end : float
+        End time in s, > 0.
+    m0 : (3,) array_like, optional
+        Initial direction (normalised); default p.
+    method : {"rk45", "heun"}
+        Adaptive Dormand–Prince 5(4) (T = 0 only), or fixed-step stochastic Heun (needs ``dt``).
+    dt : float
+        Heun time step in s; also the first trial step of rk45 (default 1e-13).
+    rtol, atol : float
+        rk45 tolerances on the components of m.
+    seed : int
+        Seed of the thermal field (Heun).
+    switch_axis : (3,) array_like, optional
+        Axis for the switching time (default the easy axis).
+    switch_threshold : float
+        Switching = m·axis crossing this value from the side of m(0).  Default 0.
+    stop_on_switch : bool
+        End the integration at the switch.
+    save_every : float
+        Store a point only every ``save_every`` s (0: every accepted step for rk45, every step
+        for Heun).
+    max_steps : int
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    DynamicsError
+        For invalid arguments, rk45 with T > 0, a drive outside the model's range.
+
+    Examples
+    --------
+    >>> from mtj_kwant.dynamics import Macrospin, ConstantTorque
+    >>> fl = Macrospin(Ms=1e6, thickness=1.5, area=1600, alpha=0.02, Ku=1e6)
+    >>> tr = integrate(fl, ConstantTorque(eta_par=0.5), -2e11, 5e-9, m0=tilted([0, 0, 1], 0.05),
+    ...                stop_on_switch=True)
+    >>> tr.success, bool(tr.switching_time < 5e-9)
+    (True, True)
+    """
+    _check_pair(macrospin, torque)
+    if method not in METHODS:
+        raise DynamicsError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}.")
+    t_end = finite_scalar("integrate", "t_end", t_end, unit="s", positive=True)
+    tw, xw = _waveform(torque, drive)
+    m = _start(macrospin, m0)
+    axis, thr = _switch(macrospin, switch_axis, switch_threshold)
+    xint, xl, Ca, Cb = _tables(torque)
+    P = macrospin._params()
+    save_every = finite_scalar("integrate", "save_every", save_every, unit="s", nonnegative=True)
+    if method == "rk45":
+        if macrospin.temperature > 0:
+            raise DynamicsError("method 'rk45' is deterministic; use method='heun' (with dt) for "
+                                f"temperature = {macrospin.temperature} K, or set temperature=0.")
+        rtol = finite_scalar("integrate", "rtol", rtol, positive=True)
+        atol = finite_scalar("integrate", "atol", atol, nonnegative=True)
+        h0 = 1e-13 if dt is None else finite_scalar("integrate", "dt", dt, unit="s", positive=True)
+        hmax = t_end / 4 if tw.size == 1 else min(t_end / 4, float(np.min(np.diff(tw))) / 2)
+        ts, ms, tsw, status, steps, rejected = _kernels.dopri(
+            m, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, int(max_steps),
+            save_every, axis, thr, True, bool(stop_on_switch))
+    else:
+        if dt is None:
+            raise DynamicsError("method 'heun' needs a fixed time step `dt` in s (e.g. 1e-13; "
+                                "resolve 1/(γ₀H_eff)).")
+        dt = finite_scalar("integrate", "dt", dt, unit="s", positive=True)
+        n_steps = int(math.ceil(t_end / dt - 1e-9))
+        if n_steps > max_steps:
+            raise DynamicsError(f"t_end/dt = {n_steps} steps exceeds max_steps = {max_steps}; "
+                                "raise max_steps or dt.")
+        stride = max(1, int(round(save_every / dt))) if save_every > 0 else 1
+        tsw_a, _, saved, done = _heun_run(m[None, :], dt, n_steps, P, tw, xw, xint, xl, Ca, Cb,
+                                          seed, axis, thr, stop_on_switch, stride)
+        steps = int(done[0])
+        k = min(steps // stride + 1, saved.shape[1])
+        ms = saved[0, :k]
+        ts = np.arange(k) * stride * dt
+        tsw = float(tsw_a[0])
+        status = 1 if (stop_on_switch and np.isfinite(tsw)) else 0
+        rejected = 0
+    x = np.interp(ts, tw, xw) if tw.size > 1 else np.full(ts.shape, xw[0])
+    cos = np.clip(ms @ np.asarray(macrospin.p), -1, 1)
+    settings = dict(macrospin=asdict(macrospin), torque=_describe(torque),
+                    drive=(xw.tolist() if tw.size == 1 else [tw.tolist(), xw.tolist()]),
+                    t_end=t_end, method=method, dt=dt, rtol=rtol, atol=atol, seed=seed,
+                    switch_axis=axis.tolist(), switch_threshold=thr, p=list(macrospin.p))
+    return Trajectory(t=ts, m=ms, drive=x, drive_unit=torque.drive_unit,
+                      current_density=torque.current_density(x, cos),
+                      energy=macrospin.energy(ms), switching_time=float(tsw), status=int(status),
+                      message=_STATUS[int(status)], success=int(status) in (0, 1),
+                      n_steps=int(steps), n_rejected=int(rejected), method=method,
+                      settings=settings)
+
+
+def _describe(torque):
+    try:
+        return {"model": type(torque).__name__, **asdict(torque)}
+    except TypeError:
+        return {"model": type(torque).__name__, "bias": torque.bias.tolist(),
+                "theta": torque.theta.tolist(), "n_harmonics": torque.n_harmonics}
+
+
+def _tables(torque):
+    ta, tb, _ = torque._tables()
+    return ta.xint, ta.xl, ta.C, tb.C
+
+
+
+def dm_dt(macrospin, torque, m, drive, *, field=None):
+    r"""The deterministic right-hand side dm/dt (1/s) of the LLGS equation at ``m``.
+
+    Parameters
+    ----------
+    macrospin : Macrospin
+    torque : TorqueModel
+    m : array_like (..., 3)
+        Unit magnetisation(s).
+    drive : float
+        Drive (V or A/m²).
+    field : array_like (3,), optional
+        An extra field in A/m added to H_eff (e.g. one thermal-field sample).
+
+    Returns
+    -------
+    ndarray (..., 3)
+        The equation of the module docstring, from the same compiled kernel as
+        :func:`integrate`.
+    """
+    _check_pair(macrospin, torque)
+    tw, xw = _waveform(torque, drive)
+    m = np.asarray(m, float)
+    flat = m.reshape(-1, 3)
+    xint, xl, Ca, Cb = _tables(torque)
+    P = macrospin._params()
+    h = np.zeros(3) if field is None else vector3("dm_dt", "field", field)
+    out = np.array([_kernels.rhs(0.0, *row, P, tw, xw, xint, xl, Ca, Cb, *h) for row in flat])
+    return out.reshape(m.shape)
+
+def switching_time(trajectory, axis=None, threshold=0.0):
+    """First time m·axis crosses ``threshold`` from the side of m(0), from stored points.
+
+    Linear interpolation between stored points; :attr:`Trajectory.switching_time` (found
+    during the integration, cubic Hermite for rk45) is more accurate.  NaN if it does not.
+    """
+    axis = np.asarray(trajectory.settings["switch_axis"] if axis is None else axis, float)
+    g = trajectory.m @ (axis / np.linalg.norm(axis)) - threshold
+    crossed = np.nonzero((g >= 0) != (g[0] >= 0))[0]
+    if crossed.size == 0:
+        return math.nan
+    i = int(crossed[0])
+    t0, t1, g0, g1 = trajectory.t[i - 1], trajectory.t[i], g[i - 1], g[i]
+    return float(t0 + (t1 - t0) * g0 / (g0 - g1))
+
+
+@dataclass
+class EnsembleResult:
+    """Switching statistics of independent stochastic macrospins.
+
+    Attributes
+    ----------
+    switching_times : ndarray (n,)
+        First-passage times in s (NaN: not switched by ``t_end``).
+    m_final : ndarray (n, 3)
+        m at the switch (``stop_on_switch``) or at t_end.
+    trajectories : ndarray (n, n_save, 3) or None
+        Stored m every ``save_every`` (NaN after a sample stopped).
+    t_end, dt : float
+    seed : int
+    settings : dict
+    """
+
+    switching_times: np.ndarray
+    m_final: np.ndarray
+    trajectories: np.ndarray | None
+    t_end: float
+    dt: float
+    seed: int
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def n(self):
+        return int(self.switching_times.size)
+
+    @property
+    def switched_fraction(self):
+        """Fraction of samples that switched by ``t_end``."""
+        return float(np.mean(np.isfinite(self.switching_times)))
+
+    def mean_switching_time(self):
+        """(mean, standard error) of the switching time in s.
+
+        Returns (NaN, NaN) with a ``status`` note when some samples did not switch by t_end
+        (the mean of a censored sample is only a lower bound); see :meth:`status`.
+        """
+        ts = self.switching_times
+        if not np.all(np.isfinite(ts)):
+            return math.nan, math.nan
+        return float(ts.mean()), float(ts.std(ddof=1) / math.sqrt(ts.size))
+
+    def status(self):
+        """"ok" or why the mean switching time is not available."""
+        k = int(np.sum(~np.isfinite(self.switching_times)))
+        if k:
+            return (f"{k} of {self.n} samples did not switch by t_end = {self.t_end:.3g} s; the "
+                    "mean is censored (a lower bound): extend t_end")
+        return "ok"
+
+
+def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_axis=None,
+             switch_threshold=0.0, stop_on_switch=True, save_every=None):
+    r"""Integrate ``n`` independent stochastic macrospins (stochastic Heun, step ``dt``).
+
+    Parameters as in :func:`integrate`; ``m0`` may be (3,) or (n, 3).  The thermal field comes
+    from ``numpy.random.default_rng(seed)``: a result is reproducible for given (seed, n).
+    All samples advance together, step by step (vectorised over the ensemble).
+
+    Returns
+    -------
+    EnsembleResult
+    """
+    _check_pair(macrospin, torque)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise DynamicsError(f"ensemble: `n` must be a positive integer, got {n!r}.")
+    t_end = finite_scalar("ensemble", "t_end", t_end, unit="s", positive=True)
+    dt = finite_scalar("ensemble", "dt", dt, unit="s", positive=True)
+    tw, xw = _waveform(torque, drive)
+    M0 = _start(macrospin, m0, int(n))
+    axis, thr = _switch(macrospin, switch_axis, switch_threshold)
+    xint, xl, Ca, Cb = _tables(torque)
+    n_steps = int(math.ceil(t_end / dt - 1e-9))
+    stride = max(1, int(round(save_every / dt))) if save_every else 0
+    tsw, final, saved, _ = _heun_run(M0, dt, n_steps, macrospin._params(), tw, xw, xint, xl,
+                                     Ca, Cb, seed, axis, thr, stop_on_switch, stride)
+    settings = dict(macrospin=asdict(macrospin), torque=_describe(torque),
+                    drive=(xw.tolist() if tw.size == 1 else [tw.tolist(), xw.tolist()]),
+                    switch_axis=axis.tolist(), switch_threshold=thr, n=int(n))
+    return EnsembleResult(switching_times=tsw, m_final=final,
+                          trajectories=saved, t_end=t_end, dt=dt,
+                          seed=int(seed), settings=settings)
+
+
+@dataclass
+class SwitchingThreshold:
+    """Result of :func:`switching_threshold`.
+
+    Attributes
+    ----------
+    drive : float
+        Midpoint of the final bracket (V or A/m²).
+    error : float
+        Half-width of the final bracket.
+    bracket : (float, float)
+        Largest drive that did not switch, smallest that did (by t_end).
+    t_end, tilt : float
+    n_runs : int
+    note : str
+    """
+
+    drive: float
+    error: float
+    bracket: tuple
+    t_end: float
+    tilt: float
+    n_runs: int
+    note: str
+
+
+def switching_threshold(macrospin, torque, *, state="parallel", t_end, tilt=0.01,
+                        criterion="switch", direction=None, bracket=None, rtol=1e-3, **kwargs):
+    r"""The smallest drive that drives the macrospin out of ``state`` within ``t_end`` (bisection).
+
+    Each run starts at ``tilt`` (rad) from ±p (``state`` "parallel" or "antiparallel") and
+    integrates deterministically (rk45, T must be 0).
+
+    Parameters
+    ----------
+    criterion : {"switch", "instability"}
+        "switch": m·p changes sign by t_end (the switching drive).  "instability": the
+        energy distance from ±p, E(m) − E(±p) with the field-like term's field −ħb/(2eμ₀M_sd) p
+        included, is larger at t_end than at t = 0 (or the layer switched) — the threshold of
+        the linearised problem, :func:`~.limits.critical_drive`.  They differ where a stable
+        precession (limit cycle) exists between the two, as for in-plane layers.
+    direction : {+1, -1}, optional
+        Sign of the drive to search (default: the sign of :func:`~.limits.critical_drive`).
+    bracket : (float, float), optional
+        |drive| bracket (default [0, 3 × |critical_drive|]).
+    rtol : float
+        Relative width of the final bracket.
+    kwargs
+        Passed to :func:`integrate` (rtol, atol, ...).
+
+    Notes
+    -----
+    Near the threshold the switching time diverges, so a finite ``t_end`` biases the result
+    upward (by roughly (1+α²)ln(1/tilt)/(αγ₀H̄ t_end) relative, H̄ the mean stiffness field);
+    a tilt shifts it by O(tilt²).  Both are the caller's to choose.
+    """
+    from .limits import critical_drive
+
+    if state not in ("parallel", "antiparallel"):
+        raise DynamicsError(f"`state` must be 'parallel' or 'antiparallel', got {state!r}.")
+    s = 1.0 if state == "parallel" else -1.0
+    p = np.asarray(macrospin.p)
+    xc = critical_drive(macrospin, torque, state=state, direction=direction)
+    if direction is None:
+        direction = 1.0 if xc > 0 else -1.0
+    if bracket is None:
+        if not np.isfinite(xc):
+            raise DynamicsError("switching_threshold: no analytic instability to bracket; "
+                                "give `bracket`.")
+        lo, hi = 0.0, 3.0 * abs(xc)
+        lo_d, hi_d = torque.drive_range
+        hi = min(hi, abs(hi_d if direction > 0 else lo_d))
+    else:
+        lo, hi = (abs(float(v)) for v in bracket)
+    if criterion not in ("switch", "instability"):
+        raise DynamicsError(f"`criterion` must be 'switch' or 'instability', got {criterion!r}.")
+    m0 = tilted(s * p, tilt)
+    area_d = macrospin.area * 1e-18
+
+    def switches(x):
+        x = direction * x
+        tr = integrate(macrospin, torque, x, t_end, m0=m0, switch_axis=s * p,
+                       switch_threshold=0.0, stop_on_switch=True, **kwargs)
+        if np.isfinite(tr.switching_time) or criterion == "switch":
+            return np.isfinite(tr.switching_time)
+        b = float(torque.coefficients(x, s)[1])
+        e_b = area_d * HBAR * b / (2 * E_CHARGE)           # J per unit m·p: field-like energy
+        dev = lambda m: macrospin.energy(m) + e_b * (m @ p) - (  # noqa: E731
+            macrospin.energy(s * p) + e_b * s)
+        return dev(tr.m[-1]) > dev(tr.m[0])
+
+    runs = 0
+    if not switches(hi):
+        raise DynamicsError(f"switching_threshold: no switch at the top of the bracket "
+                            f"({direction * hi:.6g} {torque.drive_unit}) within t_end; widen "
+                            "the bracket or lengthen t_end.")
+    runs += 1
+    while hi - lo > rtol * hi:
+        mid = 0.5 * (lo + hi)
+        runs += 1
+        if switches(mid):
+            hi = mid
+        else:
+            lo = mid
+    note = (f"criterion {criterion!r}; finite t_end biases the threshold upward (the "
+            "escape time diverges at it); tilt shifts it by O(tilt^2)")
+    return SwitchingThreshold(drive=direction * 0.5 * (lo + hi), error=0.5 * (hi - lo),
+                              bracket=(direction * lo, direction * hi), t_end=t_end, tilt=tilt,
+                              n_runs=runs, note=note)

@@ -1,0 +1,641 @@
+"""Macrospin LLGS dynamics (mtj_kwant.dynamics): analytic limits, thermal escape, cmtj, export.
+
+The independent routes are written here: the angular-momentum balance of the free layer,
+Sun's closed-form critical currents (with the field-like term), the exact mean first-passage
+time of the axially symmetric Fokker–Planck equation (erfi quadrature), and the torque
+equations of mumax3, OOMMF, ubermag and cmtj transcribed from their sources.
+"""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.constants as C
+from scipy.integrate import quad
+from scipy.special import erfi
+
+import mtj_kwant.dynamics as dyn
+from mtj_kwant.dynamics import (ConstantTorque, DynamicsError, Macrospin, PolynomialTorque,
+                                SlonczewskiTorque, TabulatedTorque)
+
+MU0, HBAR, E, KB = C.mu_0, C.hbar, C.e, C.k
+
+
+def in_plane(**kw):
+    """Thin-film in-plane free layer, easy axis and p along x."""
+    base = dict(Ms=8e5, thickness=2.0, area=50 * 100, alpha=0.05, Ku=4e4,
+                easy_axis=(1, 0, 0), p=(1, 0, 0), H_applied=(1e4, 0, 0))
+    return Macrospin(**{**base, **kw})
+
+
+def perpendicular(**kw):
+    """Thin-film perpendicular free layer, easy axis and p along z."""
+    base = dict(Ms=1e6, thickness=1.2, area=40 * 40, alpha=0.05, Ku=1.0e6,
+                H_applied=(0, 0, -2e4))
+    return Macrospin(**{**base, **kw})
+
+
+# ---------------------------------------------------------------------------------------------
+# conventions
+# ---------------------------------------------------------------------------------------------
+
+def test_importing_the_package_does_not_import_cmtj():
+    code = "import sys, mtj_kwant, mtj_kwant.dynamics; print('cmtj' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_spin_torque_is_the_absorbed_angular_momentum_and_turns_m_toward_p():
+    """(M_s V/γ) dm/dt = (ħ/2e) T A with T = a m×(p×m) + b m×p (DESIGN §1), no field, α = 0."""
+    from mtj_kwant.scan import torque_components
+
+    fl = Macrospin(Ms=1.1e6, thickness=1.7, area=900, alpha=0.0, demag_factors=(0, 0, 0),
+                   p=(0.3, -0.2, 0.9))
+    p = np.asarray(fl.p)
+    rng = np.random.default_rng(3)
+    torque = ConstantTorque(eta_par=0.6, eta_perp=-0.25, b0=3e9)
+    J = 7e10
+    for m in rng.normal(size=(5, 3)):
+        m /= np.linalg.norm(m)
+        a, b = 0.6 * J, 3e9 - 0.25 * J
+        T = a * np.cross(m, np.cross(p, m)) + b * np.cross(m, p)     # (ħ/2e) A/m²
+        spin_rate = fl.Ms * fl.volume / fl.gamma * dyn.dm_dt(fl, torque, m, J)
+        np.testing.assert_allclose(spin_rate, HBAR / (2 * E) * T * fl.area * 1e-18,
+                                   rtol=1e-12, atol=1e-12 * np.abs(spin_rate).max())
+        # the package's components of this vector: T∥ = a sin θ, T⊥ = b sin θ
+        tpar, tperp = torque_components(T, m, p)
+        sin = np.linalg.norm(np.cross(m, p))
+        np.testing.assert_allclose([tpar, tperp], [a * sin, b * sin], rtol=1e-12)
+        np.testing.assert_allclose(torque.components(J, math.acos(m @ p)), [a * sin, b * sin],
+                                   rtol=1e-12)
+        # T∥ > 0 turns m toward p
+        assert dyn.dm_dt(fl, ConstantTorque(eta_par=0.6), m, J) @ p > 0
+        assert dyn.dm_dt(fl, ConstantTorque(eta_par=0.6), m, -J) @ p < 0
+
+
+def test_positive_bias_with_positive_a1_drives_the_free_layer_toward_p():
+    """DESIGN §1: V > 0 drives electrons from the pinned into the free layer; T∥ > 0 → m → p."""
+    fl = perpendicular(alpha=0.02, H_applied=(0, 0, 0))
+    torque = PolynomialTorque(a1=2e12)
+    m0 = dyn.tilted(-np.asarray(fl.p), 0.05)                        # antiparallel state
+    tr = dyn.integrate(fl, torque, +0.5, 5e-9, m0=m0, stop_on_switch=True, switch_axis=fl.p)
+    assert np.isfinite(tr.switching_time) and tr.m[-1] @ np.asarray(fl.p) > 0
+    tr = dyn.integrate(fl, torque, -0.5, 5e-9, m0=m0, switch_axis=fl.p)
+    assert np.isnan(tr.switching_time) and tr.m[-1] @ np.asarray(fl.p) < -0.999
+
+
+# ---------------------------------------------------------------------------------------------
+# deterministic integrators
+# ---------------------------------------------------------------------------------------------
+
+def test_energy_is_conserved_without_damping_and_torque():
+    fl = in_plane(alpha=0.0, H_applied=(2e4, 1e4, 0))
+    m0 = dyn.tilted((1, 0, 0), 1.0, toward=(0, 1, 1))
+    tr = dyn.integrate(fl, ConstantTorque(eta_par=0.0), 0.0, 20e-9, m0=m0, rtol=1e-12, atol=0)
+    my = tr.m[:, 1] - tr.m[:, 1].mean()
+    precessions = np.count_nonzero(np.diff(np.sign(my))) / 2
+    drift = np.max(np.abs(tr.energy - tr.energy[0])) / abs(tr.energy[0])
+    assert precessions > 300
+    assert drift < 1e-8, drift                                     # measured 1.8e-9
+    assert np.max(np.abs(np.linalg.norm(tr.m, axis=1) - 1)) < 1e-14
+
+
+def test_heun_converges_at_second_order():
+    """Deterministic Heun (T = 0) against rk45 at rtol 1e-14: error ratio 4 per halving."""
+    fl = in_plane(alpha=0.02, H_applied=(2e4, 1e4, 0))
+    torque = ConstantTorque(eta_par=0.4, eta_perp=0.1)
+    m0 = dyn.tilted((1, 0, 0), 1.0, toward=(0, 1, 1))
+    ref = dyn.integrate(fl, torque, -5e10, 0.2e-9, m0=m0, rtol=1e-14, atol=0).m[-1]
+    errs = [np.linalg.norm(dyn.integrate(fl, torque, -5e10, 0.2e-9, m0=m0, method="heun",
+                                         dt=dt).m[-1] - ref)
+            for dt in (5e-14, 2.5e-14, 1.25e-14)]
+    order = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert np.all(np.abs(order - 2) < 0.1), order                  # measured 2.065, 2.034
+
+
+def test_stochastic_heun_keeps_unit_norm_and_is_reproducible():
+    fl = perpendicular(temperature=300.0)
+    kw = dict(method="heun", dt=2e-13, seed=11)
+    a = dyn.integrate(fl, ConstantTorque(eta_par=0.5), 1e10, 0.5e-9, **kw)
+    b = dyn.integrate(fl, ConstantTorque(eta_par=0.5), 1e10, 0.5e-9, **kw)
+    assert np.max(np.abs(np.linalg.norm(a.m, axis=1) - 1)) < 1e-14
+    np.testing.assert_array_equal(a.m, b.m)
+    assert np.std(a.m[:, 0]) > 1e-3                                # it does fluctuate
+
+
+# ---------------------------------------------------------------------------------------------
+# critical currents (Sun, PRB 62, 570 (2000), with the field-like term of the Gilbert form)
+# ---------------------------------------------------------------------------------------------
+
+def sun_critical_current(fl, eta_par, eta_perp, b0, hbar_field, s):
+    """s(a − αb) = −(2e/ħ)αμ₀M_s d H̄ with a = η∥J, b = b₀ + η⊥J, solved for J."""
+    k0 = 2 * E / HBAR * fl.alpha * MU0 * fl.Ms * fl.thickness * 1e-9 * hbar_field
+    return (fl.alpha * b0 - s * k0) / (eta_par - fl.alpha * eta_perp)
+
+
+@pytest.mark.parametrize("state,s", [("parallel", 1), ("antiparallel", -1)])
+def test_critical_current_of_an_in_plane_macrospin_with_field_like_term(state, s):
+    fl = in_plane()
+    torque = ConstantTorque(eta_par=0.4, eta_perp=-0.8, b0=-2e10)   # α η⊥/η∥ = −10 %
+    h_k = 2 * fl.Ku / (MU0 * fl.Ms)
+    hbar_field = s * fl.H_applied[0] + h_k + fl.Ms / 2               # H + H_K + M_s/2
+    jc = sun_critical_current(fl, 0.4, -0.8, -2e10, hbar_field, s)
+    assert dyn.critical_drive(fl, torque, state=state) == pytest.approx(jc, rel=1e-12)
+    th = dyn.switching_threshold(fl, torque, state=state, t_end=50e-9, criterion="instability",
+                                 rtol=2e-3)
+    assert th.drive == pytest.approx(jc, rel=0.01)                  # measured 1e-4
+    without_field_like = sun_critical_current(fl, 0.4, 0.0, 0.0, hbar_field, s)
+    assert abs(jc / without_field_like - 1) > 0.05                  # the term matters here
+
+
+@pytest.mark.parametrize("state,s", [("parallel", 1), ("antiparallel", -1)])
+def test_critical_switching_current_of_a_perpendicular_macrospin(state, s):
+    fl = perpendicular()
+    torque = ConstantTorque(eta_par=0.5, eta_perp=2.0, b0=1e10)
+    hbar_field = 2 * fl.Ku / (MU0 * fl.Ms) - fl.Ms + s * fl.H_applied[2]   # H_K − M_s + H
+    jc = sun_critical_current(fl, 0.5, 2.0, 1e10, hbar_field, s)
+    assert dyn.critical_drive(fl, torque, state=state) == pytest.approx(jc, rel=1e-12)
+    th = dyn.switching_threshold(fl, torque, state=state, t_end=100e-9, criterion="switch",
+                                 rtol=1e-3)
+    assert th.drive == pytest.approx(jc, rel=0.01)                  # measured 3e-3 (t_end)
+    assert abs(jc / sun_critical_current(fl, 0.5, 0.0, 1e10, hbar_field, s) - 1) > 0.05
+
+
+def test_critical_switching_voltage_of_a_polynomial_torque():
+    """T∥ = (a1V + a2V²) sin θ, T⊥ = (b0 + b1V + b2V²) sin θ: a quadratic in V."""
+    fl = perpendicular()
+    co = dict(a1=4e11, a2=-1.5e11, b0=5e9, b1=1e11, b2=-6e11)
+    torque = PolynomialTorque(**co, current=(1e12, 0.0, 2e11))
+    hbar_field = 2 * fl.Ku / (MU0 * fl.Ms) - fl.Ms + fl.H_applied[2]
+    k0 = 2 * E / HBAR * fl.alpha * MU0 * fl.Ms * fl.thickness * 1e-9 * hbar_field
+    # (a1 − αb1)V + (a2 − αb2)V² − αb0 + k0 = 0, the root closest to 0
+    al = fl.alpha
+    roots = np.roots([co["a2"] - al * co["b2"], co["a1"] - al * co["b1"], k0 - al * co["b0"]])
+    vc = min(roots.real[np.abs(roots.imag) < 1e-12], key=abs)
+    assert dyn.critical_drive(fl, torque) == pytest.approx(vc, rel=1e-10)
+    th = dyn.switching_threshold(fl, torque, t_end=100e-9, rtol=1e-3)
+    assert th.drive == pytest.approx(vc, rel=0.01)
+    jc = dyn.critical_current(fl, torque)
+    assert jc == pytest.approx(1e12 * vc + 2e11 * vc**3, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# thermal switching (Néel–Brown)
+# ---------------------------------------------------------------------------------------------
+
+def exact_escape_time(sigma, h, tau_n, z1):
+    """Mean first-passage time from z = m·u = 1 to z1 for βU(z) = −σ(z² + 2hz).
+
+    Brown's axially symmetric Fokker–Planck equation, 2τ_N ∂W/∂t = ∂_z[(1−z²)(∂_zW + WU')],
+    has the backward equation e^U ∂_z[(1−z²)e^{−U}∂_zT] = −2τ_N with T(z1) = 0 and a
+    reflecting z = 1, so T(1) = 2τ_N ∫_{z1}^1 dz e^{U}/(1−z²) ∫_z^1 e^{−U} dz'.
+    """
+    r = math.sqrt(sigma)
+
+    def inner(z):      # ∫_z^1 exp(σ(z'² + 2hz')) dz'
+        return (math.exp(-sigma * h * h) * math.sqrt(math.pi / sigma) / 2
+                * (erfi(r * (1 + h)) - erfi(r * (z + h))))
+
+    def f(z):
+        if 1 - z < 1e-12:
+            return 0.5
+        return math.exp(-sigma * (z * z + 2 * h * z)) / (1 - z * z) * inner(z)
+
+    return 2 * tau_n * quad(f, z1, 1, limit=400, epsabs=0, epsrel=1e-11)[0]
+
+
+def thermal_layer(sigma, temperature=300.0, keff=2e5):
+    """Perpendicular macrospin with K_eff V/k_BT = sigma, α = 1 (fastest diffusion)."""
+    ku = keff + 0.5 * MU0 * 1e6**2
+    volume = sigma * KB * temperature / keff
+    return Macrospin(Ms=1e6, thickness=1.0, area=volume / 1e-9 * 1e18, alpha=1.0, Ku=ku,
+                     temperature=temperature)
+
+
+def stt_pseudo_field(fl, torque, drive):
+    """h = s_c(a − αb)/(αγ₀H_K,eff), the spin torque as a field along p (Li & Zhang 2004)."""
+    a, b = (float(v) for v in torque.coefficients(drive, 0.0))
+    hk = 2 * fl.effective_anisotropy / (MU0 * fl.Ms)
+    return fl.spin_torque_rate * (a - fl.alpha * b) / (fl.alpha * fl.gamma0 * hk)
+
+
+def test_neel_brown_switching_time_at_subcritical_current():
+    """I = 0.3 I_c: Δ(1 − I/I_c)² = 5; 1000 samples against the exact first-passage time."""
+    h = -0.3
+    fl = thermal_layer(5.0 / (1 + h) ** 2)
+    torque = ConstantTorque(eta_par=0.5, eta_perp=0.1)
+    hk = 2 * fl.effective_anisotropy / (MU0 * fl.Ms)
+    # drive with h_stt = −0.3: s(η∥ − αη⊥)J = h αγ₀H_K
+    J = h * fl.alpha * fl.gamma0 * hk / (fl.spin_torque_rate * (0.5 - fl.alpha * 0.1))
+    assert stt_pseudo_field(fl, torque, J) == pytest.approx(h, rel=1e-12)
+    assert J / dyn.critical_current(fl, torque) == pytest.approx(0.3, rel=1e-12)
+    tau = exact_escape_time(fl.stability_factor, h, dyn.relaxation_time(fl), -0.5)
+    ens = dyn.ensemble(fl, torque, J, 40 * tau, n=1000, dt=4e-13, seed=2024,
+                       switch_axis=(0, 0, 1), switch_threshold=-0.5)
+    assert ens.status() == "ok"
+    mean, se = ens.mean_switching_time()
+    assert abs(mean - tau) < 3 * se, (mean / tau - 1, se / tau)    # z = −0.2 (4000 samples:
+    # −0.4 % ± 1.5 % at dt = 4e-13 s, +3.9 % at 8e-13 s: the step bias is below the noise)
+
+
+def test_neel_brown_formula_approaches_the_exact_escape_time_for_high_barriers():
+    """Brown's asymptotic 1/k against the exact time to reach the other well (z = −0.9):
+    relative error O(1/σ_eff), σ_eff = σ(1 + h)² (measured −1.0/σ_eff to −1.46/σ_eff)."""
+    for sigma in (40.0, 160.0):
+        for h in (0.0, -0.3, 0.2):
+            fl = thermal_layer(sigma)
+            torque = ConstantTorque(eta_par=0.5)
+            hk = 2 * fl.effective_anisotropy / (MU0 * fl.Ms)
+            J = h * fl.alpha * fl.gamma0 * hk / (fl.spin_torque_rate * 0.5)
+            exact = exact_escape_time(sigma, h, dyn.relaxation_time(fl), -0.9)
+            err = dyn.neel_brown_time(fl, torque, J) / exact - 1
+            assert abs(err) * sigma * (1 + h) ** 2 < 2.0, (sigma, h, err)
+
+
+# ---------------------------------------------------------------------------------------------
+# cmtj
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cmtj():
+    mod = pytest.importorskip("cmtj")
+    yield mod
+    mod.constants.PhysicalConstants.resetToDefaults()
+
+
+def cmtj_switching_time(junction, t_end, dt, p):
+    """First crossing of m·p = 0 in cmtj's log.  cmtj labels the state after step i with the
+    time i·Δt (``runSimulation``: t = i·timeStep, step, then log), so Δt is added back."""
+    junction.runSimulation(t_end, dt, dt)
+    log = junction.getLog()
+    t = np.asarray(log["time"]) + dt
+    g = np.stack([log["free_mx"], log["free_my"], log["free_mz"]], axis=1) @ np.asarray(p)
+    cross = np.nonzero((g >= 0) != (g[0] >= 0))[0]
+    if cross.size == 0:
+        return math.nan
+    i = cross[0]
+    return t[i - 1] + (t[i] - t[i - 1]) * g[i - 1] / (g[i - 1] - g[i])
+
+
+@pytest.mark.parametrize("geometry", ["perpendicular", "in-plane"])
+def test_switching_time_agrees_with_cmtj_for_constant_coefficients(cmtj, geometry):
+    if geometry == "perpendicular":
+        fl, tilt, factor = perpendicular(), 0.05, 2.0
+    else:
+        fl, tilt, factor = in_plane(), 0.05, 2.0
+    torque = ConstantTorque(eta_par=0.5, eta_perp=0.25, b0=1e10)
+    J = factor * dyn.critical_drive(fl, torque)
+    m0 = dyn.tilted(fl.p, tilt)
+    ours = dyn.integrate(fl, torque, J, 20e-9, m0=m0, switch_axis=fl.p, rtol=1e-11, atol=0,
+                         stop_on_switch=True).switching_time
+    assert np.isfinite(ours)
+    exported = dyn.export_parameters(torque, "cmtj", macrospin=fl, drive=J)
+    theirs = cmtj_switching_time(dyn.cmtj_junction(exported, m0=m0), 1.5 * ours, 2e-14, fl.p)
+    assert theirs == pytest.approx(ours, rel=0.01)                  # measured < 1e-6
+
+
+# ---------------------------------------------------------------------------------------------
+# export (sign conventions of the target codes)
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("v_sign,state", [(-1, "parallel"), (+1, "antiparallel")])
+def test_exported_cmtj_parameters_drive_the_same_switching(cmtj, v_sign, state):
+    """The exported names go straight into cmtj: same switch, same time, same direction."""
+    fl = perpendicular()
+    torque = PolynomialTorque(a1=6e11, a2=1e11, b0=4e9, b1=5e10, b2=-2e11,
+                              current=(2e12, 0.0, 4e11))
+    s = 1.0 if state == "parallel" else -1.0
+    vc = dyn.critical_drive(fl, torque, state=state)
+    assert np.sign(vc) == v_sign
+    m0 = dyn.tilted(s * np.asarray(fl.p), 0.05)
+    ex = dyn.export_parameters(torque, "cmtj", macrospin=fl, drive=[1.5 * vc, -1.5 * vc])
+    pc = cmtj.constants.PhysicalConstants
+    for name, setter in (("gyromagnetic_ratio", pc.set_gyromagnetic_ratio),
+                         ("magnetic_permeability", pc.set_magnetic_permeability),
+                         ("hbar", pc.set_hbar), ("elementary_charge", pc.set_elementary_charge)):
+        setter(ex.parameters[name])
+    for k, v in enumerate((1.5 * vc, -1.5 * vc)):
+        q = ex.at(k)
+        layer = cmtj.Layer.createSTTLayer(
+            "free", cmtj.CVector(*m0), cmtj.CVector(*q["anis"]), q["Ms"], q["thickness"],
+            q["cellSurface"], [cmtj.CVector(*row) for row in q["demagTensor"]],
+            damping=q["damping"],
+            SlonczewskiSpacerLayerParameter=q["SlonczewskiSpacerLayerParameter"],
+            beta=q["beta"], spinPolarisation=q["spinPolarisation"])
+        layer.setReferenceLayer(cmtj.CVector(*q["reference"]))
+        junction = cmtj.Junction([layer])
+        junction.setLayerAnisotropyDriver("free", cmtj.constantDriver(q["K"]))
+        junction.setLayerCurrentDriver("free", cmtj.constantDriver(q["current"]))
+        junction.setLayerExternalFieldDriver("free", cmtj.AxialDriver(*q["H"]))
+        ours = dyn.integrate(fl, torque, v, 10e-9, m0=m0, switch_axis=fl.p, rtol=1e-11, atol=0,
+                             stop_on_switch=True)
+        theirs = cmtj_switching_time(junction, 10e-9 if k else 1.5 * ours.switching_time,
+                                     2e-14, fl.p)
+        if k == 0:      # beyond the threshold: both switch out of the state, at the same time
+            assert theirs == pytest.approx(ours.switching_time, rel=0.01)
+            assert np.sign(ours.m[-1] @ np.asarray(fl.p)) == -s
+        else:           # the opposite polarity stabilises the state in both
+            assert math.isnan(ours.switching_time) and math.isnan(theirs)
+
+
+def mumax3_dmdt(m, H, q, gamma_ll, alpha, ms):
+    """mumax3: cuda/lltorque2.cu + cuda/slonczewski2.cu (FixedLayerPosition top), times γ_LL.
+
+    B in T; torque = −1/(1+α²)(m×B + α m×(m×B)) + Slonczewski term."""
+    B = MU0 * H + np.asarray(q["B_ext"]) - MU0 * H_ext_of(q)
+    mxB = np.cross(m, B)
+    tq = -1 / (1 + alpha**2) * (mxB + alpha * np.cross(m, mxB))
+    p = np.asarray(q["FixedLayer"])
+    beta = (HBAR / E) * (q["J"] / (q["FreeLayerThickness"] * ms))
+    l2 = q["Lambda"] ** 2
+    eps = q["Pol"] * l2 / ((l2 + 1) + (l2 - 1) * (p @ m))
+    A, Bc = beta * eps, beta * q["EpsilonPrime"]
+    gilb = 1 / (1 + alpha**2)
+    pxm = np.cross(p, m)
+    tq = tq + gilb * (A + alpha * Bc) * np.cross(m, pxm) + gilb * (Bc - alpha * A) * pxm
+    return gamma_ll * tq
+
+
+def H_ext_of(q):     # the applied part already in the macrospin field H (see the test)
+    return np.asarray(q["_H_applied"])
+
+
+def oommf_dmdt(m, H, q, alpha, ms):
+    """OOMMF Oxs_SpinXferEvolve::Calculate_dm_dt (fixed mp, Lambda_fixed = Lambda_free)."""
+    H = H + np.asarray(q["H_exchange"])
+    gamma_ll = q["gamma_G"] / (1 + alpha**2)
+    beta = q["J"] * abs(HBAR / (MU0 * E)) / q["thickness"]
+    l2 = q["Lambda"] ** 2
+    p = np.asarray(q["mp"])
+    A, Bq = l2 + 1, (l2 - 1) * (m @ p)
+    beta_q_plus = beta * l2 * q["P"]                                # 2 · ½β Λ² P
+    betaeps = beta_q_plus / (A + Bq) / ms
+    betaepsp = q["eps_prime"] * beta / ms
+    coef1 = alpha * betaeps - betaepsp
+    coef2 = alpha * betaepsp + betaeps
+    mxH = np.cross(m, H)
+    mxp = np.cross(m, p)
+    scratch = np.cross(alpha * mxH + coef2 * mxp, m) + coef1 * mxp - mxH
+    return gamma_ll * scratch
+
+
+def ubermag_dmdt(m, H, q, alpha, ms):
+    """micromagneticmodel: Precession + Damping (Gilbert) + Slonczewski (docstring)."""
+    H = H + np.asarray(q["H_exchange"])
+    p = np.asarray(q["mp"])
+    beta = abs(HBAR / (MU0 * E)) * q["J"] / (q["_t"] * ms)
+    l2 = q["Lambda"] ** 2
+    eps = q["P"] * l2 / ((l2 + 1) + (l2 - 1) * (m @ p))
+    g0 = q["gamma0"]
+    tau = g0 * beta * eps * np.cross(m, np.cross(p, m)) - g0 * beta * q["eps_prime"] * np.cross(m, p)
+    # Gilbert: dm/dt = −γ₀ m×H + α m×dm/dt + τ, solved explicitly
+    ll = -g0 * np.cross(m, H) + tau
+    return (ll + alpha * np.cross(m, ll)) / (1 + alpha**2)
+
+
+def cmtj_dmdt(m, H_layer, q):
+    """cmtj core/junction.hpp Layer::solveLLG (STT branch, κ = 1)."""
+    g0, ms_t = q["gyromagnetic_ratio"], q["Ms"]
+    H = H_layer + np.asarray(q["H"])
+    mxH = np.cross(m, H)
+    dmdt = mxH + np.cross(m, mxH) * q["damping"]
+    p = np.asarray(q["reference"])
+    aj = q["hbar"] * q["current"] / (q["elementary_charge"] * ms_t * q["thickness"])
+    l2 = q["SlonczewskiSpacerLayerParameter"] ** 2
+    eta = q["spinPolarisation"] * l2 / (l2 + 1 + (l2 - 1) * (m @ p))
+    stt = g0 * aj * eta
+    fl_ = np.cross(m, p)
+    dl = np.cross(m, fl_)
+    return (-g0 * dmdt - stt * dl + stt * q["beta"] * fl_) / (1 + q["damping"] ** 2)
+
+
+@pytest.mark.parametrize("target", ["mumax3", "oommf", "ubermag", "cmtj"])
+@pytest.mark.parametrize("source", ["polynomial", "slonczewski"])
+def test_exported_parameters_give_the_same_dm_dt_in_the_target_equations(target, source):
+    fl = Macrospin(Ms=9e5, thickness=1.3, area=2000, alpha=0.03, Ku=3e5,
+                   easy_axis=(0.6, 0, 0.8), H_applied=(1e4, -2e4, 3e4), p=(0.2, 0.5, -0.84))
+    if source == "polynomial":
+        torque = PolynomialTorque(a1=-3e11, a2=8e11, b0=-2e9, b1=4e10, b2=-3e11,
+                                  current=(1.5e12, 1e10, 3e11))
+        drives = [-0.4, 0.3]
+    else:
+        torque = SlonczewskiTorque(P=0.6, Lambda=1.0 if target == "cmtj" else 1.7,
+                                   epsilon_prime=0.15)
+        drives = [-2e11, 5e10]
+    ex = dyn.export_parameters(torque, target, macrospin=fl, drive=drives)
+    rng = np.random.default_rng(5)
+    for k, x in enumerate(drives):
+        q = dict(ex.at(k), _H_applied=fl.H_applied, _t=fl.thickness * 1e-9)
+        for m in rng.normal(size=(4, 3)):
+            m /= np.linalg.norm(m)
+            ours = dyn.dm_dt(fl, torque, m, x)
+            H_mag = fl.effective_field(m)                            # applied + anisotropy + demag
+            if target == "mumax3":
+                theirs = mumax3_dmdt(m, H_mag, q, q["GammaLL"], q["alpha"], q["Msat"])
+            elif target == "oommf":
+                theirs = oommf_dmdt(m, H_mag, q, q["alpha"], q["Ms"])
+            elif target == "ubermag":
+                theirs = ubermag_dmdt(m, H_mag, q, q["alpha"], q["Ms"])
+            else:
+                H_layer = H_mag - np.asarray(fl.H_applied)            # cmtj's H holds the applied part
+                theirs = cmtj_dmdt(m, H_layer, q)
+            np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-9 * np.abs(ours).max())
+
+
+def test_export_keeps_ubermag_polarization_positive_and_writes_scripts():
+    fl = perpendicular()
+    torque = PolynomialTorque(a1=-3e11, b1=1e10, current=(1e12, 0, 0))
+    ex = dyn.export_parameters(torque, "ubermag", macrospin=fl, drive=[0.2])
+    assert ex.at(0)["P"] > 0 and ex.at(0)["J"] < 0
+    assert any("P > 0" in n for n in ex.notes)
+    for target in dyn.export.TARGETS:
+        text = dyn.export_parameters(torque, target, macrospin=fl, drive=0.2).script()
+        assert text and "nan" not in text.lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# torque models
+# ---------------------------------------------------------------------------------------------
+
+def test_tabulated_torque_reproduces_a_smooth_table_through_theta_0_and_pi():
+    v = np.linspace(-0.5, 0.5, 9)
+    th = np.radians([0, 30, 60, 90, 120, 150, 180])
+    V, TH = np.meshgrid(v, th, indexing="ij")
+    tpar = (1e11 * V + 4e11 * V**2) * np.sin(TH) + 2e10 * V * np.sin(2 * TH)
+    tperp = (-1e9 + 3e11 * V**2) * np.sin(TH)
+    J = 1e12 * V * (1 + 0.3 * np.cos(TH))
+    tab = TabulatedTorque(v, th, tpar, tperp, J)
+    assert tab.angular_residual < 1e-12
+    for x in (-0.43, 0.07, 0.5):
+        for t in (0.0, 0.4, math.pi / 2, 2.9, math.pi):
+            a, b = tab.coefficients(x, math.cos(t))
+            # a = T∥/sin θ = (a1V + a2V²) + 2·2e10 V cos θ (smooth at 0, π)
+            assert a == pytest.approx(1e11 * x + 4e11 * x**2 + 4e10 * x * math.cos(t), rel=1e-9)
+            assert b == pytest.approx(-1e9 + 3e11 * x**2, rel=1e-9)
+            assert tab.current_density(x, math.cos(t)) == pytest.approx(
+                1e12 * x * (1 + 0.3 * math.cos(t)), rel=1e-9)
+    with pytest.raises(DynamicsError, match=r"drive 0\.6 V outside the model's range"):
+        dyn.integrate(perpendicular(), tab, 0.6, 1e-9)
+
+
+def test_tabulated_and_polynomial_models_give_the_same_switching():
+    poly = PolynomialTorque(a1=6e11, a2=1e11, b0=4e9, b1=5e10, b2=-2e11, current=(2e12, 0, 4e11))
+    v = np.linspace(-1, 1, 6)
+    th = np.radians([20, 60, 90, 130])
+    a, b = poly.coefficients(v[:, None], np.cos(th)[None, :])
+    tab = TabulatedTorque(v, th, a * np.sin(th), b * np.sin(th),
+                          poly.current_density(v[:, None], np.cos(th)[None, :]))
+    fl = perpendicular()
+    vc = dyn.critical_drive(fl, poly)
+    assert dyn.critical_drive(fl, tab) == pytest.approx(vc, rel=1e-9)
+    kw = dict(m0=dyn.tilted(fl.p, 0.05), switch_axis=fl.p, stop_on_switch=True)
+    t1 = dyn.integrate(fl, poly, 1.5 * vc, 10e-9, **kw)
+    t2 = dyn.integrate(fl, tab, 1.5 * vc, 10e-9, **kw)
+    assert t2.switching_time == pytest.approx(t1.switching_time, rel=1e-9)
+    np.testing.assert_allclose(t2.current_density, t1.current_density, rtol=1e-9)
+
+
+def test_polynomial_torque_from_a_sweep_divides_by_sin_theta():
+    from mtj_kwant.sweep import SweepResult
+
+    v = np.linspace(-0.3, 0.3, 7)
+    s = math.sin(math.radians(60))
+    res = SweepResult(bias_V=v.tolist(), theta_deg=60.0, phi_deg=0.0, temperature_K=0.0,
+                      current_density=(2e12 * v + 1e11 * v**3).tolist(),
+                      torque_inplane_window=[0.0] * 7, torque_outofplane_window=[0.0] * 7,
+                      errors={}, converged=[True] * 7, n_eval=[1] * 7, parts="total",
+                      torque_inplane_total=((3e11 * v + 5e11 * v**2) * s).tolist(),
+                      torque_outofplane_total=((-2e9 + 1e10 * v + 7e11 * v**2) * s).tolist())
+    t = PolynomialTorque.from_sweep(res)
+    assert (t.a1, t.a2, t.b0, t.b1, t.b2) == pytest.approx((3e11, 5e11, -2e9, 1e10, 7e11),
+                                                            rel=1e-9, abs=1e-3)
+    assert t.current == pytest.approx((2e12, 0.0, 1e11), rel=1e-9, abs=1.0)
+    tab = TabulatedTorque.from_sweep(res)
+    assert tab.coefficients(0.2, 0.3)[0] == pytest.approx(3e11 * 0.2 + 5e11 * 0.04, rel=1e-9)
+
+
+def test_slonczewski_torque_angular_dependence():
+    t = SlonczewskiTorque(P=0.4, Lambda=2.0, epsilon_prime=0.05)
+    for c in (-1.0, -0.3, 0.0, 0.8, 1.0):
+        eps = 0.4 * 4 / (5 + 3 * c)
+        a, b = t.coefficients(1e11, c)
+        assert a == pytest.approx(2e11 * eps, rel=1e-13)
+        assert b == pytest.approx(-2e11 * 0.05, rel=1e-13)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input: one line, naming the parameter and the fix
+# ---------------------------------------------------------------------------------------------
+
+BASE = dict(Ms=1e6, thickness=1.0, area=1000.0, alpha=0.01)
+
+
+@pytest.mark.parametrize("kwargs,pattern", [
+    (dict(BASE, Ms=0.0), r"Macrospin: `Ms` must be > 0 A/m, got 0\.0"),
+    (dict(BASE, Ms=-8e5), r"`Ms` must be > 0 A/m, got -800000\.0"),
+    (dict(BASE, alpha=-0.01), r"`alpha` must be >= 0, got -0\.01"),
+    (dict(BASE, alpha=0.0, temperature=300), r"`alpha` = 0 with `temperature` > 0.*give alpha > 0"),
+    (dict(BASE, thickness=float("nan")), r"`thickness` must be finite"),
+    (dict(BASE, Msat=1e6), r"unknown parameter 'Msat'; did you mean 'Ms'\?"),
+    (dict(BASE, demag_factors=(0.2, 0.2, 0.2)), r"`demag_factors` must sum to 1"),
+    (dict(BASE, p=(0, 0, 0)), r"`p` is a direction and cannot be the zero vector"),
+    (dict(BASE, temperature=-1), r"`temperature` must be >= 0 K"),
+])
+def test_bad_macrospin_input_is_one_line(kwargs, pattern):
+    with pytest.raises(DynamicsError, match=pattern) as err:
+        Macrospin(**kwargs)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("call,pattern", [
+    (lambda: ConstantTorque(eta=0.5), r"ConstantTorque: unknown parameter 'eta'; did you mean"),
+    (lambda: PolynomialTorque(a1=1.0, a3=2.0), r"unknown parameter 'a3'.*valid parameters: a1"),
+    (lambda: PolynomialTorque(a1=1.0, current=(1, 2)), r"`current` must be \(c1, c2, c3\)"),
+    (lambda: SlonczewskiTorque(P=0.5, Lambda=0), r"`Lambda` must be > 0"),
+    (lambda: dyn.integrate(Macrospin(**BASE), ConstantTorque(eta_par=1), 0, 1e-9,
+                           method="euler"), r"`method` must be one of rk45, heun"),
+    (lambda: dyn.integrate(Macrospin(**BASE, temperature=300), ConstantTorque(eta_par=1), 0,
+                           1e-9), r"method 'rk45' is deterministic; use method='heun'"),
+    (lambda: dyn.integrate(Macrospin(**BASE), ConstantTorque(eta_par=1), 0, 1e-9,
+                           method="heun"), r"method 'heun' needs a fixed time step `dt`"),
+    (lambda: dyn.export_parameters(ConstantTorque(eta_par=1), "vampire",
+                                   macrospin=Macrospin(**BASE), drive=1e10),
+     r"unknown target 'vampire'; choose one of mumax3, oommf, ubermag, cmtj"),
+    (lambda: dyn.export_parameters(PolynomialTorque(a1=1e11), "mumax3",
+                                   macrospin=Macrospin(**BASE), drive=0.1),
+     r"has no current density.*PolynomialTorque\(current="),
+    (lambda: dyn.export_parameters(SlonczewskiTorque(P=0.5, Lambda=2, epsilon_prime=0.1),
+                                   "cmtj", macrospin=Macrospin(**BASE), drive=1e10),
+     r"cmtj cannot represent Lambda != 1 together with epsilon_prime != 0"),
+])
+def test_bad_dynamics_input_is_one_line(call, pattern):
+    with pytest.raises(DynamicsError, match=pattern) as err:
+        call()
+    assert "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the rest of the API
+# ---------------------------------------------------------------------------------------------
+
+def test_tabulated_torque_from_a_scan_grid():
+    from mtj_kwant.scan import ScanResult
+
+    v, th = np.linspace(-0.2, 0.2, 5), np.array([30.0, 90.0, 150.0])
+    V, TH = (g.ravel() for g in np.meshgrid(v, th, indexing="ij"))
+    s = np.sin(np.radians(TH))
+    cols = dict(bias_V=V.tolist(), theta_deg=TH.tolist(), phi_deg=[0.0] * V.size,
+                temperature_K=[0.0] * V.size,
+                torque_inplane_total=((2e11 * V + 3e11 * V**2) * s).tolist(),
+                torque_outofplane_total=((-1e9 + 4e11 * V**2) * s).tolist(),
+                current_density=(1e12 * V).tolist())
+    scan = ScanResult(parameters=["bias_V", "theta_deg", "phi_deg", "temperature_K"],
+                      columns=cols, settings={})
+    tab = TabulatedTorque.from_scan(scan)
+    a, b = tab.coefficients(0.13, -0.4)
+    assert (a, b) == pytest.approx((2e11 * 0.13 + 3e11 * 0.13**2, -1e9 + 4e11 * 0.13**2),
+                                   rel=1e-9)
+    with pytest.raises(DynamicsError, match="no column 'torque_inplane_window'"):
+        TabulatedTorque.from_scan(scan, part="window")
+
+
+def test_a_current_pulse_switches_only_when_long_enough():
+    fl = perpendicular()
+    torque = ConstantTorque(eta_par=0.5)
+    J = 3 * dyn.critical_drive(fl, torque)
+    kw = dict(m0=dyn.tilted(fl.p, 0.05), switch_axis=fl.p)
+    t_sw = dyn.integrate(fl, torque, J, 5e-9, stop_on_switch=True, **kw).switching_time
+
+    def pulse(width):
+        return ([0.0, width, width + 1e-12], [J, J, 0.0])
+
+    long = dyn.integrate(fl, torque, pulse(1.3 * t_sw), 5e-9, **kw)
+    short = dyn.integrate(fl, torque, pulse(0.5 * t_sw), 5e-9, **kw)
+    assert long.m[-1] @ np.asarray(fl.p) < -0.99                    # switched and relaxed
+    assert short.m[-1] @ np.asarray(fl.p) > 0.99                     # relaxed back
+    assert long.switching_time == pytest.approx(t_sw, rel=1e-6)
+    assert short.drive[-1] == 0.0 and short.drive[0] == J
+    np.testing.assert_allclose(long.current_density, long.drive)      # J = drive (current model)
+
+
+def test_ensemble_reports_censored_switching_times_and_trajectories_save(tmp_path):
+    import json
+
+    fl = thermal_layer(8.0)
+    ens = dyn.ensemble(fl, ConstantTorque(eta_par=0.5), 0.0, 0.2e-9, n=20, dt=4e-13, seed=1,
+                       switch_axis=(0, 0, 1), save_every=4e-12)
+    assert math.isnan(ens.mean_switching_time()[0])
+    assert ens.status().startswith(f"{ens.n - int(np.isfinite(ens.switching_times).sum())} of 20")
+    assert ens.trajectories.shape == (20, 51, 3)
+    again = dyn.ensemble(fl, ConstantTorque(eta_par=0.5), 0.0, 0.2e-9, n=20, dt=4e-13, seed=1,
+                         switch_axis=(0, 0, 1))
+    np.testing.assert_array_equal(again.m_final, ens.m_final)
+    tr = dyn.integrate(perpendicular(), ConstantTorque(eta_par=0.5), 0.0, 1e-10)
+    data = json.loads(tr.save(tmp_path / "tr.json").read_text())
+    assert data["switching_time"] is None and len(data["t"]) == len(tr.t)
+    fl2 = perpendicular()
+    tr2 = dyn.integrate(fl2, ConstantTorque(eta_par=0.5), 3 * dyn.critical_drive(
+        fl2, ConstantTorque(eta_par=0.5)), 5e-9, m0=dyn.tilted(fl2.p, 0.05), switch_axis=fl2.p)
+    assert dyn.switching_time(tr2) == pytest.approx(tr2.switching_time, rel=1e-3)
