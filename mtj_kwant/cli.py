@@ -1,4 +1,5 @@
-"""Command line: ``mtj-kwant sweep | scan | profile | conductance`` (DESIGN.md §4).
+"""Command line: ``mtj-kwant sweep | scan | profile | study | conductance | export``
+(DESIGN.md §4).
 
 User mistakes end with one readable line on stderr and a non-zero exit status;
 ``--debug`` shows the traceback instead.
@@ -69,8 +70,10 @@ def _biases(tokens):
 #: A command-line token that is a value: a number, START:STOP:N or a comma list (any sign).
 _VALUE = re.compile(r"[+-]?(?:\d|\.\d)[\d.eE+\-:,]*")
 #: Options that take several values, per command, and options that take one number.
-_MULTI = {"sweep": ("--bias",), "scan": ("--bias", "--theta", "--phi", "--temperature")}
-_SINGLE = ("--bias", "--theta", "--phi", "--temperature", "--rtol")
+_MULTI = {"sweep": ("--bias",), "scan": ("--bias", "--theta", "--phi", "--temperature"),
+          "export": ("--bias", "--easy-axis", "--p", "--H-applied")}
+_SINGLE = ("--bias", "--theta", "--phi", "--temperature", "--rtol", "--Ms", "--thickness",
+           "--area", "--alpha", "--Ku")
 
 
 def _negative_values(argv):
@@ -226,6 +229,8 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
+    _export_parser(sub)
+
     p = sub.add_parser("conductance", help="zero-bias conductances (P, AP) and TMR")
     p.add_argument("system", help="junction file (TOML)")
     p.add_argument("--temperature", type=float, default=None, help="K")
@@ -243,6 +248,246 @@ def _study_list():
         return "no studies found"
     width = max(map(len, titles))
     return "studies:\n" + "\n".join(f"  {name:<{width}}  {title}" for name, title in titles.items())
+
+
+#: Comment marker of each export target's input language.
+_COMMENT = {"mumax3": "//", "oommf": "#", "ubermag": "#", "cmtj": "#"}
+
+
+def _export_parser(sub):
+    from .dynamics.export import TARGETS
+
+    p = sub.add_parser(
+        "export", help="torque parameters of a sweep for mumax3, OOMMF, ubermag or cmtj",
+        description="Write the torque of a sweep (mtj-kwant sweep --output SWEEP.json) as the "
+                    "parameters of mumax3, OOMMF, ubermag or cmtj at each operating point, in "
+                    "that code's names, units and sign convention (DESIGN.md §10; the sign "
+                    "table is in the header of the output).  The free layer's M_s, d and "
+                    "alpha are required: they set the field of the interlayer-exchange term "
+                    "b0 and cmtj's efficiencies.")
+    p.add_argument("sweep", help="sweep result (JSON written by mtj-kwant sweep --output)")
+    p.add_argument("--format", required=True, choices=TARGETS, help="target code")
+    p.add_argument("--output", metavar="FILE", default=None,
+                   help="output file (default: standard output); a name ending in .json gets "
+                        "the parameters, units and notes as JSON instead of input snippets")
+    p.add_argument("--Ms", type=float, required=True, metavar="A/m",
+                   help="free-layer saturation magnetisation M_s in A/m (e.g. 1e6)")
+    p.add_argument("--thickness", type=float, required=True, metavar="NM",
+                   help="free-layer thickness d in nm")
+    p.add_argument("--alpha", type=float, required=True, help="Gilbert damping of the free layer")
+    p.add_argument("--area", type=float, default=None, metavar="NM2",
+                   help="junction area in nm^2 (cmtj's cellSurface; required for cmtj only)")
+    p.add_argument("--Ku", type=float, default=0.0, metavar="J/m^3",
+                   help="uniaxial anisotropy constant K_u in J/m^3 (default 0)")
+    p.add_argument("--easy-axis", nargs="+", default=["0,0,1"], metavar="X",
+                   help="anisotropy axis, three numbers (default 0 0 1)")
+    p.add_argument("--p", nargs="+", default=["0,0,1"], metavar="X",
+                   help="pinned-layer direction p in the target's frame (default 0 0 1)")
+    p.add_argument("--H-applied", nargs="+", default=["0,0,0"], metavar="H",
+                   help="applied field in A/m, three numbers (default 0 0 0); the field of b0 "
+                        "is added where the target has no separate term for it")
+    p.add_argument("--temperature", type=float, default=0.0,
+                   help="temperature in K (cmtj's temperature driver; default 0)")
+    p.add_argument("--bias", nargs="+", default=None, metavar="V",
+                   help="operating points in volts, inside the sweep's range (default: the "
+                        "sweep's non-zero biases); START:STOP:N gives N values")
+    p.add_argument("--part", choices=("total", "window"), default="total",
+                   help="torque part: total (default; what acts on the layer) or window")
+    p.add_argument("--model", choices=("table", "fit"), default="table",
+                   help="table (default): the sweep's values, interpolated between its biases "
+                        "(cubic spline in V, exact at the sweep's biases); fit: the quadratic "
+                        "fits a1, a2, b0, b1, b2 (and J to V^3)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _vector(args, name):
+    """A three-number option (X Y Z or X,Y,Z) as a tuple."""
+    values = _values(getattr(args, name.replace("-", "_")), name=name, unit="three numbers",
+                     example="0 0 1")
+    if len(values) != 3:
+        raise UsageError(f"--{name}: give three numbers X Y Z, got {len(values)}")
+    return tuple(values)
+
+
+def _load_sweep(path):
+    """A SweepResult from ``path``, or one line saying why the file is not one."""
+    from .sweep import SweepResult
+
+    path = Path(path)
+    hint = ("write one with 'mtj-kwant sweep SYSTEM.toml --bias ... --parts total --output "
+            "FILE.json'")
+    if not path.is_file():
+        raise ValueError(f"{path}: no such sweep file; {hint}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not a sweep result (not JSON: {err}); {hint}") from None
+    keys = ("bias_V", "theta_deg", "current_density", "torque_inplane_window",
+            "torque_outofplane_window")
+    missing = [k for k in keys if not isinstance(data, dict) or k not in data]
+    if missing or not isinstance(data.get("bias_V"), list):
+        what = ", ".join(missing) if missing else "bias_V as a list"
+        raise ValueError(f"{path}: not a sweep result (no {what}); {hint}")
+    fields = SweepResult.__dataclass_fields__
+    try:
+        return SweepResult(**{k: v for k, v in data.items() if k in fields})
+    except TypeError as err:
+        raise ValueError(f"{path}: not a complete sweep result ({err}); {hint}") from None
+
+
+def _export_torque(result, part, model, path):
+    """The torque model of the export: the sweep's table or its quadratic fits."""
+    import numpy as np
+
+    from .dynamics import PolynomialTorque, TabulatedTorque
+
+    if getattr(result, f"torque_inplane_{part}") is None:
+        raise ValueError(f"{path}: the sweep has no '{part}' torques; rerun it with --parts "
+                         f"{part if part == 'total' else 'both'}, or export --part window")
+    v = np.asarray(result.bias_V, float)
+    if model == "fit":
+        if v.size < 4:
+            raise ValueError(f"{path}: --model fit needs at least 4 biases (quadratic torques, "
+                             f"cubic J), the sweep has {v.size}; use --model table")
+        return PolynomialTorque.from_sweep(result, part=part)
+    if v.size < 2:
+        raise ValueError(f"{path}: the sweep has {v.size} bias; the export interpolates "
+                         "between biases and needs at least 2")
+    order = np.argsort(v)
+    if np.any(np.diff(v[order]) <= 0):
+        raise ValueError(f"{path}: the sweep repeats a bias; the table needs distinct biases")
+    column = lambda key: np.asarray(getattr(result, key), float)[order, None]  # noqa: E731
+    return TabulatedTorque(v[order], [math.radians(result.theta_deg)],
+                           column(f"torque_inplane_{part}"), column(f"torque_outofplane_{part}"),
+                           column("current_density"))
+
+
+def _sign_table():
+    """Rows of the sign table in :mod:`mtj_kwant.dynamics.export` (DESIGN §10), by target:
+    (term, their torque, exported values), each a string."""
+    from .dynamics import export
+
+    lines = export.__doc__.splitlines()
+    seps = [i for i, line in enumerate(lines) if line.startswith("====")]
+    cols = [m.start() for m in re.finditer(r"=+", lines[seps[0]])]
+    rows, current = {}, None
+    for line in lines[seps[1] + 1:seps[2]]:
+        cells = [line[a:b].strip() for a, b in zip(cols, cols[1:] + [None])]
+        first = cells[0].split(" ")[0].lower()
+        if first in export.TARGETS:
+            current = first
+            rows[current] = [[] for _ in cols]
+        if current:
+            for column, cell in zip(rows[current], cells):
+                if cell:
+                    column.append(cell.replace("``", ""))
+    return {target: tuple(" ".join(c) for c in row) for target, row in rows.items()}
+
+
+def _export(args):
+    """``mtj-kwant export``: the torque parameters of a sweep for a micromagnetic code."""
+    import textwrap
+
+    import numpy as np
+
+    from .dynamics import Macrospin, export_parameters
+
+    for name, unit, low in (("Ms", "A/m", "> 0"), ("thickness", "nm", "> 0"),
+                            ("alpha", "", ">= 0"), ("area", "nm^2", "> 0")):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        bad = not math.isfinite(value) or (value < 0 if low == ">= 0" else value <= 0)
+        if bad:
+            raise UsageError(f"--{name}: must be a finite number{' of ' + unit if unit else ''} "
+                             f"{low}, got {value:g}")
+    if args.format == "cmtj" and args.area is None:
+        raise UsageError("--area: cmtj needs the junction area in nm^2 (its cellSurface)")
+    path = Path(args.sweep)
+    result = _load_sweep(path)
+    torque = _export_torque(result, args.part, args.model, path)
+    biases = np.asarray(result.bias_V, float)
+    lo, hi = float(biases.min()), float(biases.max())
+    if args.bias is None:
+        drive = np.unique(biases[biases != 0])
+        if drive.size == 0:
+            raise ValueError(f"{path}: the sweep has only V = 0, where the torque has no "
+                             "efficiency (J = 0); give --bias")
+    else:
+        drive = np.asarray(_biases(args.bias), float)
+        outside = drive[(drive < lo - 1e-12) | (drive > hi + 1e-12)]
+        if outside.size:
+            raise UsageError(f"--bias: {outside[0]:g} V lies outside the sweep's biases "
+                             f"[{lo:g}, {hi:g}] V; the export does not extrapolate")
+    layer = Macrospin(Ms=args.Ms, thickness=args.thickness, alpha=args.alpha,
+                      area=args.area if args.area is not None else 1.0, Ku=args.Ku,
+                      easy_axis=_vector(args, "easy-axis"), p=_vector(args, "p"),
+                      H_applied=_vector(args, "H-applied"), temperature=args.temperature)
+    exported = export_parameters(torque, args.format, macrospin=layer, drive=drive)
+    b_eq = float(torque.coefficients(0.0, 0.0)[1]) if lo <= 0 <= hi else 0.0
+    h_b = -b_eq * layer.spin_torque_rate / layer.gamma0
+    convention = _sign_table().get(args.format, ("", "", ""))
+    junction = result.junction.get("name", "?") if isinstance(result.junction, dict) else "?"
+    model = ("table: the sweep's values, cubic spline in V between its biases"
+             if args.model == "table" else
+             "fit: quadratic a(V), b(V) fitted to the sweep, J to V^3")
+    header = [
+        f"mtj-kwant export --format {args.format}: torque parameters of {path.name}",
+        f"junction: {junction}; theta = {result.theta_deg:g} deg, T = {result.temperature_K:g} K; "
+        f"part {args.part}; model {model}",
+        f"free layer: Ms = {args.Ms:g} A/m, d = {args.thickness:g} nm, alpha = {args.alpha:g}, "
+        f"Ku = {args.Ku:g} J/m^3, easy axis {list(layer.easy_axis)}, p = {list(layer.p)}, "
+        f"H_applied = {list(layer.H_applied)} A/m"
+        + (f", area = {args.area:g} nm^2, T = {args.temperature:g} K"
+           if args.format == "cmtj" else ""),
+        "this package (DESIGN §1, §10): T = a m×(p×m) + b m×p in (ħ/2e) A/m², a = T∥/sin θ, "
+        "b = T⊥/sin θ; a > 0 turns m toward p; V > 0 drives electrons from the pinned into "
+        "the free layer; dm/dt ∋ γħT/(2e M_s d) in the Gilbert form",
+        f"b0 = b(V = 0) = {b_eq:.6g} (ħ/2e) A/m² (interlayer exchange) is the field "
+        f"H_b = −ħb0/(2eμ0 M_s d) p = {h_b:.6g} A/m along p"
+        if lo <= 0 <= hi else
+        "the sweep does not contain V = 0: all of b is exported as a bias-dependent efficiency",
+        f"{convention[0]}: {convention[1]}",
+        f"exported: {convention[2]}",
+    ] + [f"note: {note}" for note in exported.notes] + [
+        "units: " + ", ".join(f"{k} [{u}]" for k, u in exported.units.items() if u)]
+    if args.output and Path(args.output).suffix.lower() == ".json":
+        record = dict(target=args.format, source=str(path), junction=junction,
+                      theta_deg=result.theta_deg, temperature_K=result.temperature_K,
+                      part=args.part, model=args.model, drive=exported.drive.tolist(),
+                      drive_unit=exported.drive_unit, b0=b_eq, H_b_A_per_m=h_b,
+                      parameters=exported.parameters, units=exported.units,
+                      notes=exported.notes, convention=dict(zip(
+                          ("code", "their_torque", "exported"), convention)),
+                      free_layer=dict(Ms=args.Ms, thickness_nm=args.thickness,
+                                      alpha=args.alpha, Ku=args.Ku, area_nm2=args.area,
+                                      easy_axis=layer.easy_axis, p=layer.p,
+                                      H_applied=layer.H_applied,
+                                      temperature_K=args.temperature))
+        text = json.dumps(record, indent=1, allow_nan=False)
+    else:
+        c = _COMMENT[args.format]
+        wrap = lambda line: textwrap.wrap(line, 96 - len(c), subsequent_indent="    ")  # noqa: E731
+        lines = [f"{c} {part}" for line in header for part in wrap(line)]
+        varying = [k for k, v in exported.parameters.items() if isinstance(v, list)]
+        cells = [["V (V)"] + [f"{k} ({exported.units.get(k) or '1'})" for k in varying]]
+        cells += [[f"{x:.6g}"] + [f"{exported.parameters[k][i]:.6g}" for k in varying]
+                  for i, x in enumerate(exported.drive)]
+        widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+        lines.append(f"{c} operating points:")
+        lines += [f"{c}   " + "  ".join(f"{v:>{w}}" for v, w in zip(row, widths)) for row in cells]
+        for i, x in enumerate(exported.drive):
+            lines += ["", f"{c} --- operating point {i + 1} of {exported.drive.size}: "
+                          f"V = {x:.6g} V ---", exported.script(i)]
+        text = "\n".join(lines)
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {out} ({args.format}, {exported.drive.size} operating points)")
+    else:
+        print(text)
+    return 0
 
 
 def _check(args):
@@ -276,6 +521,8 @@ def _run(args):
             if path.suffix == ".png":
                 print(f"  figure {path}")
         return 0
+    if args.command == "export":
+        return _export(args)
     junction = load_junction(args.system)
     stem = Path(args.system).stem
     if args.command == "sweep":

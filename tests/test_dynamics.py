@@ -9,6 +9,7 @@ equations of mumax3, OOMMF, ubermag and cmtj transcribed from their sources.
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -639,3 +640,191 @@ def test_ensemble_reports_censored_switching_times_and_trajectories_save(tmp_pat
     tr2 = dyn.integrate(fl2, ConstantTorque(eta_par=0.5), 3 * dyn.critical_drive(
         fl2, ConstantTorque(eta_par=0.5)), 5e-9, m0=dyn.tilted(fl2.p, 0.05), switch_axis=fl2.p)
     assert dyn.switching_time(tr2) == pytest.approx(tr2.switching_time, rel=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: mtj-kwant export (DESIGN §4)
+# ---------------------------------------------------------------------------------------------
+
+EXPORT_LAYER = ["--Ms", "8e5", "--thickness", "1.7", "--alpha", "0.02", "--area", "3000",
+                "--Ku", "4e5", "--p", "0", "0", "-1", "--H-applied", "-2e4", "0", "1e3"]
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory):
+    """A real sweep of the bundled symmetric junction, written by the command line."""
+    from mtj_kwant.cli import main
+
+    from .conftest import SYSTEMS
+
+    path = tmp_path_factory.mktemp("export") / "sweep.json"
+    assert main(["sweep", str(SYSTEMS / "fe_mgo_fe.toml"), "--bias", "-0.2:0.2:5", "--parts",
+                 "both", "--output", str(path), "--quiet"]) == 0
+    return path
+
+
+def _expected_export(sweep_path, target, Ms=8e5, d=1.7e-9, alpha=0.02, p=(0, 0, -1),
+                     H=(-2e4, 0, 1e3)):
+    """The sign table of DESIGN §10 applied by hand to the sweep's own numbers (θ = 90°)."""
+    import json
+
+    data = json.loads(Path(sweep_path).read_text())
+    v = np.asarray(data["bias_V"])
+    a = np.asarray(data["torque_inplane_total"])
+    b = np.asarray(data["torque_outofplane_total"])
+    J = np.asarray(data["current_density"])
+    b0 = b[np.argmin(np.abs(v))]
+    keep = v != 0
+    a, bb, J = a[keep], b[keep] - b0, J[keep]
+    h_b = -HBAR * b0 / (2 * E * MU0 * Ms * d) * np.asarray(p, float)
+    if target in ("mumax3", "oommf"):
+        out = {"J": J, "P": a / J, "eps": -bb / (2 * J)}
+    elif target == "ubermag":
+        s = np.sign(a / J)
+        out = {"J": s * J, "P": np.abs(a / J), "eps": -s * bb / (2 * J)}
+    else:
+        ll_a = a - alpha * bb
+        out = {"J": J, "P": ll_a / J, "beta": (bb + alpha * a) / ll_a}
+    out["field"] = h_b
+    out["B_ext"] = MU0 * (np.asarray(H, float) + h_b)
+    out["H"] = np.asarray(H, float) + h_b
+    out["bias"] = v[keep]
+    return out
+
+
+NAMES = {"mumax3": ("J", "Pol", "EpsilonPrime"), "oommf": ("J", "P", "eps_prime"),
+         "ubermag": ("J", "P", "eps_prime"), "cmtj": ("current", "spinPolarisation", "beta")}
+
+
+@pytest.mark.parametrize("target", ["mumax3", "oommf", "ubermag", "cmtj"])
+def test_export_command_round_trip_from_a_sweep(small_sweep, tmp_path, capsys, target):
+    """sweep JSON -> `mtj-kwant export` (stdout and JSON) -> the numbers of the sign table,
+    computed here by hand from the sweep's torques at its own biases (the table model is exact
+    there), for every target; the stdout snippets carry the same numbers as the JSON."""
+    import json
+
+    from mtj_kwant.cli import main
+
+    args = ["export", str(small_sweep), "--format", target, *EXPORT_LAYER]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    out = tmp_path / "e.json"
+    assert main(args + ["--output", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    expected = _expected_export(small_sweep, target)
+    np.testing.assert_allclose(data["drive"], expected["bias"], atol=1e-12)
+    q = data["parameters"]
+    kj, kp, k3 = NAMES[target]
+    np.testing.assert_allclose(q[kj], expected["J"], rtol=1e-9)
+    np.testing.assert_allclose(q[kp], expected["P"], rtol=1e-9)
+    np.testing.assert_allclose(q[k3], expected["beta" if target == "cmtj" else "eps"],
+                               rtol=1e-9, atol=1e-12)
+    field = {"mumax3": ("B_ext", "B_ext"), "oommf": ("H_exchange", "field"),
+             "ubermag": ("H_exchange", "field"), "cmtj": ("H", "H")}[target]
+    np.testing.assert_allclose(q[field[0]], expected[field[1]], rtol=1e-9, atol=1e-12)
+    assert data["units"] and data["notes"] and data["convention"]["their_torque"]
+    # the text: header with the sign-table row of this target, a table, one snippet per point
+    comment = "//" if target == "mumax3" else "#"
+    header = [line for line in text.splitlines() if line.startswith(comment)]
+    assert any("T = a m×(p×m) + b m×p" in line for line in header)
+    assert any(line.startswith(f"{comment} exported:") for line in header)
+    assert text.count("--- operating point") == len(expected["bias"])
+    fmt = lambda x: f"{x:.10g}"  # noqa: E731  (the snippets' number format)
+    for k in range(len(expected["bias"])):
+        assert fmt(q[kp][k]) in text and fmt(q[kj][k]) in text
+    assert "nan" not in text.lower()
+
+
+def test_export_command_fit_model_matches_the_library(small_sweep, tmp_path):
+    """--model fit: the numbers of export_parameters on the sweep path (quadratic fits)."""
+    import json
+
+    from mtj_kwant.cli import main
+
+    out = tmp_path / "fit.json"
+    assert main(["export", str(small_sweep), "--format", "mumax3", "--model", "fit",
+                 "--bias", "-0.15", "0.1", *EXPORT_LAYER, "--output", str(out)]) == 0
+    q = json.loads(out.read_text())["parameters"]
+    fl = Macrospin(Ms=8e5, thickness=1.7, area=3000, alpha=0.02, Ku=4e5, p=(0, 0, -1),
+                   H_applied=(-2e4, 0, 1e3))
+    ex = dyn.export_parameters(str(small_sweep), "mumax3", macrospin=fl, drive=[-0.15, 0.1])
+    for key in ("J", "Pol", "EpsilonPrime", "B_ext"):
+        np.testing.assert_allclose(q[key], ex.parameters[key], rtol=1e-12)
+
+
+def test_export_sign_table_has_a_row_for_every_target():
+    from mtj_kwant.cli import _sign_table
+
+    rows = _sign_table()
+    assert set(rows) == set(dyn.export.TARGETS)
+    assert "FixedLayer" in rows["mumax3"][1] and "EpsilonPrime" in rows["mumax3"][2]
+    assert "Oxs_SpinXferEvolve" in rows["oommf"][0] and "spinPolarisation" in rows["cmtj"][2]
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(small_sweep, tmp_path_factory):
+    import json
+
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "text.json").write_text("not json at all")
+    (folder / "other.json").write_text(json.dumps({"x_nm": [0, 1], "bias_V": 0.1}))
+    data = json.loads(small_sweep.read_text())
+    data["torque_inplane_total"] = data["torque_outofplane_total"] = None
+    (folder / "window.json").write_text(json.dumps(data))
+    return folder
+
+
+def _export_errors(sweep, bad):
+    layer = ["--Ms", "1e6", "--thickness", "1.5", "--alpha", "0.01"]
+    return [
+        (["export", str(bad / "missing.json"), "--format", "mumax3", *layer],
+         r"missing\.json: no such sweep file; write one with 'mtj-kwant sweep"),
+        (["export", str(bad / "text.json"), "--format", "oommf", *layer],
+         r"text\.json: not a sweep result \(not JSON"),
+        (["export", str(bad / "other.json"), "--format", "oommf", *layer],
+         r"other\.json: not a sweep result \(no theta_deg, current_density"),
+        (["export", str(bad / "window.json"), "--format", "cmtj", *layer, "--area", "100"],
+         r"window\.json: the sweep has no 'total' torques; rerun it with --parts total"),
+        (["export", str(sweep), "--format", "mumax4", *layer],
+         r"argument --format: invalid choice: 'mumax4' \(choose from 'mumax3', 'oommf'"),
+        (["export", str(sweep), "--format", "mumax3", "--Ms", "-1e6", "--thickness", "1",
+          "--alpha", "0.01"], r"--Ms: must be a finite number of A/m > 0, got -1e\+06"),
+        (["export", str(sweep), "--format", "mumax3", "--Ms", "0", "--thickness", "1",
+          "--alpha", "0.01"], r"--Ms: must be a finite number of A/m > 0, got 0$"),
+        (["export", str(sweep), "--format", "ubermag", "--thickness", "1", "--alpha", "0.01"],
+         r"the following arguments are required: --Ms"),
+        (["export", str(sweep), "--format", "mumax3", "--Ms", "1e6", "--thickness", "nan",
+          "--alpha", "0.01"], r"--thickness: must be a finite number of nm > 0, got nan"),
+        (["export", str(sweep), "--format", "cmtj", *layer],
+         r"--area: cmtj needs the junction area in nm\^2"),
+        (["export", str(sweep), "--format", "mumax3", *layer, "--bias", "0.5"],
+         r"--bias: 0\.5 V lies outside the sweep's biases \[-0\.2, 0\.2\] V"),
+        (["export", str(sweep), "--format", "mumax3", *layer, "--p", "0", "1"],
+         r"--p: give three numbers X Y Z, got 2"),
+    ]
+
+
+def test_export_command_errors_are_one_line(small_sweep, bad_inputs, capsys):
+    import re
+
+    from mtj_kwant.cli import main
+
+    for args, pattern in _export_errors(small_sweep, bad_inputs):
+        code = main(args)
+        err = capsys.readouterr().err
+        assert code != 0, args
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("mtj-kwant: error: "), err
+        assert re.search(pattern, lines[0]), (pattern, lines[0])
+        assert "Traceback" not in err
+
+
+def test_export_command_without_traceback_from_the_shell(bad_inputs):
+    proc = subprocess.run([sys.executable, "-m", "mtj_kwant.cli", "export",
+                           str(bad_inputs / "text.json"), "--format", "mumax3", "--Ms", "1e6",
+                           "--thickness", "1", "--alpha", "0.01"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.startswith("mtj-kwant: error: ") and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

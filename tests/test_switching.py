@@ -1,0 +1,126 @@
+"""The switching study (studies/switching.py, quick mode): its numbers obey the identities
+they rest on.
+
+The smoke test in test_studies.py checks that the study writes figures, tables and provenance;
+here the content: the field-like coefficient b is exactly a field −ħb/(2eμ₀M_s d) along p in
+the Gilbert form, so removing b1 V from T⊥ must shift every switching field by
+S·ħ·b1·V/(2eμ₀M_s d), the zero-bias switching fields must bracket ±H_K,eff shifted by the
+field of b0, and the phase map must agree with the bisected switching fields.
+"""
+
+import csv
+import sys
+
+import numpy as np
+import pytest
+import scipy.constants as C
+
+from mtj_kwant.study import ROOT, run_study
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("switching")
+    run_study("switching", out, quick=True, progress=False, executor="serial")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from studies import switching
+
+    return out, switching
+
+
+def rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def coefficient(out, junction, name):
+    for row in rows(out / "coefficients.csv"):
+        if row["junction"] == junction and row["coefficient"] == name:
+            return float(row["value"]), float(row["stderr"])
+    raise KeyError(name)
+
+
+def fields(out, model):
+    data = [r for r in rows(out / "switching_fields.csv") if r["torque_model"] == model]
+    v = np.array([float(r["bias_V"]) for r in data])
+    up = np.array([float(r["H_AP_to_P_A_per_m"]) for r in data])
+    down = np.array([float(r["H_P_to_AP_A_per_m"]) for r in data])
+    return v, up, down
+
+
+def test_removing_b1_shifts_every_switching_field_by_its_field(study):
+    out, sw = study
+    layer = sw._free_layer()
+    b1, err = coefficient(out, "asymmetric", "b1")
+    assert b1 > 10 * err                                        # the trapezoid's linear T⊥
+    per_volt = sw.TORQUE_SCALE * C.hbar * b1 / (2 * C.e * C.mu_0 * layer.Ms
+                                                 * layer.thickness * 1e-9)
+    v, up, down = fields(out, "asymmetric")
+    _, up0, down0 = fields(out, "asymmetric, b1 = 0")
+    hk = 2 * layer.effective_anisotropy / (C.mu_0 * layer.Ms)
+    tol = 2e-3 * hk                                             # two bisection tolerances
+    checked = 0
+    for new, old in ((up, up0), (down, down0)):
+        ok = np.isfinite(new) & np.isfinite(old)
+        np.testing.assert_allclose(new[ok] - old[ok], per_volt * v[ok], atol=tol)
+        checked += int(ok.sum())
+    assert checked >= 4
+
+
+def test_zero_bias_switching_fields_bracket_the_anisotropy_field_shifted_by_b0(study):
+    """At V = 0 only the field acts: a pulse switches AP→P above H_K − H_b0 (plus the overdrive
+    a finite pulse needs) and P→AP below −H_K − H_b0, H_b0 = −S ħ b0/(2eμ₀M_s d)."""
+    out, sw = study
+    layer = sw._free_layer()
+    hk = 2 * layer.effective_anisotropy / (C.mu_0 * layer.Ms)
+    for junction in ("symmetric", "asymmetric"):
+        b0, _ = coefficient(out, junction, "b0")
+        h_b0 = -sw.TORQUE_SCALE * C.hbar * b0 / (2 * C.e * C.mu_0 * layer.Ms
+                                                 * layer.thickness * 1e-9)
+        assert h_b0 > 0                                         # interlayer exchange favours P
+        v, up, down = fields(out, junction)
+        k = int(np.argmin(np.abs(v)))
+        assert abs(v[k]) < 1e-9
+        assert hk - h_b0 < up[k] < 2 * hk                        # above the instability field
+        assert -2 * hk - h_b0 < down[k] < -hk - h_b0
+
+
+def test_asymmetric_barrier_opens_a_write_window_and_delays_back_hopping(study):
+    out, _ = study
+    crit = rows(out / "critical_voltages.csv")
+
+    def intervals(model, what):
+        return [(float(r["V_from"]), float(r["V_to"])) for r in crit
+                if r["torque_model"] == model and r["switching"].startswith(f"{what} (")]
+
+    assert intervals("symmetric", "P→AP") == []
+    (lo, hi), = intervals("asymmetric", "P→AP")
+    assert 0 < lo < hi < 0.4
+    back = {m: min(a for a, _ in intervals(m, "AP→P") if a > 0)
+            for m in ("symmetric", "asymmetric", "asymmetric, b1 = 0")}
+    assert back["symmetric"] < back["asymmetric"] and hi < back["asymmetric"]
+    # b1 > 0 counters the field of b0 + b2 V² that favours P: a small delay, not the cause
+    assert 0 < back["asymmetric"] - back["asymmetric, b1 = 0"] < 0.01
+
+
+def test_phase_map_agrees_with_the_bisected_switching_fields(study):
+    out, _ = study
+    for junction in ("symmetric", "asymmetric"):
+        grid = rows(out / f"phase_{junction}.csv")
+        v_lines, up, down = fields(out, junction)
+        hs = sorted({float(r["H_A_per_m"]) for r in grid})
+        dh = hs[1] - hs[0]
+        for row in grid:
+            v, h = float(row["bias_V"]), float(row["H_A_per_m"])
+            k = np.flatnonzero(np.abs(v_lines - v) < 1e-9)
+            if not k.size:
+                continue
+            k = int(k[0])
+            ap_switched = float(row["final_mp_from_AP"]) > 0
+            p_switched = float(row["final_mp_from_P"]) < 0
+            # ±inf: the pulse switches everywhere (−inf) / nowhere (+inf) within ±3 H_K
+            if abs(h - up[k]) > dh:
+                assert ap_switched == (h > up[k]), (junction, v, h, up[k])
+            if abs(h - down[k]) > dh:
+                assert p_switched == (h < down[k]), (junction, v, h, down[k])
