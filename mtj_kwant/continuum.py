@@ -39,7 +39,7 @@ import warnings
 
 import numpy as np
 
-from .integrate import FERMI_TAIL, bias_point, roundoff_floor
+from .integrate import FERMI_TAIL, UNDERFLOW, LatticeWarning, bias_point, roundoff_floor
 from .units import HBAR2_2ME, K_B
 
 __all__ = ["lattice_point", "base_step", "band_deviation", "LatticeWarning", "BASE_DEVIATION"]
@@ -57,10 +57,6 @@ FIXED_DEVIATION_WARN = 0.01
 
 #: Quantities of a :class:`~mtj_kwant.integrate.PointResult` that are extrapolated.
 _FIELDS = ("current_density", "torque", "interfacial", "torque_sea", "torque_total")
-
-
-class LatticeWarning(UserWarning):
-    """A fixed lattice's discretisation error exceeds the requested tolerance."""
 
 
 def _energy_range(junction, bias, temperature):
@@ -170,7 +166,7 @@ def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False, collinear=
     out[0] = roundoff_floor(abs(vec[0]), rtol * cur, floor)
     if current_only:
         out[1:] = np.inf
-        return out
+        return np.maximum(out, 16 * UNDERFLOW)
     out[1:4] = rtol * max(tq, 1e-6 * cur)
     out[4:7] = rtol * max(js, 1e-6 * cur)
     if sea:
@@ -178,11 +174,12 @@ def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False, collinear=
         out[7:13] = rtol * scale
     out[1:4] = roundoff_floor(tq, out[1:4].max(), floor)
     out[4:7] = roundoff_floor(js, out[4:7].max(), floor)
-    if collinear:  # torques zero by symmetry (integrate.is_collinear): not resolved
-        out[1:4] = np.inf
+    if collinear:  # torques zero by symmetry (integrate.is_collinear): not resolved, nor the
+        out[1:4] = np.inf  # interfacial spin current (along m: its reported part is zero)
+        out[4:7] = np.inf
         if sea:
             out[7:13] = np.inf
-    return out
+    return np.maximum(out, 16 * UNDERFLOW)  # errors are never below integrate.UNDERFLOW
 
 
 def _assemble(template, vec, err, lat, steps, converged, n_eval):

@@ -40,6 +40,7 @@ from .solvers import ChainSolver, make_solver
 from .units import E_OVER_H, HBAR2_2ME, K_B, PER_NM2
 
 __all__ = [
+    "LatticeWarning",
     "PointResult",
     "WindowResult",
     "bias_point",
@@ -133,6 +134,28 @@ def _tb_fermi_slope(mu_minus_e, t, kT):
     u = FERMI_TAIL * _GL_U
     kernel = 0.25 / np.cosh(u / 2) ** 2 * np.tanh(u / 2) * FERMI_TAIL * _GL_W
     return tb_cumulative_dos(x[..., None] + kT * u, t) @ kernel / kT
+
+
+class LatticeWarning(UserWarning):
+    """A fixed lattice's discretisation error exceeds the requested tolerance, or a
+    lattice-level function was given a continuum junction's system (its base lattice)."""
+
+
+def _warn_base_lattice(jsys, what):
+    """Warn that ``what`` computes a continuum junction on its base lattice, without the
+    discretisation error (the continuum limit is :func:`~mtj_kwant.continuum.lattice_point`,
+    what sweep, scan, profile and conductance use).  TypeError if ``jsys`` is not a system."""
+    if not hasattr(jsys, "chain") or not hasattr(jsys, "junction"):
+        raise TypeError(f"{what}: expected a JunctionSystem (mtj_kwant.make_system(junction)), "
+                        f"got {type(jsys).__name__}")
+    junction = jsys.junction
+    if junction.continuum:
+        warnings.warn(
+            f"{what}: the junction has no lattice_spacing (a continuum junction), but a system "
+            f"holds one lattice: computed on a = {jsys.chain.step:g} nm, and the errors "
+            "leave out its discretisation error; use mtj_kwant.continuum.lattice_point (or "
+            "sweep/scan) for the continuum limit, or make_system(junction.at_spacing(a)) for "
+            "a chosen lattice", LatticeWarning, stacklevel=3)
 
 
 @dataclass
@@ -359,6 +382,7 @@ class _Layout:
         self.site_mag = site_magnetization
         self.delta = chain.delta
         self.lead = 0  # the incoming lead of the window (bias_point's reference)
+        self.t_max = float(np.abs(chain.hopping).max()) if len(chain.hopping) else 0.0
         if profile:
             self.bonds = np.arange(n - 1)
             self.i_in, self.i_out = bond_in, bond_out
@@ -402,16 +426,18 @@ class _Layout:
         and spin current ``ROUNDOFF`` times the largest scale from it onwards,
         away from the incoming lead (``lead``); a collinear torque has
         none (its computed value covers its round-off).  Torque densities
-        (and the Fermi sea's spin currents) are differences of O(1) numbers
-        of size Δ|s| (Δ the largest exchange splitting, s the spin density
-        of the same part): ``SPIN_ROUNDOFF`` of that.
+        and the Fermi sea's spin currents are differences of O(1) numbers
+        of size Δ|s| and 2t|s| (Δ the largest exchange splitting, t the
+        largest hopping, s the spin density of the same part):
+        ``SPIN_ROUNDOFF`` of those.
         """
         floor = np.zeros(value.shape)
-        spin = (SPIN_ROUNDOFF * self.delta.max() * np.abs(value[self.blocks[2]]).max()
-                if self.profile else 0.0)
+        s_max = np.abs(value[self.blocks[2]]).max() if self.profile else 0.0
+        spin = SPIN_ROUNDOFF * self.delta.max() * s_max  # torque densities Δ m × s
         if sea:
-            if self.profile:
-                floor[self.blocks[1]] = floor[self.blocks[3]] = spin
+            if self.profile:  # bond spin currents 2t² Tr σ[G, g]: terms of size 2t|s|
+                floor[self.blocks[1]] = SPIN_ROUNDOFF * 2 * self.t_max * s_max
+                floor[self.blocks[3]] = spin
             return floor
         floor[:7] = ROUNDOFF * self.free_scale(value)
         if collinear:
@@ -500,10 +526,11 @@ def _sea_spectral(cs, layout):
 ROUNDOFF = 1e-13
 
 
-#: Round-off of transverse spin currents (Fermi sea) and torque densities relative to Δ|s|
-#: (exchange splitting × the spin density, the size of the O(1) terms that cancel):
-#: measured 7e-17 per site and 5.5e-15 summed over a 2 nm free layer (100 sites,
-#: coherent), behind a 3 nm barrier where the true values are 1e-25 of that.
+#: Round-off of torque densities relative to Δ|s| (exchange splitting × the spin density,
+#: the size of the O(1) terms that cancel): measured 7e-17 per site and 5.5e-15 summed over
+#: a 2 nm free layer (100 sites, coherent), behind a 3 nm barrier where the true values are
+#: 1e-25 of that.  The Fermi sea's bond spin currents use 2t|s| (t the hopping; measured
+#: 1.2e-18 of it at a = 0.003125 nm, where Δ|s| would be exceeded).
 SPIN_ROUNDOFF = 1e-14
 
 
@@ -524,6 +551,11 @@ def roundoff_floor(size, allowed, floor):
     return np.where(np.asarray(size) <= ROUNDOFF_RANGE * np.asarray(floor),
                     np.maximum(allowed, floor), allowed)
 
+
+#: The smallest error reported for a current or torque (A/m², (ħ/2e) A/m²): the smallest
+#: normal double times the flux unit, times 10³ for the width of the energy and k∥ ranges.
+#: A transmission through a barrier beyond ~40 nm underflows to 0, reported 0 ± this.
+UNDERFLOW = np.finfo(float).tiny * E_OVER_H * PER_NM2 * 1e3
 
 #: A quantity within this factor of its round-off floor is resolved to the floor.
 ROUNDOFF_RANGE = 100.0
@@ -600,7 +632,9 @@ def _tolerance(rtol, layout, sea=False, torque_floor=0.0, current_floor=0.0,
             # round-off, reported with an error that covers it (see bias_point), not resolved
             allowed[1:4] = np.inf if collinear else rtol * max(tq, 1e-6 * cur, torque_floor,
                                                                1e-300)
-            allowed[4:7] = rtol * max(js, torque_floor, 1e-300)
+            # collinear: the interfacial spin current is along m (its transverse part, what
+            # is reported, vanishes by symmetry); it follows the current's accuracy
+            allowed[4:7] = np.inf if collinear else rtol * max(js, torque_floor, 1e-300)
             for block in blocks:
                 allowed[block] = rtol * max(np.abs(value[block]).max(), 1e-300)
             if sea:
@@ -1133,6 +1167,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     longitudinal part (along m) that flows on through the electrode; it is
     removed, so that T ⟂ m in every case.
     """
+    _warn_base_lattice(jsys, "bias_point")
     junction = jsys.junction
     if parts not in ("window", "total", "both"):
         raise ValueError(f"parts must be 'window', 'total' or 'both', got {parts!r}")
@@ -1182,6 +1217,9 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     window_err = _to_si(jsys, layout.unpack(w_err))
     if collinear:  # zero by symmetry: the error covers the round-off that was computed
         window_err["torque"] = np.maximum(window_err["torque"], np.abs(window["torque"]))
+    # nothing below what double precision represents is claimed (a transmission through a
+    # barrier beyond ~40 nm underflows to 0)
+    window_err = {k: np.maximum(v, UNDERFLOW) for k, v in window_err.items()}
     out = PointResult(
         current_density=float(window["current"]),
         torque=np.asarray(window["torque"]),
@@ -1229,7 +1267,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         sea_err = {"torque": t_err * E_OVER_H * PER_NM2}
     out.torque_sea = np.asarray(sea["torque"])
     out.torque_total = out.torque + out.torque_sea
-    out.errors["torque_sea"] = np.asarray(sea_err["torque"])
+    out.errors["torque_sea"] = np.maximum(np.asarray(sea_err["torque"]), UNDERFLOW)
     if collinear:
         out.errors["torque_sea"] = np.maximum(out.errors["torque_sea"], np.abs(out.torque_sea))
     out.errors["torque_total"] = out.errors["torque"] + out.errors["torque_sea"]
@@ -1245,8 +1283,8 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
 
 
 #: |m × m_j| below which two magnetizations count as collinear (θ = 180° in degrees gives
-#: sin θ = 1.2e-16).
-COLLINEAR = 1e-12
+#: sin θ = 1.2e-16; θ = 1e-13 rad is computed, its torque ~1e-13 of the one at 90°).
+COLLINEAR = 1e-15
 
 
 def is_collinear(cs):
@@ -1341,6 +1379,7 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
     node).  T⊥(V = 0) = (2e/ħ) ∂Ω/∂θ (the spins of the free layer point
     along m, and the absorbed angular momentum precesses m about p).
     """
+    _warn_base_lattice(jsys, "grand_potential_difference")
     junction = jsys.junction
     if junction.model != "free-electron" or not junction.uniform_mass:
         raise NotImplementedError("grand_potential_difference needs a free-electron junction "

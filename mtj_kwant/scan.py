@@ -163,9 +163,18 @@ def provenance(notes=()):
 
 
 def as_junction(junction):
-    """A :class:`Junction` from a Junction or a junction file path."""
+    """A :class:`Junction` from a Junction or a junction file path.
+
+    Raises
+    ------
+    TypeError
+        Neither a Junction nor a path (str or os.PathLike).
+    """
     if isinstance(junction, Junction):
         return junction
+    if not isinstance(junction, (str, os.PathLike)):
+        raise TypeError(f"junction: expected a Junction or the path of a junction file, got "
+                        f"{type(junction).__name__} {junction!r}")
     return load_junction(junction)
 
 
@@ -241,6 +250,10 @@ def _as_list(name, values, convert=float):
         raise ValueError(f"{name}: values must be finite numbers, got {out!r}")
     if name == "temperature" and any(v < 0 for v in out):
         raise ValueError(f"temperature: must be >= 0 K, got {out!r}")
+    if name in ("theta", "phi") and any(abs(v) > 4 * math.pi for v in out):
+        warnings.warn(f"{name}: {out!r} rad is more than two turns; the Python API takes "
+                      "radians (degrees are for the command line and files)", UserWarning,
+                      stacklevel=4)
     return out
 
 
@@ -277,6 +290,14 @@ def check_settings(parts, rtol):
         raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
     if not (isinstance(rtol, (int, float)) and rtol > 0):
         raise ValueError(f"rtol must be a positive number, got {rtol!r}")
+    if not MIN_RTOL <= rtol < 1:
+        raise ValueError(f"rtol must be between {MIN_RTOL:g} (the integrals' round-off) and 1, "
+                         f"got {rtol!r}")
+
+
+#: The smallest relative tolerance accepted: the integrated vectors carry round-off of order
+#: 1e-13 of their scale, so a tighter tolerance can only exhaust the budgets.
+MIN_RTOL = 1e-12
 
 
 @dataclass

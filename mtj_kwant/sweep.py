@@ -18,8 +18,8 @@ from .continuum import MIN_STEP, LatticeWarning, base_step, lattice_point
 from .integrate import bias_point
 from .model import junction_to_dict, magnetization_direction
 from .ratios import ratio
-from .scan import (ScanResult, as_junction, check_settings, provenance, scan, solver_notes,
-                   torque_components)
+from .scan import (ScanResult, _as_list, as_junction, check_settings, provenance, scan,
+                   solver_notes, torque_components)
 from .units import UNITS
 
 __all__ = [
@@ -230,7 +230,7 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     check_settings(parts, rtol)
     if temperature is None:
         temperature = junction.temperature
-    biases = [float(v) for v in np.atleast_1d(bias)]
+    biases = _as_list("bias", bias)
     table = scan(junction, bias=biases, theta=theta, phi=phi, temperature=temperature,
                  parts=parts, rtol=rtol, solver=solver, method=method, executor=executor,
                  store=store, progress=progress)
@@ -312,6 +312,9 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         One line naming the number of sites and what to change.
     """
     junction = as_junction(junction)
+    if isinstance(bias, bool) or not isinstance(bias, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(bias):
+        raise ValueError(f"bias: a profile is at one bias, a finite number of V; got {bias!r}")
     check_settings(parts, rtol)
     if depth is not None:
         if junction.free_index != "right":
@@ -355,6 +358,8 @@ def _profile_step(junction, kw, make_system):
     while True:
         step = a / 2
         cur = bias_point(make_system(junction.at_spacing(step)), **kw)
+        if cur.collinear:  # the torque vanishes by symmetry: nothing to refine
+            return step, prev, 0.0
         est = np.abs(torque(cur) - torque(prev)) / 3
         tol = rtol * max(np.abs(torque(cur)).max(), 1e-300)
         excess = float(est.max() / tol)
@@ -542,6 +547,24 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
         part = _shown(d, n, last, m)
         return {k: np.asarray(v).tolist() for k, v in part.items()}
 
+    if parts != "window":  # the sea arrays come from spin currents, the sea torque does not
+        sea = _shown(r.profile["sea"], n, last, m)
+        free = np.asarray(jsys.chain.free[:n], bool)
+        total = (np.asarray(sea["torque_density"])[free].sum(0)
+                 + np.asarray(sea["torque_remainder"]))
+        gap = float(np.abs(total - r.torque_sea).max())
+        if gap > 10 * float(np.max(r.errors["torque_sea"])) + rtol * np.abs(r.torque_sea).max():
+            err = float(np.asarray(_shown(r.profile["sea"]["error_arrays"], n, None, m)
+                                   ["torque_density"])[free].sum(0).max())
+            sea_note = (f"the Fermi-sea arrays are at their round-off level here: their torque "
+                        f"densities sum to {np.abs(total).max():.3g} (error {err:.2g}) while the "
+                        f"sea torque, from the coupling determinant, is "
+                        f"{np.abs(r.torque_sea).max():.3g}; read the sea and total arrays with "
+                        f"their errors (the sum rule holds within them)")
+            note = f"{note}; {sea_note}"
+            warnings.warn(f"profile at bias {bias:g} V: {sea_note}", RoundoffWarning,
+                          stacklevel=3)
+
     return ProfileResult(
         bias_V=float(bias),
         theta_deg=round(math.degrees(theta), 10),
@@ -575,6 +598,10 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
         free_depth_nm=free_depth,
         depth_note=depth_note,
     )
+
+
+class RoundoffWarning(UserWarning):
+    """Arrays that are round-off of larger numbers (their errors say how large)."""
 
 
 def _angles_of(vec):
@@ -677,7 +704,8 @@ def tmr_ratio(g_p, e_p, g_ap, e_ap):
     if r.bound is None:
         return (math.nan, math.nan, None,
                 f"G_P = {g_p:.3g} +- {e_p:.2g} and G_AP = {g_ap:.3g} +- {e_ap:.2g} S/m^2 are "
-                "both zero within their errors (no channel at E_F): the TMR is undefined (0/0)")
+                "both zero within their errors (no channel at E_F, or a transmission below "
+                "what double precision represents): the TMR is undefined (0/0)")
     return (r.value, math.nan, r.bound - 1,
             f"G_AP = {g_ap:.3g} +- {e_ap:.2g} S/m^2 is zero within its error (no "
             "antiparallel channel at E_F, e.g. a half-metal): the TMR is infinite or at "
