@@ -828,3 +828,81 @@ def test_export_command_without_traceback_from_the_shell(bad_inputs):
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.startswith("mtj-kwant: error: ") and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# ---- review fixes: Heun step bound, Néel–Brown validity, thresholds, exports ------------------
+
+def _review_layer(**kw):
+    """The fresh-user review's perpendicular layer: M_s = 1e6 A/m, K_u = 1e6 J/m³, α = 0.01."""
+    return Macrospin(**{**dict(Ms=1e6, thickness=1.5, area=1600, alpha=0.01, Ku=1e6), **kw})
+
+
+def test_heun_refuses_a_step_that_gives_garbage():
+    """dt = 5e-12 (γ₀|H_eff|dt = 0.65) ended at m_z = 0.751 with the energy rising and
+    success=True; the bound min(0.2, (0.8α)^(1/3)) on ω_max·dt now refuses it."""
+    fl = _review_layer()
+    torque = ConstantTorque(eta_par=0.0)
+    m0 = dyn.tilted((0, 0, 1), 0.1)
+    dmax = dyn.heun_max_dt(fl, torque)
+    assert dmax == pytest.approx(0.2 / (fl.gamma0 * (fl.anisotropy_field - fl.Ms)), rel=1e-9)
+    for dt in (5e-12, 1e-10):
+        with pytest.raises(DynamicsError, match=r"^integrate: `dt` = .* use dt <= 1\.53e-12 s"):
+            dyn.integrate(fl, torque, 0.0, 5e-9, m0=m0, method="heun", dt=dt)
+    with pytest.raises(DynamicsError, match=r"^ensemble: `dt` = 2e-11 s is too large"):
+        dyn.ensemble(fl.with_(temperature=300.0), torque, 0.0, 5e-9, n=4, dt=2e-11)
+    tr = dyn.integrate(fl, torque, 0.0, 5e-9, m0=m0, method="heun", dt=dmax)
+    assert tr.m[-1, 2] > 0.9999 and np.all(np.diff(tr.energy) <= 1e-30)
+    # the anti-damping θ³/8 of the Heun step forces a smaller θ at small α; α = 0: rk45 only
+    assert dyn.heun_max_dt(fl.with_(alpha=0.001), torque) == pytest.approx(
+        (0.8e-3) ** (1 / 3) / 0.2 * dmax, rel=1e-9)
+    with pytest.raises(DynamicsError, match=r"alpha = 0 .* use method='rk45'"):
+        dyn.integrate(fl.with_(alpha=0.0), torque, 0.0, 1e-9, method="heun", dt=1e-14)
+    # the spin torque's precession rate counts too
+    assert dyn.heun_max_dt(fl, ConstantTorque(eta_par=0.5), 1e13) < 0.5 * dmax
+
+
+def test_heun_ends_exactly_at_t_end():
+    """dt = 6e-10 and t_end = 1e-9 ended at 1.2e-9 while reporting "reached t_end"."""
+    fl = in_plane(alpha=0.5, Ku=0.0, H_applied=(1e3, 0, 0))
+    torque = ConstantTorque(eta_par=0.0)
+    dt = 0.9 * dyn.heun_max_dt(fl, torque)
+    t_end = 2.5 * dt
+    tr = dyn.integrate(fl, torque, 0.0, t_end, method="heun", dt=dt, m0=(0, 1, 0))
+    assert tr.t[-1] == pytest.approx(t_end, rel=1e-12)
+    assert tr.settings["dt"] == pytest.approx(t_end / 3, rel=1e-12)
+
+
+def test_neel_brown_time_is_nan_with_a_reason_outside_its_validity():
+    """Δ = 41.5, η∥ = 0.5: I/I_c = 0.8, 0.9, 0.99, 1.0 gave 8.0e-8, 8.7e-8, 5.5e-6, 4.4e22 s
+    (non-monotonic), above 1 gave 0.0; NaN drive gave inf; a TabulatedTorque extrapolated."""
+    fl = thermal_layer(41.5).with_(alpha=0.01)
+    torque = ConstantTorque(eta_par=0.5)
+    ic = dyn.critical_drive(fl, torque)
+    taus = [dyn.neel_brown_time(fl, torque, r * ic) for r in (0.0, 0.3, 0.6, 0.65)]
+    assert np.all(np.diff(taus) < 0) and np.all(np.isfinite(taus))
+    for r, why in ((0.7, r"barrier sigma\*\(1\+h\)\^2 = 3\.74 < 5"), (0.99, "< 5"),
+                   (1.0, "returning NaN"), (1.2, r"h = -1\.2 <= -1, the state is unstable")):
+        with pytest.warns(dyn.DynamicsWarning, match=why):
+            assert math.isnan(dyn.neel_brown_time(fl, torque, r * ic))
+    with pytest.warns(dyn.DynamicsWarning, match="no second well"):
+        assert math.isnan(dyn.neel_brown_time(fl.with_(H_applied=(0, 0, 3e6))))
+    with pytest.raises(DynamicsError, match="the drive must be finite"):
+        dyn.neel_brown_time(fl, torque, math.nan)
+    with pytest.raises(DynamicsError, match=r"`drive` must be a number"):
+        dyn.neel_brown_time(fl, torque, [1e11, 2e11])
+    v = np.linspace(-0.3, 0.3, 5)
+    th = np.radians([30, 90, 150])
+    V, TH = np.meshgrid(v, th, indexing="ij")
+    tab = TabulatedTorque(v, th, 1e11 * V * np.sin(TH), 0 * V, 1e12 * V + 0 * TH)
+    msg = r"drive 0\.5 V outside the model's range \[-0\.3, 0\.3\] V"
+    with pytest.raises(DynamicsError, match=msg):
+        dyn.neel_brown_time(fl, tab, 0.5)
+    with pytest.raises(DynamicsError, match=msg):
+        dyn.integrate(fl.with_(temperature=0.0), tab, 0.5, 1e-9)
+
+
+def test_switch_threshold_outside_the_range_of_m_dot_axis_is_refused():
+    """switch_threshold = 5 was accepted and gave a NaN switching time."""
+    with pytest.raises(DynamicsError, match=r"^integrate: `switch_threshold` .* \(-1, 1\), got 5\.0"):
+        dyn.integrate(perpendicular(), ConstantTorque(eta_par=0.5), 0.0, 1e-9,
+                      switch_threshold=5)

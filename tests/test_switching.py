@@ -62,7 +62,11 @@ def test_removing_b1_shifts_every_switching_field_by_its_field(study):
     tol = 2e-3 * hk                                             # two bisection tolerances
     checked = 0
     for new, old in ((up, up0), (down, down0)):
-        ok = np.isfinite(new) & np.isfinite(old)
+        # |V| <= 0.2 V: with the relaxation at V = 0 after the pulse (classifying where an
+        # unstable end-of-pulse state goes), the edge at +0.3 V, next to the back-hopping onset
+        # (+0.326 V), is set by the end-of-pulse precession phase, not by the field alone
+        # (shift 1.38 kA/m instead of 1.67)
+        ok = np.isfinite(new) & np.isfinite(old) & (np.abs(v) <= 0.2 + 1e-9)
         np.testing.assert_allclose(new[ok] - old[ok], per_volt * v[ok], atol=tol)
         checked += int(ok.sum())
     assert checked >= 4
@@ -124,3 +128,19 @@ def test_phase_map_agrees_with_the_bisected_switching_fields(study):
                 assert ap_switched == (h > up[k]), (junction, v, h, up[k])
             if abs(h - down[k]) > dh:
                 assert p_switched == (h < down[k]), (junction, v, h, down[k])
+
+
+def test_phase_map_classifies_the_relaxed_state(study):
+    """The state at the end of a pulse need not be stable at the field (review: V = 0,
+    H = 65 kA/m, m·p = −0.977 at 50 ns, switched at 113 ns, mapped as "no switch").  Here
+    without torque, H = 75 kA/m > H_K,eff = 69.9 kA/m: AP is unstable but still AP at 50 ns;
+    the map classifies the state after the relaxation at V = 0."""
+    _, sw = study
+    from mtj_kwant.dynamics import ConstantTorque, integrate, tilted
+
+    f = sw._free_layer().with_(H_applied=(0, 0, 75e3))
+    tilt = 1 / np.sqrt(2 * sw.DELTA)
+    end = integrate(f, ConstantTorque(eta_par=0.0), 0.0, sw.PULSE_NS * 1e-9,
+                    m0=tilted((0, 0, -1), tilt)).m[-1, 2]
+    assert end < -0.9
+    assert sw._final(f, ConstantTorque(eta_par=0.0), 0.0, -1, sw.PULSE_NS * 1e-9, tilt) > 0.999

@@ -29,20 +29,21 @@ No part of this subpackage imports Kwant or cmtj (cmtj is imported only by
 :func:`~mtj_kwant.dynamics.export.cmtj_junction`).
 """
 
-from ._common import DynamicsError
+from ._common import DynamicsError, DynamicsWarning
 from .export import ExportedParameters, cmtj_junction, export_parameters
 from .limits import (critical_current, critical_drive, neel_brown_time, relaxation_time,
                      stiffness_fields)
 from .macrospin import Macrospin
-from .solve import (EnsembleResult, SwitchingThreshold, Trajectory, dm_dt, ensemble, integrate,
+from .solve import (EnsembleResult, SwitchingThreshold, Trajectory, dm_dt, ensemble, heun_max_dt,
+                    integrate,
                     switching_threshold, switching_time, tilted)
 from .torques import (ConstantTorque, PolynomialTorque, SlonczewskiTorque, TabulatedTorque,
                       TorqueModel)
 
 __all__ = [
-    "DynamicsError", "Macrospin",
+    "DynamicsError", "DynamicsWarning", "Macrospin",
     "TorqueModel", "ConstantTorque", "SlonczewskiTorque", "PolynomialTorque", "TabulatedTorque",
-    "integrate", "ensemble", "dm_dt", "Trajectory", "EnsembleResult", "switching_time",
+    "integrate", "ensemble", "heun_max_dt", "dm_dt", "Trajectory", "EnsembleResult", "switching_time",
     "switching_threshold", "SwitchingThreshold", "tilted",
     "stiffness_fields", "critical_drive", "critical_current", "neel_brown_time",
     "relaxation_time",

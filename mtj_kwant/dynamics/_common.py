@@ -25,6 +25,10 @@ class DynamicsError(ValueError):
     """Invalid input to :mod:`mtj_kwant.dynamics`; the message names the parameter and the fix."""
 
 
+class DynamicsWarning(UserWarning):
+    """A result of :mod:`mtj_kwant.dynamics` that is reported as NaN, with the reason."""
+
+
 def strict_keywords(cls):
     """Make a keyword-only dataclass reject unknown keywords with a one-line message.
 
