@@ -165,7 +165,7 @@ def _common(p):
                    help="batched Green's functions (default) or Kwant scattering states")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="also write a figure")
     p.add_argument("--quiet", action="store_true",
-                   help="no progress bar (sweep: and no table of results)")
+                   help="no progress on stderr (sweep: and no table of results)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -564,7 +564,8 @@ def _run(args):
     elif args.command == "profile":
         result = profile(junction, args.bias, theta=_angle("theta", args.theta),
                          phi=_angle("phi", args.phi), temperature=args.temperature,
-                         parts=args.parts, rtol=args.rtol, solver=args.solver, depth=args.depth)
+                         parts=args.parts, rtol=args.rtol, solver=args.solver, depth=args.depth,
+                         progress=not args.quiet)
         _kwant_sea_note(args, result)
         out = Path(args.output)
         result.save(out)

@@ -576,7 +576,7 @@ def _reissue(caught, registry):
         warnings.warn_explicit(message, category, filename, lineno, registry=registry)
 
 
-def _progress_bar(enabled, total, initial, desc):
+def _progress_bar(enabled, total, initial, desc, unit="pt"):
     if not enabled:
         return None
     try:
@@ -584,5 +584,5 @@ def _progress_bar(enabled, total, initial, desc):
     except ImportError:
         return None
     # disable=None: a bar on a terminal only, so that logs of batch jobs stay readable.
-    return tqdm(total=total, initial=initial, desc=desc, unit="pt", leave=False, file=sys.stderr,
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, leave=False, file=sys.stderr,
                 disable=None)

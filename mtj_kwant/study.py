@@ -153,8 +153,10 @@ class StudyContext:
     def figure(self, fig, label):
         """Save a matplotlib figure as PNG (150 dpi) and close it.
 
-        The axis labels (which carry the units, e.g. "bias V (V)", "T∥ ((ħ/2e) A/m²)") and
-        whether each panel has a legend are recorded in the provenance under ``figures``.
+        The axis labels (which carry the units, e.g. "bias V (V)", "T∥ ((ħ/2e) A/m²)"),
+        whether each panel has a legend and the figure's :func:`layout_defects` (legends
+        over data, overlapping texts or tick labels, axis labels longer than their panel)
+        are recorded in the provenance under ``figures``.
         """
         import matplotlib.pyplot as plt
 
@@ -162,7 +164,8 @@ class StudyContext:
             "axes": [{"xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
                       "title": ax.get_title(), "legend": ax.get_legend() is not None}
                      for ax in fig.axes if ax.get_visible()],
-            "figure_legend": bool(fig.legends)}
+            "figure_legend": bool(fig.legends),
+            "layout_defects": layout_defects(fig)}
         path = self.out / f"{label}.png"
         fig.savefig(path, dpi=150, bbox_inches="tight")
         plt.close(fig)
@@ -176,6 +179,149 @@ class StudyContext:
         path = self.out / "provenance.json"
         path.write_text(json.dumps(_plain(record), indent=1))
         return [self.out / name for name in record["outputs"]] + [path]
+
+
+def layout_defects(fig):
+    """What hides data or other text in a figure, one sentence per defect (empty: none).
+
+    The figure is laid out (not rendered) and checked for
+
+    * a legend or a text over data: a point (vertex or marker) of a line plotted in
+      data coordinates, a segment of such a line, or a scatter point, inside the
+      box of the legend or text where the panel shows it (reference lines such as
+      ``axhline``, in axes coordinates, are not data);
+    * texts (``ax.text``, annotations, legends, titles) that overlap one another;
+    * neighbouring tick labels of one axis that overlap (e.g. the minor labels
+      "3×10⁻¹" and "4×10⁻¹" of a log axis);
+    * an axis label longer than its panel (it runs into the neighbours or is clipped).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    list of str
+    """
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    legends = [(f"legend of panel {i}", ax.get_legend()) for i, ax in enumerate(axes)]
+    legends = [(name, lg) for name, lg in legends if lg is not None and lg.get_visible()]
+    legends += [(f"figure legend {i}", lg) for i, lg in enumerate(fig.legends)
+                if lg.get_visible()]
+    boxes = [(name, lg.get_window_extent(renderer)) for name, lg in legends]
+    out = []
+    for name, box in boxes:
+        for i, ax in enumerate(axes):
+            hidden = _hidden_data(ax, box)
+            if hidden:
+                out.append(f"{name} hides data of panel {i} ({', '.join(sorted(hidden))})")
+    for i, ax in enumerate(axes):  # texts over data, e.g. a label on a curve
+        for t in ax.texts:
+            if t.get_visible() and t.get_text().strip():
+                hidden = _hidden_data(ax, Text.get_window_extent(t, renderer))
+                if hidden:
+                    out.append(f"text {t.get_text()!r} of panel {i} covers data "
+                               f"({', '.join(sorted(hidden))})")
+    texts = list(boxes) + [(f"figure text {t.get_text()!r}", t.get_window_extent(renderer))
+                           for t in fig.texts if t.get_visible() and t.get_text().strip()]
+    for i, ax in enumerate(axes):
+        for t in ax.texts:
+            if t.get_visible() and t.get_text().strip():
+                texts.append((f"text {t.get_text()!r} of panel {i}",
+                              Text.get_window_extent(t, renderer)))  # without an arrow
+        for loc in ("left", "center", "right"):
+            if ax.get_title(loc).strip():
+                artist = getattr(ax, {"left": "_left_title", "center": "title",
+                                      "right": "_right_title"}[loc])
+                texts.append((f"title of panel {i}", artist.get_window_extent(renderer)))
+    for k, (a, box_a) in enumerate(texts):
+        for b, box_b in texts[k + 1:]:
+            if _overlap(box_a, box_b):
+                out.append(f"{a} overlaps {b}")
+    for i, ax in enumerate(axes):
+        for which, axis, lo, hi in (("x", ax.xaxis, ax.bbox.x0, ax.bbox.x1),
+                                    ("y", ax.yaxis, ax.bbox.y0, ax.bbox.y1)):
+            labels = []
+            for t in axis.get_majorticklabels() + axis.get_minorticklabels():
+                if not (t.get_visible() and t.get_text().strip()):
+                    continue
+                box = t.get_window_extent(renderer)
+                centre = (box.x0 + box.x1) / 2 if which == "x" else (box.y0 + box.y1) / 2
+                if lo - 1 <= centre <= hi + 1:  # ticks outside the view are not drawn
+                    labels.append((t.get_text(), box))
+            for k, (a, box_a) in enumerate(labels):
+                for b, box_b in labels[k + 1:]:
+                    if _overlap(box_a, box_b):
+                        out.append(f"{which} tick labels {a!r} and {b!r} of panel {i} overlap")
+            label = axis.label
+            if label.get_visible() and label.get_text().strip():
+                box = label.get_window_extent(renderer)
+                length = box.width if which == "x" else box.height
+                if length > hi - lo + 1:
+                    out.append(f"{which} label {label.get_text()!r} of panel {i} is longer than "
+                               f"the panel ({length:.0f} > {hi - lo:.0f} px)")
+    return out
+
+
+def _overlap(a, b, margin=0.5):
+    """Whether two display boxes overlap by more than ``margin`` pixels each way."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > margin
+            and min(a.y1, b.y1) - max(a.y0, b.y0) > margin)
+
+
+def _hidden_data(ax, box):
+    """Labels of the data of ``ax`` inside the display box ``box`` where ``ax`` shows it."""
+    x0, x1 = max(box.x0, ax.bbox.x0) + 1, min(box.x1, ax.bbox.x1) - 1  # shown part, less the frame
+    y0, y1 = max(box.y0, ax.bbox.y0) + 1, min(box.y1, ax.bbox.y1) - 1
+    if x0 >= x1 or y0 >= y1:
+        return set()
+    hidden = set()
+
+    def inside(p):
+        return (p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)
+
+    for line in ax.lines:
+        if not line.get_visible() or line.get_transform() is not ax.transData:
+            continue
+        xy = np.asarray(line.get_xydata(), float)
+        p = ax.transData.transform(xy[np.isfinite(xy).all(1)]) if len(xy) else np.zeros((0, 2))
+        p = p[np.isfinite(p).all(1)]
+        if not len(p):
+            continue
+        hit = inside(p).any()
+        if not hit and line.get_linestyle() not in ("None", "none", "", " ") and len(p) > 1:
+            hit = _segments_cross(p[:-1], p[1:], x0, x1, y0, y1)
+        if hit:
+            hidden.add(repr(line.get_label()) if not line.get_label().startswith("_")
+                       else "an unlabelled line")
+    for coll in ax.collections:
+        if not coll.get_visible() or type(coll).__name__ != "PathCollection":
+            continue
+        offsets = np.asarray(coll.get_offsets(), float)
+        if len(offsets) and inside(coll.get_offset_transform().transform(offsets)).any():
+            label = coll.get_label()
+            hidden.add(repr(label) if not label.startswith("_") else "unlabelled points")
+    return hidden
+
+
+def _segments_cross(p0, p1, x0, x1, y0, y1):
+    """Whether any segment p0[k]–p1[k] (display coordinates) crosses the box (Liang–Barsky)."""
+    d = p1 - p0
+    t0, t1 = np.zeros(len(p0)), np.ones(len(p0))
+    ok = np.ones(len(p0), bool)
+    for p, q in ((-d[:, 0], p0[:, 0] - x0), (d[:, 0], x1 - p0[:, 0]),
+                 (-d[:, 1], p0[:, 1] - y0), (d[:, 1], y1 - p0[:, 1])):
+        parallel = p == 0
+        ok &= ~(parallel & (q < 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = q / p
+        t0 = np.where(p < 0, np.maximum(t0, r), t0)
+        t1 = np.where(p > 0, np.minimum(t1, r), t1)
+    return bool((ok & (t0 <= t1)).any())
 
 
 def _cell(value):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from .continuum import MIN_STEP, LatticeWarning, base_step, lattice_point
 from .integrate import bias_point
 from .model import junction_to_dict, magnetization_direction
 from .ratios import ratio
+from .runner import _progress_bar
 from .scan import (ScanResult, _as_list, as_junction, check_settings, provenance, scan,
                    solver_notes, torque_components)
 from .units import UNITS
@@ -283,7 +286,7 @@ _PROFILE_KEYS = ("spin_density", "spin_current", "torque_density")
 
 
 def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts="window",
-            rtol=1e-3, solver="batched", system=None, depth=None):
+            rtol=1e-3, solver="batched", system=None, depth=None, progress=True):
     """Spin density, spin current and torque density profiles at one bias.
 
     Parameters
@@ -296,6 +299,14 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         is shown.  Default: until the transverse spin current has decayed
         below the tolerance (rtol of the larger torque component; depths
         1, 2, 4, … nm are tried), at most :data:`MAX_FREE_DEPTH` nm.
+    progress : bool
+        Say on stderr what is computed: a profile takes several solver runs
+        (a continuum junction's lattice refinement, torque only, then the
+        profile itself; a free electrode's growing depths), and each ends with
+        a line such as ``profile: lattice a = 0.05 nm, torque only (choosing
+        the lattice): 12345 evaluations in 2.1 s``.  On a terminal a bar also
+        counts the evaluations of the run in progress (as :func:`sweep`'s bar,
+        none in a log).
 
     Returns
     -------
@@ -328,21 +339,68 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     if temperature is None:
         temperature = junction.temperature
     notes = solver_notes(solver, parts)
+    runs = _Runs(progress)
     try:
         result = _profile(junction, bias, theta=theta, phi=phi, temperature=temperature,
-                          parts=parts, rtol=rtol, solver=solver, system=system, depth=depth)
+                          parts=parts, rtol=rtol, solver=solver, system=system, depth=depth,
+                          runs=runs)
         if notes:
             result.provenance["notes"] = notes
         return result
     except MemoryError as err:
         raise MemoryError(_memory_message(junction, bias, temperature, depth, err)) from None
+    finally:
+        runs.close()
+
+
+class _Runs:
+    """The solver runs of a profile, with their progress on stderr when ``enabled``.
+
+    Each run ends with a line ``profile: <what>: <n> evaluations in <t> s``; on a
+    terminal a tqdm bar counts the evaluations of the run in progress, named by it.
+    """
+
+    def __init__(self, enabled):
+        self.enabled = bool(enabled)
+        bar = _progress_bar(self.enabled, None, 0, "profile", unit=" eval")
+        if bar is not None and bar.disable:  # not a terminal: lines only
+            bar.close()
+            bar = None
+        self.bar = bar
+
+    def __call__(self, what, jsys, **kw):
+        """``bias_point(jsys, **kw)``, shown as ``what``."""
+        if not self.enabled:
+            return bias_point(jsys, **kw)
+        count = 0
+
+        def tick(n):
+            nonlocal count
+            count += n
+            if self.bar is not None:
+                self.bar.update(n)
+
+        if self.bar is not None:
+            self.bar.set_description_str(f"profile: {what}")
+        start = time.perf_counter()
+        r = bias_point(jsys, progress=tick, **kw)
+        line = f"profile: {what}: {count} evaluations in {time.perf_counter() - start:.1f} s"
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+        return r
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
 
 
 #: Most sites of the lattice on which a continuum junction's profile is computed.
 PROFILE_MAX_SITES = 8000
 
 
-def _profile_step(junction, kw, make_system):
+def _profile_step(junction, kw, make_system, runs):
     """Lattice step (nm) for the profile of a continuum junction, the run at twice it, and the
     ratio of the torque's estimated discretisation error there to the tolerance."""
     rtol = kw["rtol"]
@@ -353,11 +411,15 @@ def _profile_step(junction, kw, make_system):
     def sites(a):
         return sum(round(lay.thickness / a) for lay in junction.layers)
 
+    def run(a):
+        return runs(f"lattice a = {a:g} nm, torque only (choosing the lattice)",
+                    make_system(junction.at_spacing(a)), **kw)
+
     a = base_step(junction, kw["bias"], kw["temperature"])
-    prev = bias_point(make_system(junction.at_spacing(a)), **kw)
+    prev = run(a)
     while True:
         step = a / 2
-        cur = bias_point(make_system(junction.at_spacing(step)), **kw)
+        cur = run(step)
         if cur.collinear:  # the torque vanishes by symmetry: nothing to refine
             return step, prev, 0.0
         est = np.abs(torque(cur) - torque(prev)) / 3
@@ -428,7 +490,7 @@ def _decayed_from(spin_current, m, bond_in, tol):
     return bond_in + start
 
 
-def _profile_run(junction, system, depth, kw, parts, rtol, m):
+def _profile_run(junction, system, depth, kw, parts, rtol, m, runs):
     """The profile run(s): ``(jsys, r, main, torque, torque_err, last, note)``.
 
     ``last`` is the last site shown (None: every site); the bond leaving it
@@ -441,7 +503,8 @@ def _profile_run(junction, system, depth, kw, parts, rtol, m):
     fif = junction.free_index == "right"
     if system is not None or not fif:
         jsys = system if system is not None else make_system(junction)
-        r = bias_point(jsys, profile=True, **kw)
+        r = runs(f"site-resolved run, {jsys.chain.n_sites} sites (a = {jsys.chain.step:g} nm)",
+                 jsys, profile=True, **kw)
         main, torque, err = _profile_arrays(r, parts)
         last = jsys.chain.n_sites - 2 if fif else None
         note = "the given system's electrode sites" if fif else ""
@@ -451,7 +514,8 @@ def _profile_run(junction, system, depth, kw, parts, rtol, m):
     while True:
         n_show = max(0, math.ceil(target / step - 1e-9))
         jsys = make_system(junction, pad=(2, n_show + 1))
-        r = bias_point(jsys, profile=True, **kw)
+        r = runs(f"site-resolved run, free electrode to {n_show * step:g} nm "
+                 f"({jsys.chain.n_sites} sites)", jsys, profile=True, **kw)
         main, torque, err = _profile_arrays(r, parts)
         last = jsys.chain.n_sites - 2
         if depth is not None:
@@ -483,7 +547,8 @@ def _shown(d, n, last, m, keys=_PROFILE_KEYS):
     return out
 
 
-def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, system, depth):
+def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, system, depth,
+             runs):
     from .system import make_system
 
     kw = dict(theta=theta, phi=phi, bias=float(bias), temperature=temperature, rtol=rtol,
@@ -494,7 +559,7 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
         # Site-resolved arrays live on one lattice (they are not extrapolated): halve the
         # step until the torque's discretisation error on it, [T(2a) − T(a)]/3, meets the
         # tolerance (cheap non-profile runs), then compute the profile there.
-        step, other, excess = _profile_step(junction, kw, make_system)
+        step, other, excess = _profile_step(junction, kw, make_system, runs)
         other_step, factor = 2 * step, 1 / 3
         junction = junction.at_spacing(step)
         note = (f"profiles on the lattice a = {step:g} nm, chosen so that the torque's "
@@ -510,13 +575,14 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
         coarse = 2 * step
         other_step, factor = ((coarse, 2 / 3) if junction._divides(coarse) and coarse <= 0.1
                               else (step / 2, 8 / 3))  # safety 2, as continuum.lattice_point
-        other = bias_point(make_system(junction.at_spacing(other_step)), **kw)
+        other = runs(f"lattice a = {other_step:g} nm, torque only (discretisation error)",
+                     make_system(junction.at_spacing(other_step)), **kw)
         note = (f"profiles on the given lattice a = {step:g} nm (site values of that lattice); "
                 f"errors['torque_lattice'] estimates the discretisation error of the torque "
                 f"from a second lattice a = {other_step:g} nm")
     m = magnetization_direction(theta, phi)
     jsys, r, main, torque, torque_err, last, why = _profile_run(junction, system, depth, kw,
-                                                                parts, rtol, m)
+                                                                parts, rtol, m, runs)
     keys = _PROFILE_KEYS
     n = jsys.chain.n_sites if last is None else last + 1  # sites shown
     tpar, tperp = torque_components(torque, m, junction.pinned_direction)

@@ -282,6 +282,8 @@ def _main_figure(ctx, theta_deg, data, p_normal, plt):
         ax.plot(fine_deg, g0 * (1 + p_normal**2 * np.cos(fine)), ":", color="C2", lw=1.8,
                 label=rf"$G_0(1+P_n^2\cos\theta)$, normal incidence $P_n$ = {p_normal:.3f}")
         ax.set_ylabel(r"conductance $G = J/V$ (S/m$^2$)")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo - 0.55 * (hi - lo), hi)  # room for the legend below the curves
         ax.set_title(f"{name}: d = {dd['d']:g} nm, κd = {dd['kd']:.2f}", fontsize=10)
         ax = axes[1, col]
         ax.plot(theta_deg, v["Tpar"], "o", color="k", ms=4, label="Kwant (window, odd in V)")
@@ -307,7 +309,7 @@ def _main_figure(ctx, theta_deg, data, p_normal, plt):
         ax.plot(fine_deg, dd["a_b0"] * np.sin(fine), "-", color="C0", label=r"fit $A\sin\theta$")
         ax.set_ylabel(r"$b_0 = T_\perp^{\rm total}(V{=}0)$ ((ħ/2e) A/m$^2$)")
         ax.set_xlabel("angle θ between p and m (deg)")
-        places = ("lower left", "upper center", "upper center",
+        places = ("lower center", "upper center", "upper center",
                   "lower center" if dd["a_b0"] > 0 else "upper center")
         for row, place in enumerate(places):
             if row > 0:

@@ -126,7 +126,8 @@ def _profiles(ctx, p, lengths):
                plt.Line2D([], [], color="C3", lw=1.6, label="in-plane (∥ m×(p×m))")]
     handles += [plt.Line2D([], [], color="0.3", ls=STYLES[n], lw=1.6, label=_label(c))
                 for n, c in p["cases"].items()]
-    axes[0].legend(handles=handles, fontsize=8, loc="center right")
+    # under the "normal cap" label, above the curves of the cap
+    axes[0].legend(handles=handles, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.92))
     fig.suptitle(rf"Diffusion model, d = {p['d']:g} nm, $\lambda_J$ = {p['lambda_J']:g} nm, "
                  rf"$\lambda_{{sf}}$(free) = {p['lambda_sf']:g} nm, $D_N/D_F$ = "
                  rf"{p['diffusion_ratio']:g}, in-plane injection $J_0$ = 1", fontsize=10)
@@ -183,17 +184,13 @@ def _thickness(ctx, p, lengths):
         columns[f"{name}_beta"] = beta
         ls = STYLES[name]
         label = _label(case)
-        axes[0].loglog(d, np.abs(torque.real), ls, color=color, lw=1.8,
-                       label=rf"$|T_\parallel|/J_0$, {label}")
-        axes[0].loglog(d, np.abs(torque.imag), ls, color=color, lw=0.9,
-                       label=rf"$|T_\perp|/J_0$, {label}")
+        axes[0].loglog(d, np.abs(torque.real), ls, color=color, lw=1.8, label=label)
+        axes[0].loglog(d, np.abs(torque.imag), ls, color=color, lw=0.9)  # same colour, thin
         axes[0].loglog(d, np.abs(limit.imag), "-.", color="0.35", lw=0.7,
                        label=r"1/d law ($d\to\infty$ of Eq. 23)" if name == "solid" else None)
-        axes[1].loglog(d, deviation, ls, color=color, lw=1.6, label=label)
+        # d5 in the legend: labels beside the markers would cross the other curves
+        axes[1].loglog(d, deviation, ls, color=color, lw=1.6, label=f"{label}: d₅ = {d5:.2f} nm")
         axes[1].plot([d5], [THRESHOLD], "o", color=color, ms=6)
-        axes[1].annotate(f"d₅ = {d5:.2f} nm", (d5, THRESHOLD), textcoords="offset points",
-                         xytext=(4, 6 + 12 * list(p["cases"]).index(name)), color=color,
-                         fontsize=8)
         axes[2].semilogx(d, alpha, ls, color=color, lw=1.8, label=rf"$\alpha$, {label}")
         axes[2].semilogx(d, beta, ls, color=color, lw=0.9, label=rf"$\beta$, {label}")
         ctx.note(f"{name} ({_plain(case)}): the torque is within 5 % of its 1/d law "
@@ -222,13 +219,12 @@ def _thickness(ctx, p, lengths):
     axes[0].set_xlabel("free-layer thickness d (nm)")
     axes[0].set_ylabel(r"layer-averaged torque $|T|/J_0$ (nm$^{-1}$)")
     axes[0].set_title(r"torque vs thickness (thick lines $T_\parallel$, thin lines $T_\perp$)")
-    axes[0].set_ylim(1e-5, 20)
+    axes[0].set_ylim(1e-6, 20)  # room for the legend below the curves
     axes[0].legend(fontsize=6.5, loc="lower left")
     axes[1].axhline(THRESHOLD, color="k", lw=0.8, ls="--", label="5 %")
     axes[1].set_xlabel("free-layer thickness d (nm)")
-    axes[1].set_ylabel(r"$|T - T_{1/d}|\,/\,|T_{1/d}|$ (dimensionless: relative deviation "
-                       r"from the 1/d law)")
-    axes[1].set_title(r"deviation from $T_{1/d} = J_0 L^2/(L_0^2 d)$")
+    axes[1].set_ylabel(r"$|T - T_{1/d}|\,/\,|T_{1/d}|$ (dimensionless)")
+    axes[1].set_title(r"relative deviation from $T_{1/d} = J_0 L^2/(L_0^2 d)$ (● d₅: 5 %)")
     axes[1].set_ylim(1e-4, 2)
     axes[1].legend(fontsize=7, loc="lower left")
     axes[2].axhline(0, color="0.8", lw=0.8)

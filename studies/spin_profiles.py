@@ -107,7 +107,8 @@ def _profile(ctx, junction, label, rtol, spacing):
             return old
     if ctx.progress:
         print(f"[spin_profiles] {label}: computing ...", file=sys.stderr, flush=True)
-    result = mk.profile(junction, BIAS, theta=THETA, phi=PHI, parts="window", rtol=rtol)
+    result = mk.profile(junction, BIAS, theta=THETA, phi=PHI, parts="window", rtol=rtol,
+                        progress=ctx.progress)
     result.save(path)
     return result
 
@@ -402,8 +403,9 @@ def run(ctx):
         w = waves[name]
         text = (f"2π/(k↑−k↓) = {2 * math.pi / (w['k_up'] - w['k_down']):.2f} nm"
                 if w["k_down"] > 0 else f"k↓ closed: 1/q = {1 / w['q_minority']:.2f} nm")
-        axes[row, 0].text(0.98, 0.04, text, transform=axes[row, 0].transAxes, ha="right",
-                          fontsize=8, bbox=dict(fc="white", ec="0.8"))
+        # in the room above the curves (ylim), where it hides none of them
+        axes[row, 0].text(0.98, 0.96, text, transform=axes[row, 0].transAxes, ha="right",
+                          va="top", fontsize=8, bbox=dict(fc="white", ec="0.8"))
     fig.suptitle(f"Transverse window spin density in the free layer (F/I/F/N, V = {BIAS:g} V, "
                  "θ = 90°, m = x̂, p = ẑ; free layer shaded, Cu-like cap beyond)", fontsize=10)
     ctx.figure(fig, "transverse_spin_profiles")

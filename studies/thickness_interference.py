@@ -520,19 +520,20 @@ def run(ctx):
             for sign in (1, -1):
                 ax.axvline(sign * value, color=color, ls=ls, lw=0.8,
                            label=f"±({text}) = {value:.2f} nm⁻¹" if sign == 1 else None)
-        for r in (r for r in periods if r["case"] == name):
+        # each fitted peak: ▼ with its rank above it; the periods are listed in the legend
+        # (text labels beside close peaks overlapped each other and ran into the legend)
+        for r in sorted((r for r in periods if r["case"] == name), key=lambda r: r["rank"]):
             ax.plot(r["q_fit"], r["power_fft"], "v", color="k", ms=5)
             flag = "" if r["status"] == "ok" else " (not meaningful)"
-            ax.annotate(f"{r['period_fit']:.2f} nm{flag}", (r["q_fit"], r["power_fft"]),
-                        textcoords="offset points",
-                        xytext=(3, 3 + 9 * (r["rank"] - 1)),
-                        fontsize=7)
+            ax.plot(r["q_fit"], 4 * r["power_fft"], ls="", marker=f"${r['rank']}$", color="k",
+                    ms=6, label=f"peak {r['rank']}: period {r['period_fit']:.2f} nm{flag}")
         ax.set_ylim(1e-5, 30)
         ax.set_ylabel("power (normalised)")
         ax.set_title(f"{CASES[name]['label']}: spectrum of δT(d) = T(d) − T∞ "
-                     "(▼ fitted peaks, label = period 2π/|q|)", fontsize=8)
+                     "(▼ fitted peaks, numbered; period 2π/|q|)", fontsize=8)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  title="expected (normal incidence)", title_fontsize=7)
+                  title="expected (normal incidence),\nfitted peaks", title_fontsize=7,
+                  alignment="left")
     qmax = max([1.3 * 2 * waves[n]["k_up"] for n in names]
                + [1.1 * abs(r["q_fit"]) for r in periods])
     axes[-1].set_xlim(-qmax, qmax)

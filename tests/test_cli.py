@@ -2,14 +2,15 @@
 
 import json
 from pathlib import Path
+import re
 import subprocess
 import sys
 
 import pytest
 
 from mtj_kwant.cli import main
-from mtj_kwant.model import JunctionError
-from mtj_kwant.sweep import SweepResult, load_result
+from mtj_kwant.model import JunctionError, load_junction
+from mtj_kwant.sweep import SweepResult, load_result, profile
 
 from .conftest import SYSTEMS
 
@@ -51,6 +52,49 @@ def test_profile_writes_design_keys(tmp_path, capsys):
         assert key in data
     assert len(data["spin_density"]) == len(data["x_nm"])
     assert len(data["spin_current"]) == len(data["bond_x_nm"]) == len(data["x_nm"]) - 1
+
+
+#: One line per solver run of a profile: what it computed and how many evaluations it took.
+RUN_LINE = re.compile(r"profile: (.+): (\d+) evaluations in \d+\.\d s")
+
+
+def test_profile_says_what_it_computes_unless_quiet(tmp_path, capsys):
+    """A profile of a continuum F/I/F junction takes several solver runs (the lattice
+    refinement, torque only, then the site-resolved run): without --quiet each ends with a
+    line on stderr naming its lattice or depth and its evaluations; with --quiet stderr stays
+    empty."""
+    out = tmp_path / "p.json"
+    code, _, err = run(capsys, "profile", FIF, "--bias", "0.1", "--depth", "1", "--output",
+                       str(out))
+    assert code == 0
+    runs = [RUN_LINE.fullmatch(line) for line in err.splitlines() if line.startswith("profile:")]
+    assert len(runs) >= 3 and all(runs), err
+    whats = [m.group(1) for m in runs]
+    steps = [float(re.fullmatch(r"lattice a = (\S+) nm, torque only \(choosing the lattice\)",
+                                what).group(1)) for what in whats[:-1]]
+    assert all(b == a / 2 for a, b in zip(steps, steps[1:]))  # the refinement halves a
+    result = load_result(out)
+    assert result.lattice_spacing_nm == steps[-1]  # the profile is on the last step tried
+    assert re.fullmatch(r"site-resolved run, free electrode to 1 nm \(\d+ sites\)", whats[-1])
+    assert all(int(m.group(2)) > 0 for m in runs)
+    code, _, err = run(capsys, "profile", FIF, "--bias", "0.1", "--depth", "1", "--output",
+                       str(out), "--quiet")
+    assert code == 0 and err == ""
+
+
+def test_profile_progress_bar_on_a_terminal_only(capsys, monkeypatch):
+    """mk.profile(progress=True) adds a tqdm bar counting evaluations when stderr is a terminal
+    (as sweep's bar), and only the run lines otherwise; progress=False writes nothing."""
+    junction = load_junction(FIF)
+    profile(junction, 0.1, depth=1.0)
+    err = capsys.readouterr().err
+    assert "eval [" not in err and RUN_LINE.search(err)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    profile(junction, 0.1, depth=1.0)
+    err = capsys.readouterr().err
+    assert re.search(r"profile: lattice a = [^:]+: \d+ eval \[", err) and RUN_LINE.search(err)
+    profile(junction, 0.1, depth=1.0, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 ERRORS = [

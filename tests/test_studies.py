@@ -6,7 +6,7 @@ import re
 import pytest
 
 from mtj_kwant.cli import main
-from mtj_kwant.study import available_studies, run_study
+from mtj_kwant.study import available_studies, layout_defects, run_study
 
 REQUIRED = ["bias_dependence", "thickness_interference", "spin_profiles", "diffusion_profiles",
             "validation", "angular"]
@@ -31,6 +31,8 @@ def test_quick_study_writes_figures_data_and_provenance(tmp_path, name):
     for png in (p for p in paths if p.suffix == ".png"):
         assert png.stat().st_size > 20_000  # a real figure, not an empty canvas
     check_figure_labels(name, record["figures"])
+    for label, fig in record["figures"].items():  # no legend or label over data or text
+        assert fig["layout_defects"] == [], f"{name}/{label}: {fig['layout_defects']}"
     # a fit that means nothing is flagged, never printed as numbers (NaN uncertainties)
     for note in record["notes"]:
         assert "+- nan" not in note and "± nan" not in note, note
@@ -57,6 +59,53 @@ def check_figure_labels(name, figures):
                         assert f"({hbar})" in text, f"{where}: write ({hbar}) A/m²"
             if label == "bias_dependence":
                 assert ax["legend"], f"{name}/{label} panel {i} has no legend"
+
+
+def test_layout_defects_finds_hidden_data_and_colliding_text():
+    """Each defect of the fresh-user review is found in a figure built to have it, and a
+    figure without them has none: a legend over a data point and over a curve, overlapping
+    texts, colliding minor tick labels of a log axis, a y label longer than its panel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    theta = np.arange(0, 181, 30)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(theta, 1 + np.cos(np.radians(theta)), "o", label="Kwant")
+    ax.legend(loc="upper right")
+    ax.set_ylim(-1, 4)  # the legend has room above the points
+    assert layout_defects(fig) == []
+    ax.set_ylim(0.5, 2.1)
+    ax.legend(loc="upper left", fontsize=14)  # over the point at 0° (2.0)
+    assert any("legend of panel 0 hides data of panel 0 ('Kwant')" in d
+               for d in layout_defects(fig))
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    x = np.linspace(0, 1, 200)
+    ax.plot(x, 0.5 + 0 * x, label="flat curve")  # no vertex needed: the segment crosses
+    ax.plot([0, 1], [0, 1], "-", label="two-point line")
+    ax.legend(loc="center", fontsize=6)
+    ax.set_ylim(0, 1)
+    found = layout_defects(fig)
+    assert any("'flat curve'" in d and "'two-point line'" in d for d in found), found
+    ax.get_legend().remove()
+    ax.text(0.2, 0.8, "0.77 nm")
+    ax.text(0.21, 0.8, "0.60 nm")
+    found = layout_defects(fig)
+    assert "text '0.77 nm' of panel 0 overlaps text '0.60 nm' of panel 0" in found, found
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.2, 4.6))
+    ax.loglog([0.27, 3.9], [1, 2], "o")
+    ax.set_ylabel("a deviation label much longer than the panel is high, it runs past it "
+                  "(dimensionless)")
+    found = layout_defects(fig)
+    assert any(d.startswith("x tick labels") and "overlap" in d for d in found), found
+    assert any(d.startswith("y label 'a deviation") for d in found), found
+    plt.close(fig)
 
 
 def test_quick_study_resumes_from_its_points(tmp_path):
