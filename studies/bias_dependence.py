@@ -33,7 +33,8 @@ import numpy as np
 
 import mtj_kwant as mk
 from mtj_kwant.analytic.btm import btm_from_junction, btm_torques
-from mtj_kwant.analytic.fits import fit_bias_polynomial, fit_inplane, fit_outofplane
+from mtj_kwant.analytic.fits import (fit_bias_polynomial, fit_outofplane, fit_sweep_torques,
+                                     fit_with_errors)
 from mtj_kwant.comparison import compare
 
 from . import _lattice
@@ -46,26 +47,8 @@ LATTICE_KEYS = ("current_density", "torque_inplane_window", "torque_outofplane_w
                 "torque_inplane_total", "torque_outofplane_total")
 
 
-def _scaled_fit(fit, x, y, degree, sigma):
-    """Weighted fit whose uncertainties are the error estimates ``sigma`` propagated, scaled
-    up by sqrt(reduced chi2) where the residuals exceed them (the polynomial's truncation),
-    never down (error estimates are bounds, so a small chi2 does not shrink them)."""
-    absolute = fit(x, y, degree, sigma=sigma, absolute_sigma=True)
-    if absolute.chi2_reduced > 1:
-        return fit(x, y, degree, sigma=sigma, absolute_sigma=False)
-    return absolute
-
-
 def _fits(result):
-    v = np.asarray(result.bias_V)
-    sel = np.abs(v) <= FIT_RANGE + 1e-12
-    out = {}
-    for key, fit in (("torque_inplane_total", fit_inplane),
-                     ("torque_outofplane_total", fit_outofplane)):
-        y = np.asarray(getattr(result, key))[sel]
-        err = np.maximum(np.asarray(result.errors[key])[sel], 1e-12 * np.abs(y).max())
-        out[key] = _scaled_fit(fit, v[sel], y, 2, err)
-    return out
+    return fit_sweep_torques(result, FIT_RANGE)
 
 
 def _fit_note(label, key, fit):
@@ -89,7 +72,7 @@ def _slope_note(rows):
                 + ", ".join(f"{s:+.3g}" for s in bad) + " eV")
     if not np.all(np.isfinite(err) & (err > 0)):
         return "b1 versus barrier slope: not fitted, some b1 have no finite uncertainty"
-    line = _scaled_fit(fit_bias_polynomial, slope, b1, 1, err)
+    line = fit_with_errors(fit_bias_polynomial, slope, b1, 1, err)
     if not line.meaningful:
         return f"b1 versus barrier slope: straight-line fit {line.status}"
     (c0, e0), (c1, e1) = line["c0"], line["c1"]

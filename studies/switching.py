@@ -60,7 +60,7 @@ import numpy as np
 import scipy.constants as const
 
 import mtj_kwant as mk
-from mtj_kwant.analytic.fits import fit_inplane, fit_outofplane
+from mtj_kwant.analytic.fits import fit_sweep_torques
 from mtj_kwant.dynamics import (Macrospin, TabulatedTorque, critical_drive, ensemble, integrate,
                                 stiffness_fields, tilted)
 
@@ -100,25 +100,9 @@ def _free_layer():
                      Ku=k_eff + 0.5 * MU0 * MS**2)
 
 
-def _scaled_fit(fit, x, y, sigma):
-    """Quadratic fit; uncertainties = the error estimates propagated, scaled up by
-    sqrt(reduced chi2) where the residuals exceed them (as in bias_dependence)."""
-    absolute = fit(x, y, 2, sigma=sigma, absolute_sigma=True)
-    if absolute.chi2_reduced > 1:
-        return fit(x, y, 2, sigma=sigma, absolute_sigma=False)
-    return absolute
-
-
 def _fits(result):
-    v = np.asarray(result.bias_V)
-    sel = np.abs(v) <= FIT_RANGE + 1e-12
-    out = {}
-    for key, fit in (("torque_inplane_total", fit_inplane),
-                     ("torque_outofplane_total", fit_outofplane)):
-        y = np.asarray(getattr(result, key))[sel]
-        err = np.maximum(np.asarray(result.errors[key])[sel], 1e-12 * np.abs(y).max())
-        out[key] = _scaled_fit(fit, v[sel], y, err)
-    return out
+    """Quadratic fits of the total torques over |V| <= FIT_RANGE (as in bias_dependence)."""
+    return fit_sweep_torques(result, FIT_RANGE)
 
 
 def _torque(result, b1=0.0):

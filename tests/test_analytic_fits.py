@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mtj_kwant.analytic import fits
-from mtj_kwant.analytic.fits import PolynomialFit, fit_bias_polynomial, fit_inplane, fit_outofplane
+from mtj_kwant.analytic.fits import (PolynomialFit, fit_bias_polynomial, fit_inplane, fit_outofplane,
+                                     fit_with_errors)
 
 RNG_SEED = 2718
 
@@ -221,7 +222,7 @@ def test_bias_study_notes_say_when_a_fit_is_not_meaningful():
     note = bd._fit_note("symmetric", "torque_inplane_total", three)
     assert "not meaningful: 3 points for 3 parameters" in note and "a1 =" not in note
     v = np.linspace(-0.3, 0.3, 5)
-    five = bd._scaled_fit(fit_inplane, v, 1e8 * v + 5e8 * v**2, 2, np.full(5, 1e5))
+    five = fit_with_errors(fit_inplane, v, 1e8 * v + 5e8 * v**2, 2, np.full(5, 1e5))
     assert five.meaningful and "a1 = 1e+08 +-" in bd._fit_note("s", "torque_inplane_total", five)
     rows = {"slope_eV": [-0.6, 0.0, 0.6], "b1": [-1e8, 10.0, 1e8], "b1_stderr": [1e5] * 3,
             "fit_status": ["ok", "not meaningful: x", "ok"]}

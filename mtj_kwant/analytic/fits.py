@@ -16,7 +16,7 @@ import numpy as np
 from .slonczewski import _finite
 
 __all__ = ["PolynomialFit", "fit_bias_polynomial", "fit_inplane", "fit_outofplane",
-           "fit_status", "NOT_MEANINGFUL"]
+           "fit_status", "fit_with_errors", "fit_sweep_torques", "NOT_MEANINGFUL"]
 
 #: How the status of a fit that should not be read as numbers begins.
 NOT_MEANINGFUL = "not meaningful"
@@ -276,3 +276,57 @@ def fit_outofplane(bias, torque, degree=2, *, sigma=None, absolute_sigma=True):
     return fit_bias_polynomial(
         bias, torque, degree, sigma=sigma, absolute_sigma=absolute_sigma, prefix="b"
     )
+
+
+def fit_with_errors(fit, bias, values, degree, sigma):
+    """A weighted fit whose uncertainties are the error estimates propagated, never shrunk.
+
+    The uncertainties are those of ``sigma`` (absolute), scaled up by √(reduced χ²) where
+    the residuals exceed the error estimates (the polynomial's truncation), never down:
+    error estimates are bounds, so a small χ² does not make the coefficients more certain.
+
+    Parameters
+    ----------
+    fit : callable
+        :func:`fit_bias_polynomial`, :func:`fit_inplane` or :func:`fit_outofplane`.
+    bias, values, sigma : array_like, shape (N,)
+        Biases (V), values and their error estimates (same units, > 0).
+    degree : int
+
+    Returns
+    -------
+    PolynomialFit
+    """
+    absolute = fit(bias, values, degree, sigma=sigma, absolute_sigma=True)
+    if absolute.chi2_reduced > 1:
+        return fit(bias, values, degree, sigma=sigma, absolute_sigma=False)
+    return absolute
+
+
+def fit_sweep_torques(result, bias_range, degree=2):
+    """Fits of the total T∥(V) (a0, a1, …) and T⊥(V) (b0, b1, …) of a sweep over |V| ≤ bias_range.
+
+    Parameters
+    ----------
+    result : SweepResult
+        With ``parts`` "total" or "both" (``torque_inplane_total`` etc. and their errors).
+    bias_range : float
+        V; the points with |V| ≤ bias_range are fitted.
+    degree : int
+
+    Returns
+    -------
+    dict
+        ``{"torque_inplane_total": PolynomialFit, "torque_outofplane_total": PolynomialFit}``,
+        weighted by the error estimates (floored at 1e-12 of the largest value) with
+        :func:`fit_with_errors`.
+    """
+    v = np.asarray(result.bias_V, float)
+    sel = np.abs(v) <= bias_range + 1e-12
+    out = {}
+    for key, fit in (("torque_inplane_total", fit_inplane),
+                     ("torque_outofplane_total", fit_outofplane)):
+        y = np.asarray(getattr(result, key), float)[sel]
+        err = np.maximum(np.asarray(result.errors[key], float)[sel], 1e-12 * np.abs(y).max())
+        out[key] = fit_with_errors(fit, v[sel], y, degree, err)
+    return out
