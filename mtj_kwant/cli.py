@@ -474,7 +474,7 @@ def _export(args):
         cells += [[f"{x:.6g}"] + [f"{exported.parameters[k][i]:.6g}" for k in varying]
                   for i, x in enumerate(exported.drive)]
         widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
-        lines.append(f"{c} operating points:")
+        lines.append(f"{c} operating point{'s' if exported.drive.size != 1 else ''}:")
         lines += [f"{c}   " + "  ".join(f"{v:>{w}}" for v, w in zip(row, widths)) for row in cells]
         for i, x in enumerate(exported.drive):
             lines += ["", f"{c} --- operating point {i + 1} of {exported.drive.size}: "
@@ -484,7 +484,8 @@ def _export(args):
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {out} ({args.format}, {exported.drive.size} operating points)")
+        n = exported.drive.size
+        print(f"wrote {out} ({args.format}, {n} operating point{'s' if n != 1 else ''})")
     else:
         print(text)
     return 0

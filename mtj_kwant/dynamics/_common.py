@@ -63,7 +63,7 @@ def strict_keywords(cls):
 def finite_scalar(owner, name, value, *, unit="", positive=False, nonnegative=False):
     """``value`` as a float, with a one-line error naming ``owner.name`` when it is invalid."""
     u = f" {unit}" if unit else ""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str, bytes)):  # no silent parsing of text
         raise DynamicsError(f"{owner}: `{name}` must be a number{u}, got {value!r}.")
     try:
         v = float(value)
