@@ -906,3 +906,14 @@ def test_switch_threshold_outside_the_range_of_m_dot_axis_is_refused():
     with pytest.raises(DynamicsError, match=r"^integrate: `switch_threshold` .* \(-1, 1\), got 5\.0"):
         dyn.integrate(perpendicular(), ConstantTorque(eta_par=0.5), 0.0, 1e-9,
                       switch_threshold=5)
+
+
+def test_from_scan_names_the_right_constructor_for_a_sweep():
+    """A SweepResult (one θ) given to TabulatedTorque.from_scan: one line naming from_sweep."""
+    from mtj_kwant.sweep import SweepResult
+
+    sweep = SweepResult.__new__(SweepResult)
+    with pytest.raises(DynamicsError, match="from_sweep"):
+        TabulatedTorque.from_scan(sweep)
+    with pytest.raises(DynamicsError, match="expected a ScanResult"):
+        TabulatedTorque.from_scan(42)

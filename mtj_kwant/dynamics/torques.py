@@ -23,6 +23,7 @@ TabulatedTorque        voltage  T∥(V, θ), T⊥(V, θ), J(V, θ) of a scan, in
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -448,7 +449,15 @@ class TabulatedTorque(TorqueModel):
         grid; θ is read in degrees from ``theta_deg``.
         """
         from ..scan import ScanResult
+        from ..sweep import SweepResult
 
+        if isinstance(scan, SweepResult):
+            raise DynamicsError("TabulatedTorque.from_scan: got a SweepResult (one θ); use "
+                                "TabulatedTorque.from_sweep for it, or give a ScanResult over "
+                                "bias × θ.")
+        if not isinstance(scan, (ScanResult, str, os.PathLike)):
+            raise DynamicsError(f"TabulatedTorque.from_scan: expected a ScanResult or the path "
+                                f"of its JSON file, got {type(scan).__name__}.")
         if not isinstance(scan, ScanResult):
             scan = ScanResult.load(scan)
         kp, ko = f"torque_inplane_{part}", f"torque_outofplane_{part}"
