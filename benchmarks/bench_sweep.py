@@ -7,7 +7,7 @@ row):
 
 1. ``mtj-kwant sweep SYSTEM --bias=-0.5:0.5:41 --parts both`` from the shell
    (Python start-up, imports and the on-disk kernel cache included), for the
-   bundled F/I/F/N junction (systems/fifn_2nm.toml, 2 nm free layer) and the
+   bundled F/I/F/N junction (mtj_kwant/systems/fifn_2nm.toml, 2 nm free layer) and the
    same junction with a 1 nm free layer (the issue's ~100-site case), default
    tolerance (rtol 1e-3) and the default executor;
 2. the same sweeps in-process after a warm-up, serial and on a local process
@@ -38,7 +38,7 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIFN = ROOT / "systems" / "fifn_2nm.toml"
+FIFN = ROOT / "mtj_kwant" / "systems" / "fifn_2nm.toml"
 BIASES = [-0.5 + i * 0.025 for i in range(41)]
 
 
@@ -96,8 +96,8 @@ def _cli(free_nm, tmp):
     return wall, peak
 
 
-CONTINUUM_CASES = (("fe_mgo_fe", "systems/fe_mgo_fe.toml"), ("fifn_2nm", "systems/fifn_2nm.toml"),
-                   ("cofeb (masses)", "systems/cofeb_mgo_cofeb.toml"))
+CONTINUUM_CASES = (("fe_mgo_fe", "mtj_kwant/systems/fe_mgo_fe.toml"), ("fifn_2nm", "mtj_kwant/systems/fifn_2nm.toml"),
+                   ("cofeb (masses)", "mtj_kwant/systems/cofeb_mgo_cofeb.toml"))
 
 
 def _continuum_vs_fixed(args):

@@ -3,7 +3,7 @@
 The names a user needs first are lifted here::
 
     import mtj_kwant as mk
-    junction = mk.load_junction("systems/fe_mgo_fe.toml")
+    junction = mk.load_junction("fe_mgo_fe")   # bundled; or a path to a .toml file
     result = mk.sweep(junction, [-0.2, 0.0, 0.2], parts="both")   # SweepResult
     prof = mk.profile(junction, 0.2)                                # ProfileResult
     table = mk.scan(junction, bias=[0.1], vary={"layer[1].thickness": [1.0, 2.0]})
@@ -15,7 +15,7 @@ compiled kernels of :mod:`~mtj_kwant._rgf`), :mod:`~mtj_kwant.integrate`
 (parallel, resumable evaluation of points), :mod:`~mtj_kwant.scan` and
 :mod:`~mtj_kwant.sweep` (scans, sweeps, profiles, conductances),
 :mod:`~mtj_kwant.comparison` (Kwant beside the analytic models),
-:mod:`~mtj_kwant.study` (the studies of ``studies/``) and
+:mod:`~mtj_kwant.study` (the studies of :mod:`mtj_kwant.studies`) and
 :mod:`~mtj_kwant.analytic` (analytic models, no Kwant).
 """
 
@@ -28,6 +28,7 @@ from .model import (  # noqa: E402
     Layer,
     junction_from_dict,
     junction_with,
+    bundled_junctions,
     load_junction,
 )
 from .scan import ScanResult, scan  # noqa: E402
@@ -48,6 +49,7 @@ __all__ = [
     "Junction",
     "JunctionError",
     "Layer",
+    "bundled_junctions",
     "load_junction",
     "junction_from_dict",
     "junction_with",

@@ -701,7 +701,7 @@ def compare(result, junction=None, *, models=MODELS, diffusion=None,
     Examples
     --------
     >>> import mtj_kwant as mk                                          # doctest: +SKIP
-    >>> res = mk.sweep("systems/fe_mgo_fe.toml", [-0.02, -0.01, 0, 0.01, 0.02])
+    >>> res = mk.sweep("fe_mgo_fe", [-0.02, -0.01, 0, 0.01, 0.02])
     >>> comp = compare(res)                                             # doctest: +SKIP
     >>> print(comp.table())                                             # doctest: +SKIP
     >>> comp.deviation("slonczewski", "torque_inplane", max_bias=0.02)  # doctest: +SKIP

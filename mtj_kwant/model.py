@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import importlib.resources
 import math
 import numbers
 import re
@@ -46,6 +47,38 @@ KINDS = ("barrier", "metal")
 #: Relative deviation of the discretised band from the parabola above which a
 #: warning is given (DESIGN.md §2: "about 1 %").
 BAND_DEVIATION_WARN = 0.01
+
+#: Folder of the junction files bundled with the package (package data, DESIGN.md §2).
+BUNDLED_DIR = Path(str(importlib.resources.files("mtj_kwant") / "systems"))
+
+
+def bundled_junctions():
+    """Names of the junction files bundled with the package (``fe_mgo_fe``, ...)."""
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.toml"))
+
+
+def junction_path(name):
+    """The file of a junction given by path or by the name of a bundled junction.
+
+    A name without a suffix or folder that is not an existing file (``"fe_mgo_fe"``) is looked
+    up among :func:`bundled_junctions`; anything else is returned as a path.
+
+    Raises
+    ------
+    JunctionError
+        A bare name that is neither a file nor a bundled junction (the message lists them).
+    """
+    path = Path(name)
+    if path.exists() or path.suffix or len(path.parts) != 1:
+        return path
+    bundled = BUNDLED_DIR / f"{path.name}.toml"
+    if bundled.is_file():
+        return bundled
+    names = bundled_junctions()
+    close = difflib.get_close_matches(path.name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise JunctionError(f"{name}: no such junction file or bundled junction; {hint}bundled: "
+                        f"{', '.join(names)}")
 
 
 class JunctionError(ValueError):
@@ -907,6 +940,8 @@ def load_junction(path):
     Parameters
     ----------
     path : str or Path
+        A file, or the name of a bundled junction (``"fe_mgo_fe"``, see
+        :func:`bundled_junctions`).
 
     Returns
     -------
@@ -922,7 +957,7 @@ def load_junction(path):
     -----
     The file is read as UTF-8; a leading UTF-8 byte-order mark is ignored.
     """
-    path = Path(path)
+    path = junction_path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -18,29 +18,29 @@ same command reuses its finished points.
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import json
 import math
 import re
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .model import load_junction
+from .model import BUNDLED_DIR, load_junction
 from .scan import provenance
 
 __all__ = ["StudyContext", "run_study", "available_studies", "study_titles", "STUDIES_DIR",
            "SYSTEMS_DIR"]
 
-ROOT = Path(__file__).resolve().parents[1]
-#: Folder of the study modules and of the bundled junction files.
-STUDIES_DIR = ROOT / "studies"
-SYSTEMS_DIR = ROOT / "systems"
+#: Folder of the study modules (the subpackage ``mtj_kwant.studies``) and of the bundled junction
+#: files (package data), found with :mod:`importlib.resources` so that an installed package works.
+STUDIES_DIR = Path(str(importlib.resources.files("mtj_kwant") / "studies"))
+SYSTEMS_DIR = BUNDLED_DIR
 
 
 def available_studies():
-    """Names of the studies in ``studies/`` (modules with a ``run`` function)."""
+    """Names of the studies in ``mtj_kwant/studies/`` (modules with a ``run`` function)."""
     return sorted(p.stem for p in STUDIES_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
@@ -90,7 +90,7 @@ class StudyContext:
 
     # -- inputs -----------------------------------------------------------------------------
     def junction(self, name):
-        """A bundled junction (``"fifn_2nm"`` → systems/fifn_2nm.toml) or a file path."""
+        """A bundled junction (``"fifn_2nm"`` → mtj_kwant/systems/fifn_2nm.toml) or a file path."""
         path = Path(name)
         if not path.suffix:
             path = SYSTEMS_DIR / f"{name}.toml"
@@ -374,9 +374,7 @@ def run_study(name, out=None, *, quick=False, progress=True, executor="auto"):
     names = available_studies()
     if name not in names:
         raise ValueError(f"unknown study {name!r}; available: {', '.join(names)}")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    module = importlib.import_module(f"studies.{name}")
+    module = importlib.import_module(f"mtj_kwant.studies.{name}")
     if out is None:
         out = Path("out") / "studies" / (f"{name}_quick" if quick else name)
     ctx = StudyContext(name, out, quick=quick, progress=progress, executor=executor)

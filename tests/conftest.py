@@ -8,7 +8,7 @@ import pytest
 from mtj_kwant.model import Electrode, Junction, Layer
 
 ROOT = Path(__file__).resolve().parents[1]
-SYSTEMS = ROOT / "systems"
+SYSTEMS = ROOT / "mtj_kwant" / "systems"
 REFERENCE = ROOT / "tests" / "reference"
 
 

@@ -1,4 +1,4 @@
-"""The switching study (studies/switching.py, quick mode): its numbers obey the identities
+"""The switching study (mtj_kwant/studies/switching.py, quick mode): its numbers obey the identities
 they rest on.
 
 The smoke test in test_studies.py checks that the study writes figures, tables and provenance;
@@ -9,22 +9,19 @@ field of b0, and the phase map must agree with the bisected switching fields.
 """
 
 import csv
-import sys
 
 import numpy as np
 import pytest
 import scipy.constants as C
 
-from mtj_kwant.study import ROOT, run_study
+from mtj_kwant.study import run_study
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("switching")
     run_study("switching", out, quick=True, progress=False, executor="serial")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from studies import switching
+    from mtj_kwant.studies import switching
 
     return out, switching
 

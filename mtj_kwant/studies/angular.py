@@ -7,7 +7,7 @@ the normal-incidence P of Slonczewski's formula (``analytic.slonczewski.polariza
 the k∥-integrated one?
 
 Method: free-electron F/I/F junctions with the Fe-like electrodes of
-``systems/fe_mgo_fe.toml`` (E_F = 2.62 eV, exchange 3.86 eV) and a rectangular barrier
+``mtj_kwant/systems/fe_mgo_fe.toml`` (E_F = 2.62 eV, exchange 3.86 eV) and a rectangular barrier
 3 eV above E_F (κ = 8.87 nm⁻¹ at E_F, normal incidence) of three thicknesses, κd ≈ 8 (thick),
 1.5 and 0.5 (thin), rounded to a multiple of 5 pm; the continuum limit (no
 ``lattice_spacing``: nested lattices and Richardson extrapolation, the discretisation error

@@ -9,7 +9,7 @@ precession, so its envelope decays slowly (damped oscillation).  In a half-metal
 minority wave is evanescent, so the transverse spin decays exponentially within
 1/q (q the minority decay constant at E_F): the torque is interfacial.
 
-Method: the F/I/F/N junction of ``systems/fifn_2nm.toml`` (Fe-like pinned electrode,
+Method: the F/I/F/N junction of ``mtj_kwant/systems/fifn_2nm.toml`` (Fe-like pinned electrode,
 1 nm MgO-like barrier, Cu-like cap; a continuum junction, no ``lattice_spacing``) with three
 free layers:
 weak ferromagnet (band bottom U = 0 eV, Δ = 1.5 eV), strong ferromagnet (the file's

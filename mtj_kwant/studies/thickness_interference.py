@@ -12,7 +12,7 @@ oscillations die out: the torque becomes interfacial, its value per unit
 thickness (the effective field on the free layer) falls as 1/d.  The diffusion
 model (Eq. 23) is the incoherent alternative.
 
-Method: three F/I/F/N junctions built from ``systems/fifn_2nm.toml`` (same Fe-like
+Method: three F/I/F/N junctions built from ``mtj_kwant/systems/fifn_2nm.toml`` (same Fe-like
 pinned electrode, same 1 nm MgO-like barrier, same Cu-like cap; the continuum limit: no
 ``lattice_spacing``, every point extrapolated to a → 0 over nested lattices, its error
 covering quadrature and discretisation) that differ only in the free layer: a weak

@@ -6,7 +6,7 @@ Slonczewski's thick-barrier linear-response formulas (J = G(θ)V, T∥ = P G₀ 
 T⊥), the Bardeen transfer matrix (normal incidence, interfacial torque, Eqs. 3–13) and the
 diffusion model of the free layer (Eq. 23 fed with the interfacial spin current)?
 
-Method: free-electron junctions with the Fe-like electrodes of ``systems/fe_mgo_fe.toml``
+Method: free-electron junctions with the Fe-like electrodes of ``mtj_kwant/systems/fe_mgo_fe.toml``
 (Stearns' k↑ = 1.09, k↓ = 0.42 Å⁻¹, E_F = 2.62 eV) and one rectangular barrier of uniform mass
 (so that Slonczewski's formulas apply), on a grid of barrier heights U − E_F and thicknesses
 chosen so that κd runs from 1.5 to 8 (rounded to a multiple of 5 pm); the continuum limit (no
@@ -24,7 +24,7 @@ The BTM is, as ``compare`` does by default, multiplied by one factor s that matc
 J/V at 0.01 V: its J therefore agrees by construction, and its T∥ and T⊥ deviations measure
 the ratios T∥/J (P at normal incidence versus Kwant's k∥-integrated one) and T⊥/T∥.
 
-Diffusion: Eq. (23) needs a finite free layer, so a small F/I/F/N set (``systems/fifn_2nm.toml``:
+Diffusion: Eq. (23) needs a finite free layer, so a small F/I/F/N set (``mtj_kwant/systems/fifn_2nm.toml``:
 2 nm Fe-like free layer, Cu-like cap, the same barrier grid at two heights).  Kwant's model is
 ballistic (no spin flip, no disorder), so the diffusion parameters are λ_sf = ∞, λ_J = λ_φ =
 1/(k↑ − k↓) = 0.15 nm (the precession length of the Fe-like bands, over which the k∥-average
