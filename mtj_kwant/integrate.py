@@ -37,7 +37,7 @@ import numpy as np
 
 from .quadrature import IntegrationWarning, adaptive_quad
 from .solvers import ChainSolver, make_solver
-from .units import E_OVER_H, HBAR2_2ME, K_B, PER_NM2
+from .units import E_OVER_H, K_B, PER_NM2
 
 __all__ = [
     "LatticeWarning",
@@ -48,7 +48,6 @@ __all__ = [
     "window_point",
     "find_resonances",
     "fermi",
-    "tb_cumulative_dos",
 ]
 
 #: Energies (in units of k_B T) beyond which Fermi functions are taken as 0 or 1.
@@ -70,70 +69,10 @@ def _softplus_integral(mu_minus_e, kT):
     return kT * np.logaddexp(0.0, mu_minus_e / kT)
 
 
-_TB_S, _TB_W = np.polynomial.legendre.leggauss(48)
-_TB_S, _TB_W = 0.5 * (_TB_S + 1), 0.5 * _TB_W  # on [0, 1]
-
-
-def tb_cumulative_dos(eps, t):
-    """Fraction of the square-lattice Brillouin zone with ε∥ < eps.
-
-    ε∥ = −2t(cos k_y a + cos k_z a);
-    N(eps) = π⁻² ∫₀^π dk arccos(clip(c(k))), c(k) = −eps/2t − cos k.
-
-    Notes
-    -----
-    arccos(clip(c)) is π for k < k_a (c ≤ −1), 0 for k > k_b (c ≥ 1), and
-    smooth in between except for square-root behaviour at k_a and k_b.  The
-    middle part is integrated with k = k_a + (k_b − k_a)(1 − cos πs)/2, whose
-    Jacobian vanishes at both ends and removes the square roots, by 48-point
-    Gauss–Legendre in s: accurate to ~1e-11 (checked against adaptive
-    quadrature in the tests).
-    """
-    eps = np.asarray(eps, dtype=float)
-    x = eps[..., None] / (2 * t)
-    k_a = np.arccos(np.clip(1.0 - x, -1.0, 1.0))  # c(k) = −1
-    k_b = np.arccos(np.clip(-1.0 - x, -1.0, 1.0))  # c(k) = +1
-    width = k_b - k_a
-    k = k_a + width * 0.5 * (1 - np.cos(np.pi * _TB_S))
-    jac = width * 0.5 * np.pi * np.sin(np.pi * _TB_S)
-    middle = (np.arccos(np.clip(-x - np.cos(k), -1.0, 1.0)) * jac) @ _TB_W
-    return (np.pi * k_a[..., 0] + middle) / np.pi**2
-
-
-_GL_U, _GL_W = np.polynomial.legendre.leggauss(160)
-
-
-def _tb_fermi_integral(mu_minus_e, t, kT):
-    """∫ dε ρ₂D(ε) f(E_x + ε) for f at μ; N(μ − E_x) at T = 0.
-
-    At T > 0, by parts: ∫ N(ε) (−f')(E_x + ε) dε over ε = μ − E_x + kT u.
-    """
-    x = np.asarray(mu_minus_e, dtype=float)
-    if kT == 0:
-        return tb_cumulative_dos(x, t)
-    u = FERMI_TAIL * _GL_U
-    kernel = 0.25 / np.cosh(u / 2) ** 2 * FERMI_TAIL * _GL_W
-    return tb_cumulative_dos(x[..., None] + kT * u, t) @ kernel
-
-
 def _fermi_slope(e, mu, kT):
     """−∂f/∂E at temperature kT > 0 (1/eV)."""
     x = (np.asarray(e, dtype=float) - mu) / (2 * kT)
     return 0.25 / (kT * np.cosh(np.clip(x, -350, 350)) ** 2)
-
-
-def _tb_fermi_slope(mu_minus_e, t, kT):
-    """∂/∂μ of :func:`_tb_fermi_integral`: ρ₂D(μ − E_x) at T = 0, its −f' smoothing at T > 0.
-
-    At T > 0 by parts, with the kernel k(u) = ¼ sech²(u/2) of −f' in u = (E − μ)/kT:
-    (1/kT) ∫ N(μ − E_x + kT u) ¼ sech²(u/2) tanh(u/2) du, smooth in N (no log singularity).
-    """
-    x = np.asarray(mu_minus_e, dtype=float)
-    if kT == 0:
-        return _tb_dos(x, t)
-    u = FERMI_TAIL * _GL_U
-    kernel = 0.25 / np.cosh(u / 2) ** 2 * np.tanh(u / 2) * FERMI_TAIL * _GL_W
-    return tb_cumulative_dos(x[..., None] + kT * u, t) @ kernel / kT
 
 
 class LatticeWarning(UserWarning):
@@ -234,7 +173,8 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
 
     Parameters
     ----------
-    chain_solver : ChainSolver
+    chain_solver : Solver
+        Any solver of the protocol (:class:`~mtj_kwant.solvers.Solver`): its ``log_det``.
     lo, hi : float
         Segment (eV).
     gamma_max : float
@@ -324,15 +264,6 @@ def _multisection(phase, searches, k=16, max_iter=16):
         rows = np.arange(len(first))
         lo[active], hi[active] = grid[rows, first], grid[rows, first + 1]
     return 0.5 * (lo + hi)
-
-
-def _lead_bands(cs, eps=0.0):
-    """(bottom, top) of every spin band of each lead at transverse energy eps."""
-    out = []
-    for hc, dh, tl in cs.leads:
-        e = np.linalg.eigvalsh(hc + eps * dh)
-        out.append(np.stack([e - 2 * tl, e + 2 * tl], 1))
-    return out
 
 
 #: Widest initial interval of the real-axis energy integrals (eV): with 15 nodes each, any
@@ -486,17 +417,9 @@ class _Layout:
 
 def _window_spectral(solver, layout, lead):
     """Spectral window vector o(E, ε∥) of the states incoming from ``lead``."""
-    if isinstance(solver, ChainSolver):
-        def f(energies, eps):
-            return layout.pack(*solver.bond_window(lead, energies, eps, layout.bonds,
-                                                   layout.profile, scale=True))
-        return f
-
-    def f(energies, eps):  # Kwant scattering states: every bond and site
-        o = solver.incoming(lead, energies, eps)
-        bond = np.concatenate([o["current"][..., None], o["spin_current"]], -1)
-        site = np.concatenate([o["density"][..., None], o["spin_density"]], -1)
-        return layout.pack(bond[:, layout.bonds], site)
+    def f(energies, eps):
+        return layout.pack(*solver.bond_window(lead, energies, eps, layout.bonds,
+                                               layout.profile, scale=True))
     return f
 
 
@@ -650,23 +573,6 @@ def _tolerance(rtol, layout, sea=False, torque_floor=0.0, current_floor=0.0,
     return tol
 
 
-def _spectrum_bottom(cs, eps=0.0):
-    """A lower bound (eV) of the spectrum of the open chain at transverse energy eps.
-
-    Gershgorin on the chain with the leads' hoppings on its end sites, and
-    the leads' band bottoms, minus a margin of 0.1 eV.
-    """
-    on = np.linalg.eigvalsh(cs.onsite + eps * cs.slope)[:, 0]
-    (hl, dl, tl), (hr, dr, tr) = cs.leads
-    hop = np.zeros(len(on))
-    hop[:-1] += cs.t
-    hop[1:] += cs.t
-    hop[0] += tl
-    hop[-1] += tr
-    leads = [np.linalg.eigvalsh(h + eps * d)[0] - 2 * t for h, d, t in cs.leads]
-    return float(min((on - hop).min(), *leads)) - 0.1
-
-
 def _complex_weight(kind, mu, kT):
     """Occupation weight w(z), analytic above the real axis.
 
@@ -747,46 +653,31 @@ def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="",
     return adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress, what=what)
 
 
-def _window_reduced(cs, spectral, junction, lead, mu_l, mu_r, kT, tol, max_eval, progress,
-                    bias, linear=False):
-    """Window part by the exact E_x reduction (uniform mass or tight binding).
+def _window_reduced(solver, spectral, tm, lead, mu_l, mu_r, kT, tol, max_eval, progress, bias,
+                    linear=False):
+    """Window part by the exact E_x reduction (one mass, or one in-plane hopping).
 
+    The transverse integral of the occupation is the weight W(E_x) of the
+    transverse model ``tm`` (:meth:`~mtj_kwant.transverse.ContinuumTransverse.reduced_weight`).
     ``linear``: its derivative with respect to V at V = 0 (μ_L = μ_R), whose
     transverse weight is ±f(E_x) (free electron) or ±(ρ₂D ∗ −f')(μ − E_x)
     (tight binding).
     """
-    bands = _lead_bands(cs)
+    bands = [lead_.bands() for lead_ in solver.leads]
     band = bands[lead]
     mu_in, mu_out = (mu_l, mu_r) if lead == 0 else (mu_r, mu_l)
-    lo = band[:, 0].min()
-    tail = FERMI_TAIL * kT
-    if junction.model == "free-electron":
-        pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME)  # m/(2πħ²), 1/(eV nm²)
+    sign = 1.0 if lead == 0 else -1.0
+    pref = tm.reduced_prefactor
 
-        def weight(ex):
-            if linear:  # d/dV of the weight below at V = 0: f(E_x) (f(μ) = ½ at T = 0)
-                return (1.0 if lead == 0 else -1.0) * fermi(ex, mu_l, kT)
-            return _softplus_integral(mu_in - ex, kT) - _softplus_integral(mu_out - ex, kT)
-        hi = min(band[:, 1].max(), max(mu_l, mu_r) + tail)
-        extra = [mu_l, mu_r]
-    else:
-        # The common in-plane hopping t∥ (the reduction is exact only when every element has
-        # the same one): the in-plane energy is −2t∥(cos + cos), with the band [−4t∥, 4t∥],
-        # whatever the junction's reference ``hopping``.
-        t = junction.hopping_of(junction.left)
-        pref = 1.0 / junction.lattice_constant**2
-
-        def weight(ex):
-            if linear:
-                return (1.0 if lead == 0 else -1.0) * _tb_fermi_slope(mu_l - ex, t, kT)
-            return _tb_fermi_integral(mu_in - ex, t, kT) - _tb_fermi_integral(mu_out - ex, t, kT)
-        lo = max(lo, min(mu_l, mu_r) - 4 * t - tail)
-        hi = min(band[:, 1].max(), max(mu_l, mu_r) + 4 * t + tail)
-        extra = [m + d for m in (mu_l, mu_r) for d in (-4 * t, 0.0, 4 * t)]
+    def weight(ex):
+        if linear:  # d/dV of the weight at V = 0
+            return sign * tm.reduced_slope_weight(ex, mu_l, kT)
+        return tm.reduced_weight(ex, mu_in, mu_out, kT)
+    lo, hi, extra = tm.reduced_range(band[:, 0].min(), band[:, 1].max(), mu_l, mu_r, kT)
     if hi <= lo:  # no open incoming channel in the window
         zero = 0.0 * spectral(np.array([lo]), np.zeros(1))[0]
         return zero, zero.copy(), 0, True, np.zeros((0, 2))
-    res = find_resonances(cs, lo, hi)
+    res = find_resonances(solver, lo, hi)
     pts = np.concatenate([[lo, hi], bands[0].ravel(), bands[1].ravel(), extra,
                           _resonance_points(res, lo, hi)])
     pts = _subdivide(np.unique(pts[(pts >= lo) & (pts <= hi)]), MAX_STEP)
@@ -819,104 +710,53 @@ def _honour_tolerance(compute, tol, attempts=3):
     return (value, error, n_total, ok and excess <= 1, *rest)
 
 
-def _window_nested(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
-                   progress, bias, linear=False):
+def _window_nested(solver, spectral, size, tm, lead, mu_l, mu_r, kT, tol, max_eval, progress,
+                   bias, linear=False):
     """Window part by nested quadrature, refined until the combined error meets ``tol``."""
-    once = _window_nested_once if junction.model == "free-electron" else _window_nested_tb_once
-    return _honour_tolerance(lambda scale: once(
-        cs, spectral, size, junction, lead, mu_l, mu_r, kT, lambda v: tol(v) / scale, max_eval,
+    return _honour_tolerance(lambda scale: _window_nested_once(
+        solver, spectral, size, tm, lead, mu_l, mu_r, kT, lambda v: tol(v) / scale, max_eval,
         progress, bias, linear), tol)
 
 
-def _sea_nested(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
+def _sea_nested(solver, h, size, tm, mu, kT, tol, max_eval, progress, bias):
     """Fermi-sea part by nested quadrature, refined until the combined error meets ``tol``."""
     return _honour_tolerance(lambda scale: _sea_nested_once(
-        cs, h, size, junction, mu, kT, lambda v: tol(v) / scale, max_eval, progress, bias), tol)
+        solver, h, size, tm, mu, kT, lambda v: tol(v) / scale, max_eval, progress, bias), tol)
 
 
-def _window_nested_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
+def _window_nested_once(solver, spectral, size, tm, lead, mu_l, mu_r, kT, tol, max_eval,
                         progress, bias, linear=False):
-    """Window part by nested (E, ε∥) quadrature (free electron, any masses)."""
-    pref = 1.0 / (4 * math.pi * HBAR2_2ME)  # ∫d²k/(2π)² = (2m_e/ħ²)/(4π) ∫ dε∥
+    """Window part by nested (E, ε∥) quadrature (any masses or in-plane hoppings).
+
+    The inner integral runs over the transverse energies where the incoming
+    lead has an open channel, inside the model's range, in the model's
+    quadrature variable (:meth:`~mtj_kwant.transverse.SquareLatticeTransverse.integrand`:
+    ε∥ itself for the continuum; v with ε∥ = 4t sign(v) v² on the square
+    lattice, whose weight ρ₂D · 8t|v| is bounded at the van Hove point).
+    """
+    pref = tm.nested_prefactor
     sign = 1.0 if lead == 0 else -1.0
-    (hl, dl, tl), (hr, dr, tr) = cs.leads
-    e_in = np.linalg.eigvalsh(cs.leads[lead][0])
-    t_in, c_in = cs.leads[lead][2], cs.leads[lead][1][0, 0].real
-    el0, er0 = np.linalg.eigvalsh(hl), np.linalg.eigvalsh(hr)
-    trl, trr = dl[0, 0].real, dr[0, 0].real
+    incoming = solver.leads[lead]
     stats = _InnerStats(tol)
 
     def inner(energy):
         # ε∥ where each lead channel opens/closes; incoming states need an open band.
-        th = np.concatenate([(energy - el0 + 2 * tl) / trl, (energy - el0 - 2 * tl) / trl,
-                             (energy - er0 + 2 * tr) / trr, (energy - er0 - 2 * tr) / trr])
-        top = ((energy - e_in + 2 * t_in) / c_in).max()
-        bottom = max(0.0, ((energy - e_in - 2 * t_in) / c_in).min())
+        th = np.concatenate([lead_.thresholds(energy) for lead_ in solver.leads])
+        bottom, top = tm.clip(*incoming.open_range(energy))
         if top <= bottom:
             return np.zeros(size)
-        res = find_resonances(cs, bottom, top, energy=energy, step=5e-3)
+        res = find_resonances(solver, bottom, top, energy=energy, step=5e-3)
         stats.res.extend(res.tolist())
-        pts = np.concatenate([[bottom, top], th, _resonance_points(res, bottom, top)])
-        pts = np.unique(pts[(pts >= bottom) & (pts <= top)])
+        marks = np.concatenate([[bottom, top], tm.marks, th, _resonance_points(res, bottom, top)])
+        pts = tm.variable(marks[(marks >= bottom) & (marks <= top)])
         return stats.record(adaptive_quad(
-            lambda eps: spectral(np.full_like(eps, energy), eps), pts, stats.tolerance,
-            max_eval=max_eval // 10, progress=progress,
+            tm.integrand(lambda eps: spectral(np.full_like(eps, energy), eps)), np.unique(pts),
+            stats.tolerance, max_eval=max_eval // 10, progress=progress,
             what=f"transverse integral at E = {energy:.6g} eV"))
 
-    edges = np.concatenate([el0 - 2 * tl, el0 + 2 * tl, er0 - 2 * tr, er0 + 2 * tr])
-    return _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval,
-                                  pref, bias, linear)
-
-
-def _tb_v(eps, t):
-    """v with ε∥ = 4t sign(v) v² (the variable that removes the van Hove log of ρ₂D)."""
-    eps = np.asarray(eps, float)
-    return np.sign(eps) * np.sqrt(np.abs(eps) / (4 * t))
-
-
-def _window_nested_tb_once(cs, spectral, size, junction, lead, mu_l, mu_r, kT, tol, max_eval,
-                           progress, bias, linear=False):
-    """Window part by nested (E, ε∥) quadrature, tight binding (any in-plane hoppings).
-
-    ∫ d²k∥/(2π)² = a⁻² ∫ dε∥ ρ₂D(ε∥) over ε∥ = −2t(cos k_y a + cos k_z a) ∈ [−4t, 4t],
-    t the junction's ``hopping`` (site j sees (t_j/t) ε∥).  The inner ε∥ integral runs
-    in v with ε∥ = 4t sign(v) v², dε∥ = 8t|v| dv, as in :func:`_sea_nested_once`: the
-    weight ρ₂D · 8t|v| is then bounded (∝ |v| log|v| at the van Hove point v = 0).
-    """
-    t = junction.hopping
-    pref = 1.0 / junction.lattice_constant**2  # Brillouin-zone average per area
-    sign = 1.0 if lead == 0 else -1.0
-    e_in = np.linalg.eigvalsh(cs.leads[lead][0])
-    t_in, c_in = cs.leads[lead][2], cs.leads[lead][1][0, 0].real
-    lead_bands = [(np.linalg.eigvalsh(hc), dh[0, 0].real, tl) for hc, dh, tl in cs.leads]
-    stats = _InnerStats(tol)
-
-    def integrand(energy):
-        def f(v):  # v ∈ [−1, 1] ↦ ε∥ = 4t sign(v) v²
-            eps = 4 * t * np.sign(v) * v**2
-            w = _tb_dos(eps, t) * 8 * t * np.abs(v)
-            return spectral(np.full_like(eps, energy), eps) * w[:, None]
-        return f
-
-    def inner(energy):
-        # ε∥ where each lead channel opens/closes; incoming states need an open band.
-        th = np.concatenate([(energy - e + s * 2 * tl) / c for e, c, tl in lead_bands
-                             for s in (-1, 1)])
-        top = min(4 * t, ((energy - e_in + 2 * t_in) / c_in).max())
-        bottom = max(-4 * t, ((energy - e_in - 2 * t_in) / c_in).min())
-        if top <= bottom:
-            return np.zeros(size)
-        res = find_resonances(cs, bottom, top, energy=energy, step=5e-3)
-        stats.res.extend(res.tolist())
-        marks = np.concatenate([[bottom, top, 0.0], th, _resonance_points(res, bottom, top)])
-        pts = _tb_v(marks[(marks >= bottom) & (marks <= top)], t)
-        return stats.record(adaptive_quad(
-            integrand(energy), np.unique(pts), stats.tolerance, max_eval=max_eval // 10,
-            progress=progress, what=f"transverse integral at E = {energy:.6g} eV"))
-
-    # Energies where a lead band edge crosses an end or the van Hove point of the ε∥ range.
-    edges = np.concatenate([e + c * x + s * 2 * tl for e, c, tl in lead_bands
-                            for x in (-4 * t, 0.0, 4 * t) for s in (-1, 1)])
+    # Energies where a lead band edge crosses an end (or the van Hove point) of the ε∥ range.
+    edges = np.concatenate([lead_.levels() + lead_.transverse * x + s * 2 * lead_.t
+                            for lead_ in solver.leads for x in tm.extremes for s in (-1, 1)])
     return _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval,
                                   pref, bias, linear)
 
@@ -997,38 +837,29 @@ class _InnerStats:
         return self.err_sum / self.n_err * length
 
 
-def _sea_reduced(cs, h, junction, mu, kT, tol, max_eval, progress, bias, marks):
-    """Fermi-sea part, uniform mass: Re ∫_C (m/2πħ²) w(z) h(z) dz with w → μ − z."""
-    pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME)
+def _sea_reduced(solver, h, tm, mu, kT, tol, max_eval, progress, bias, marks):
+    """Fermi-sea part, E_x reduction: Re ∫_C (m/2πħ²) w(z) h(z) dz with w → μ − z."""
     q = _contour(lambda z: h(z, np.zeros(z.shape)), _complex_weight("reduced", mu, kT),
-                 _spectrum_bottom(cs), mu, kT, tol, max_eval=max_eval, progress=progress,
+                 solver.spectrum_bottom(), mu, kT, tol, max_eval=max_eval, progress=progress,
                  what=f"Fermi-sea contour at bias {bias:g} V", marks=marks)
-    return q.value * pref, q.error * pref, q.n_eval, q.converged
+    return q.value * tm.reduced_prefactor, q.error * tm.reduced_prefactor, q.n_eval, q.converged
 
 
-def _tb_dos(eps, t):
-    """Normalised density of states of ε∥ = −2t(cos k_y a + cos k_z a), 1/eV."""
-    from scipy.special import ellipkm1
-
-    p = (np.asarray(eps, float) / (4 * t)) ** 2  # K(m) with m = 1 − p
-    return np.where(p < 1, ellipkm1(np.minimum(p, 1.0)) / (2 * np.pi**2 * t), 0.0)
-
-
-def _sea_nested_once(cs, h, size, junction, mu, kT, tol, max_eval, progress, bias):
+def _sea_nested_once(solver, h, size, tm, mu, kT, tol, max_eval, progress, bias):
     """Fermi-sea part by an outer ε∥ quadrature of inner energy contours.
 
-    Free electron: ε∥ = ħ²k∥²/2m_e ∈ [0, ε_max] with the flat weight
-    1/(4π)(2m_e/ħ²); tight binding: ε∥ ∈ [−4t, 4t] with weight ρ₂D(ε∥)/a²,
-    integrated in v with ε∥ = ±4t v², which removes the logarithmic van Hove
-    singularity at ε∥ = 0.  Each inner integral is ∫ dE f(E) Re h(E, ε∥) along
-    the contour of :func:`_contour`.
+    The outer integral runs over the model's transverse range
+    (:meth:`~mtj_kwant.transverse.ContinuumTransverse.sea_range`: ε∥ ∈ [0, ε_max]
+    for the continuum, [−4t, 4t] on the square lattice) in its quadrature
+    variable, with its density; each inner integral is ∫ dE f(E) Re h(E, ε∥)
+    along the contour of :func:`_contour`.
     """
     tail = FERMI_TAIL * kT
     weight = _complex_weight("plain", mu, kT)
     stats = _InnerStats(tol)
 
     def inner(eps):
-        e_min = _spectrum_bottom(cs, eps)
+        e_min = solver.spectrum_bottom(eps)
         if e_min + 0.1 >= mu + tail:
             return np.zeros(size)
         return stats.record(_contour(
@@ -1036,45 +867,19 @@ def _sea_nested_once(cs, h, size, junction, mu, kT, tol, max_eval, progress, bia
             max_eval=max_eval // 10, progress=progress, matsubara=True,
             what=f"Fermi-sea contour at ε∥ = {eps:.6g} eV"))
 
-    # ε∥ where a lead band opens at μ, and where a narrow state crosses μ.
-    opens = [(mu - (np.linalg.eigvalsh(hc) - 2 * tl)) / dh[0, 0].real for hc, dh, tl in cs.leads]
-    opens = np.concatenate(opens)
-    if junction.model == "free-electron":
-        pref = 1.0 / (4 * math.pi * HBAR2_2ME)
-        slope = cs.slope_diag.min()
-        hi = max(0.0, (mu + tail - _spectrum_bottom(cs) + 0.2) / min(slope, *[
-            d[0, 0].real for _, d, _ in cs.leads]))
-        res = find_resonances(cs, 0.0, hi, energy=mu, step=5e-3) if hi > 0 else np.zeros((0, 2))
-        pts = np.concatenate([[0.0, hi], opens, _resonance_points(res, 0.0, hi)])
-        pts = np.unique(pts[(pts >= 0) & (pts <= hi)])
-        stats.probe(inner, 0.0)
-        q = adaptive_quad(lambda e: np.array([inner(x) for x in e]), pts, tol,
-                          max_eval=max_eval // 20 + 200,
-                          what=f"Fermi-sea ε∥ integral at bias {bias:g} V")
-        length = hi
-    else:
-        t = junction.hopping
-        pref = 1.0 / junction.lattice_constant**2
-        res = find_resonances(cs, -4 * t, 4 * t, energy=mu, step=5e-3)
-        # A tight-binding lead band also closes at μ (its top edge) inside [−4t, 4t] when
-        # the electrodes' hoppings differ enough.
-        closes = np.concatenate([(mu - (np.linalg.eigvalsh(hc) + 2 * tl)) / dh[0, 0].real
-                                 for hc, dh, tl in cs.leads])
-        marks = np.concatenate([opens, closes, _resonance_points(res, -4 * t, 4 * t)])
-        marks = marks[np.abs(marks) < 4 * t]
-        vmarks = np.sign(marks) * np.sqrt(np.abs(marks) / (4 * t))
-
-        def f(v):  # v ∈ [−1, 1] ↦ ε = 4t sign(v) v², dε = 8t |v| dv
-            eps = 4 * t * np.sign(v) * v**2
-            w = _tb_dos(eps, t) * 8 * t * np.abs(v)
-            return np.array([inner(x) * wi for x, wi in zip(eps, w)])
-        pts = np.unique(np.concatenate([[-1.0, 0.0, 1.0], vmarks]))
-        stats.probe(inner, -2 * t)
-        q = adaptive_quad(f, pts, tol, max_eval=max_eval // 20 + 200,
-                          what=f"Fermi-sea ε∥ integral at bias {bias:g} V")
-        length = 1.0  # ∫ ρ₂D dε = 1
-    error = (q.error + stats.propagated_error(length)) * pref
-    return q.value * pref, error, stats.n, q.converged and stats.ok
+    lo, hi = tm.sea_range(solver, mu, tail)
+    # ε∥ where a lead band opens or closes at μ, and where a narrow state crosses μ
+    edges = np.concatenate([(mu - band) / lead_.transverse for lead_ in solver.leads
+                            for band in lead_.bands().T])
+    res = find_resonances(solver, lo, hi, energy=mu, step=5e-3) if hi > lo else np.zeros((0, 2))
+    marks = np.concatenate([[lo, hi], tm.marks, edges, _resonance_points(res, lo, hi)])
+    pts = np.unique(tm.variable(marks[(marks >= lo) & (marks <= hi)]))
+    stats.probe(inner, tm.typical(lo, hi))
+    q = adaptive_quad(tm.integrand(lambda eps: np.array([inner(x) for x in eps])), pts, tol,
+                      max_eval=max_eval // 20 + 200,
+                      what=f"Fermi-sea ε∥ integral at bias {bias:g} V")
+    error = (q.error + stats.propagated_error(tm.measure(lo, hi))) * tm.nested_prefactor
+    return q.value * tm.nested_prefactor, error, stats.n, q.converged and stats.ok
 
 
 def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts="window",
@@ -1175,8 +980,9 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         raise ValueError(f"reference must be 0 (left) or 1 (right), got {reference!r}")
     if method not in ("auto", "reduced", "nested"):
         raise ValueError(f"method must be 'auto', 'reduced' or 'nested', got {method!r}")
-    if method == "reduced" and not junction.transverse_separable:
-        if junction.model == "free-electron":
+    tm = jsys.transverse
+    if method == "reduced" and not tm.separable:
+        if tm.kind == "free-electron":
             raise ValueError("method='reduced' needs one effective mass everywhere")
         raise ValueError("method='reduced' needs one in-plane hopping everywhere (the layers' "
                          "and electrodes' hopping); use method='nested' or 'auto'")
@@ -1188,23 +994,22 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     mu_l = junction.fermi_energy + 0.5 * bias
     mu_r = junction.fermi_energy - 0.5 * bias
     settings = dict(theta=theta, phi=phi, bias=bias)
-    cs = ChainSolver(jsys, **settings)
-    sol = cs if solver == "batched" else make_solver(jsys, solver, **settings)
-    layout = _Layout(cs.chain, cs.site_magnetization, cs.m, profile)
+    sol = make_solver(jsys, solver, **settings)
+    layout = _Layout(sol.chain, sol.site_magnetization, sol.m, profile)
     layout.lead = reference
     size = layout.size
-    collinear = is_collinear(cs)
-    reduced = method != "nested" and junction.transverse_separable
+    collinear = is_collinear(sol)
+    reduced = method != "nested" and tm.separable
     if bias == 0 and not linear_response:
         w_val, w_err, n_eval, ok, res = np.zeros(size), np.zeros(size), 0, True, None
     elif reduced:
         w_val, w_err, n_eval, ok, res = _window_reduced(
-            cs, _window_spectral(sol, layout, reference), junction, reference, mu_l, mu_r, kT,
+            sol, _window_spectral(sol, layout, reference), tm, reference, mu_l, mu_r, kT,
             _tolerance(rtol, layout, current_floor=floor, current_only=current_only,
                        collinear=collinear), max_eval, progress, bias, linear_response)
     else:
         w_val, w_err, n_eval, ok, res = _window_nested(
-            cs, _window_spectral(sol, layout, reference), size, junction, reference, mu_l, mu_r,
+            sol, _window_spectral(sol, layout, reference), size, tm, reference, mu_l, mu_r,
             kT, _tolerance(rtol, layout, current_floor=floor,
                            current_only=current_only, collinear=collinear), max_eval, progress,
             bias, linear_response)
@@ -1234,19 +1039,20 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         return out
     mu_sea = mu_r if reference == 0 else mu_l
     tq_floor = np.abs(w_val[1:4]).max()
-    reduced_sea = reduced and junction.model == "free-electron"
+    # the sea needs complex energies: the solver of the window when it has them
+    cs = sol if sol.has_sea else ChainSolver(jsys, **settings)
+    reduced_sea = reduced and tm.contour_reduction
     marks = None
     if reduced_sea:
-        marks = np.concatenate([b.ravel() for b in _lead_bands(cs)])
+        marks = np.concatenate([lead_.bands().ravel() for lead_ in cs.leads])
         if kT > 0:  # the line contour needs every narrow state below μ + 40 kT
-            sea_res = find_resonances(cs, _spectrum_bottom(cs), mu_sea + FERMI_TAIL * kT)
+            sea_res = find_resonances(cs, cs.spectrum_bottom(), mu_sea + FERMI_TAIL * kT)
             marks = np.r_[marks, sea_res[:, 0]]
 
     def sea_integral(h, size, tol):
         if reduced_sea:
-            return _sea_reduced(cs, h, junction, mu_sea, kT, tol, max_eval, progress, bias,
-                                marks)
-        return _sea_nested(cs, h, size, junction, mu_sea, kT, tol, max_eval, progress, bias)
+            return _sea_reduced(cs, h, tm, mu_sea, kT, tol, max_eval, progress, bias, marks)
+        return _sea_nested(cs, h, size, tm, mu_sea, kT, tol, max_eval, progress, bias)
 
     bond = cs.coupling_bond()
     s_n, s_ok = 0, True
@@ -1381,7 +1187,8 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
     """
     _warn_base_lattice(jsys, "grand_potential_difference")
     junction = jsys.junction
-    if junction.model != "free-electron" or not junction.uniform_mass:
+    tm = jsys.transverse
+    if not (tm.contour_reduction and tm.separable):
         raise NotImplementedError("grand_potential_difference needs a free-electron junction "
                                   "with one effective mass")
     if reference_phi is None:
@@ -1389,7 +1196,7 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
     a = ChainSolver(jsys, theta=theta, phi=phi, bias=bias)
     b = ChainSolver(jsys, theta=reference_theta, phi=reference_phi, bias=bias)
     mu = junction.fermi_energy - 0.5 * bias
-    pref = junction.effective_mass / (4 * math.pi * HBAR2_2ME) / math.pi
+    pref = tm.reduced_prefactor / math.pi
     bond = a.coupling_bond()
     if bond is None:
         def tol(v):  # log det carries ~1e-13 round-off per node: an absolute floor
@@ -1409,7 +1216,7 @@ def grand_potential_difference(jsys, theta, reference_theta, *, phi=0.0, referen
             d_b = d0 - 2.0 * beta * (bl @ b.m)
             return (-1j * complex_log1p(-2.0 * beta * (bl @ dm) / d_b))[:, None]
 
-    q = _contour(h, _complex_weight("reduced", mu, 0.0), min(_spectrum_bottom(a),
-                 _spectrum_bottom(b)), mu, 0.0, tol, max_eval=max_eval,
+    q = _contour(h, _complex_weight("reduced", mu, 0.0), min(a.spectrum_bottom(),
+                 b.spectrum_bottom()), mu, 0.0, tol, max_eval=max_eval,
                  what="grand potential contour")
     return float(q.value[0] * pref), float(q.error[0] * pref)

@@ -12,7 +12,8 @@ incoming from one electrode, per unit energy and per transverse channel:
   the model is defined once, in Kwant, and solves many points at once, at real
   or complex energies.
 
-Both return the same quantities in Kwant's reduced units (energies in eV,
+Both implement the solver protocol that integration needs (:class:`Solver`);
+both return the same quantities in Kwant's reduced units (energies in eV,
 ħ = 1, scattering states normalised to unit incoming flux)::
 
     current[b]          particle current on bond b (j -> j+1), positive toward +x;
@@ -37,14 +38,16 @@ that site exerts, which is what ``torque`` holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import _rgf
 from .model import magnetization_direction
 from .system import SIGMA
 
-__all__ = ["KwantSolver", "ChainSolver", "make_solver", "OBSERVABLES", "lead_self_energy",
-           "KwantPointError", "EDGE_WINDOW"]
+__all__ = ["Solver", "Lead", "block_log_det", "KwantSolver", "ChainSolver", "make_solver", "OBSERVABLES",
+           "lead_self_energy", "KwantPointError", "EDGE_WINDOW"]
 
 OBSERVABLES = ("current", "spin_current", "spin_density", "density", "torque")
 
@@ -73,8 +76,110 @@ def _kwant_point_error(message, bias, energy, eps_par, edge):
     return KwantPointError(message, bias=bias, energy=energy, eps_par=eps_par, edge=edge)
 
 
-class _Base:
-    """Common set-up: one junction system at fixed θ, φ (rad) and bias (V)."""
+@dataclass(frozen=True, eq=False)
+class Lead:
+    """A semi-infinite chain electrode: its bands and its retarded self-energy.
+
+    The cell Hamiltonian is ``h + ε∥ dh`` (2×2, eV; ``dh = c·1`` with c the
+    electrode's transverse factor) and the hopping between cells ``−t·1``.
+
+    Parameters
+    ----------
+    h, dh : ndarray (2, 2)
+        Cell Hamiltonian at ε∥ = 0 and its derivative with respect to ε∥.
+    t : float
+        Hopping (eV).
+    """
+
+    h: np.ndarray
+    dh: np.ndarray
+    t: float
+
+    @classmethod
+    def from_kwant(cls, flead, p0, p1, d_eps):
+        """The lead of a finalized Kwant system, read at parameters ``p0`` (ε∥ = 0) and ``p1``
+        (ε∥ = ``d_eps``).
+
+        Raises
+        ------
+        NotImplementedError
+            Spin-dependent hopping or transverse term (not a chain lead of DESIGN.md §3).
+        """
+        hc0 = flead.cell_hamiltonian(params=p0)
+        hc1 = flead.cell_hamiltonian(params=p1)
+        v = flead.inter_cell_hopping(params=p0)
+        tl = -v[0, 0].real
+        if not np.allclose(v, -tl * np.eye(2)):
+            raise NotImplementedError("the solvers need spin-independent lead hoppings")
+        dh = (hc1 - hc0) / d_eps
+        if not np.allclose(dh, dh[0, 0] * np.eye(2), atol=1e-12):
+            raise NotImplementedError("the solvers need a spin-independent transverse term")
+        return cls(hc0, dh, tl)
+
+    @property
+    def transverse(self):
+        """c: the cell energies move by c ε∥ (1 for one mass, t_lead/t in tight binding)."""
+        return float(self.dh[0, 0].real)
+
+    def levels(self, eps=0.0):
+        """Eigenvalues of the cell Hamiltonian at transverse energy ``eps`` (eV), ascending."""
+        return np.linalg.eigvalsh(self.h + eps * self.dh)
+
+    def bands(self, eps=0.0):
+        """(n, 2): bottom and top of every spin band at transverse energy ``eps`` (eV)."""
+        e = self.levels(eps)
+        return np.stack([e - 2 * self.t, e + 2 * self.t], 1)
+
+    def bottom(self, eps=0.0):
+        """The lowest band bottom at transverse energy ``eps`` (eV)."""
+        return self.levels(eps)[0] - 2 * self.t
+
+    def thresholds(self, energy):
+        """Transverse energies where a channel opens or closes at ``energy`` (eV)."""
+        e, c = self.levels(), self.transverse
+        return np.concatenate([(energy - e + 2 * self.t) / c, (energy - e - 2 * self.t) / c])
+
+    def open_range(self, energy):
+        """(lowest, highest) transverse energy with an open channel at ``energy``, unclipped."""
+        e, c = self.levels(), self.transverse
+        return ((energy - e - 2 * self.t) / c).min(), ((energy - e + 2 * self.t) / c).max()
+
+    def self_energy(self, z, eps):
+        """Σ (…, 2, 2) and the number of propagating channels (:func:`lead_self_energy`)."""
+        return lead_self_energy(self.h + np.asarray(eps)[..., None, None] * self.dh, self.t, z)
+
+    def kernel_args(self):
+        """(eigenvalues, eigenvectors (4,), c, t) for the kernels of :mod:`mtj_kwant._rgf`."""
+        ev, u = np.linalg.eigh(self.h)
+        return (ev.astype(float), np.ascontiguousarray(u.reshape(4), complex), self.transverse,
+                float(self.t))
+
+
+class Solver:
+    """What integration needs from a solver (the protocol of :func:`~mtj_kwant.integrate.bias_point`).
+
+    One junction system at fixed θ, φ (rad) and bias (V).  Attributes:
+    ``chain`` (:class:`~mtj_kwant.model.Chain`), ``m`` (free direction),
+    ``site_magnetization`` (N, 3), ``leads`` (two :class:`Lead`), ``name``,
+    ``has_sea`` (whether the Fermi-sea methods exist).
+
+    Window part (every solver):
+
+    - ``bond_window(lead, energies, eps_par, bonds, sites=False, scale=False)``:
+      currents on bonds (…, nb, 4), site densities (…, N, 4) and, with
+      ``scale``, the round-off scale of each bond's currents (…, nb; 0 where
+      unknown) of the states incoming from ``lead`` at real energies;
+    - ``log_det(z, eps_par)``: log det(z − H − Σ_L − Σ_R) on a continuous
+      branch (its imaginary part locates narrow resonances).
+
+    Fermi sea (``has_sea``): ``spectrum_bottom(eps_par)``, a lower bound of the
+    spectrum; ``bond_sea(z, eps_par, bonds, sites=False)``, the analytic h(z)
+    of all states; ``coupling_bond()`` and ``coupling(z, eps_par, bond)``, the
+    coupling determinant of the two halves of the junction (or None).
+    """
+
+    name = "abstract"
+    has_sea = False
 
     def __init__(self, jsys, *, theta, phi=0.0, bias=0.0):
         self.jsys = jsys
@@ -86,6 +191,15 @@ class _Base:
         mags[chain.free] = m
         self.site_magnetization = mags
         self.m = m
+        p0, p1 = self.params(0.0), self.params(self._probe_eps())
+        self.leads = tuple(Lead.from_kwant(lead, p0, p1, self._probe_eps())
+                           for lead in jsys.fsyst.leads)
+
+    def _probe_eps(self):
+        """A transverse energy where the blocks are read a second time (they are affine in it)."""
+        if self.jsys.model == "free-electron":
+            return 1.0
+        return -self.jsys.junction.hopping  # inside the transverse band
 
     def params(self, eps_par=0.0):
         return self.jsys.params(theta=self.theta, phi=self.phi, bias=self.bias, eps_par=eps_par)
@@ -94,8 +208,94 @@ class _Base:
         """Δ_j m_j × s_j for spin densities of shape (..., N, 3)."""
         return self.chain.delta[:, None] * np.cross(self.site_magnetization, spin_density)
 
+    def _read_blocks(self):
+        """``onsite`` (N, 2, 2) at ε∥ = 0, ``slope`` (dH_jj/dε∥), ``t`` (N − 1) from Kwant.
 
-class KwantSolver(_Base):
+        Read from the sparse Hamiltonian (a dense one is O(N²): 1 GB at 2000 sites) at two
+        transverse energies (it is affine in ε∥).
+
+        Raises
+        ------
+        NotImplementedError
+            Spin-dependent hoppings or transverse terms, or hoppings beyond nearest
+            neighbours (not a chain of DESIGN.md §3).
+        """
+        jsys, d_eps = self.jsys, self._probe_eps()
+        onsite0, hop, beyond = jsys.chain_blocks(self.params(0.0))
+        onsite1, _, _ = jsys.chain_blocks(self.params(d_eps))
+        self.onsite = onsite0
+        self.slope = (onsite1 - self.onsite) / d_eps
+        t = -hop[:, 0, 0].real  # hop: H_{j+1, j}
+        if not np.allclose(hop, -t[:, None, None] * np.eye(2), atol=1e-12 * max(1, abs(t).max())):
+            raise NotImplementedError(f"{type(self).__name__} needs spin-independent hoppings")
+        if beyond > 0:
+            raise NotImplementedError(f"{type(self).__name__} needs a nearest-neighbour chain")
+        self.t = t
+        self.slope_diag = np.real(self.slope[:, 0, 0])
+        if not np.allclose(self.slope, self.slope_diag[:, None, None] * np.eye(2), atol=1e-12):
+            raise NotImplementedError(f"{type(self).__name__} needs a spin-independent "
+                                      "transverse term")
+
+    def bond_window(self, lead, energies, eps_par, bonds, sites=False, scale=False):
+        raise NotImplementedError
+
+    def log_det(self, z, eps_par=0.0):
+        raise NotImplementedError
+
+
+def _arg_det(det, trace):
+    """log det of pivots with positive semidefinite imaginary part, arg in [0, 2π].
+
+    The branch rule of :func:`mtj_kwant._rgf._arg_det`, vectorised: a sum over
+    the pivots of a recursion is then a continuous branch of log det.
+    """
+    ph = np.arctan2(det.imag, det.real)
+    ph = np.where(ph < 0, ph + 2 * np.pi,
+                  np.where((ph < 0.5 * np.pi) & (trace.real < 0), ph + 2 * np.pi, ph))
+    return np.log(np.abs(det)) + 1j * ph
+
+
+def block_log_det(onsite, slope, t, leads, z, eps):
+    """log det(z − H(ε∥) − Σ_L − Σ_R) of a chain by forward block elimination (NumPy).
+
+    The same continuous branch as :func:`mtj_kwant._rgf.log_det` (which it
+    checks), written with NumPy and the leads' :meth:`Lead.self_energy`.
+
+    Parameters
+    ----------
+    onsite : ndarray (N, 2, 2)
+    slope, t : ndarray (N,), (N − 1,)
+    leads : (Lead, Lead)
+    z : complex ndarray (P,)
+    eps : ndarray (P,)
+
+    Returns
+    -------
+    ndarray (P,) complex
+    """
+    z, eps = np.asarray(z, complex), np.asarray(eps, float)
+    n = len(onsite)
+    eye = np.eye(2)
+    sig = [lead.self_energy(z, eps)[0] for lead in leads]
+    out = np.zeros(z.shape, complex)
+    g = None
+    for j in range(n):
+        p = (z - eps * slope[j])[:, None, None] * eye - onsite[j]
+        if j == 0:
+            p = p - sig[0]
+        if j == n - 1:
+            p = p - sig[1]
+        if j > 0:
+            p = p - t[j - 1] ** 2 * g
+        det = p[:, 0, 0] * p[:, 1, 1] - p[:, 0, 1] * p[:, 1, 0]
+        out += _arg_det(det, p[:, 0, 0] + p[:, 1, 1])
+        g = np.stack([np.stack([p[:, 1, 1], -p[:, 0, 1]], -1),
+                      np.stack([-p[:, 1, 0], p[:, 0, 0]], -1)], -2) / det[:, None, None]
+    return out
+
+
+
+class KwantSolver(Solver):
     """Reference solver: Kwant scattering states and bound operators.
 
     Parameters
@@ -185,6 +385,35 @@ class KwantSolver(_Base):
         out["torque"] = self._torque(out["spin_density"])
         shape = energies.shape
         return {key: v.reshape(shape + v.shape[1:]) for key, v in out.items()}
+
+    def bond_window(self, lead, energies, eps_par, bonds, sites=False, scale=False):
+        """Currents on ``bonds`` (and site densities) from Kwant's scattering states.
+
+        The window method of the :class:`Solver` protocol (see
+        :meth:`ChainSolver.bond_window`); no round-off scale is known here, so
+        ``bond_scale`` is 0.
+        """
+        o = self.incoming(lead, energies, eps_par)
+        bond = np.concatenate([o["current"][..., None], o["spin_current"]], -1)
+        bond = bond[..., np.asarray(bonds, int), :]
+        if sites:
+            site = np.concatenate([o["density"][..., None], o["spin_density"]], -1)
+        else:
+            site = np.zeros(bond.shape[:-2] + (0, 4))
+        out = bond, site
+        return out + (np.zeros(bond.shape[:-1]),) if scale else out
+
+    def log_det(self, z, eps_par=0.0):
+        """log det(z − H − Σ_L − Σ_R) on a continuous branch (:func:`block_log_det`).
+
+        H is read from Kwant's sparse Hamiltonian, Σ from the leads' cell
+        Hamiltonians and hoppings (:class:`Lead`); the batched kernels are not used.
+        """
+        if not hasattr(self, "onsite"):
+            self._read_blocks()
+        z, eps = np.broadcast_arrays(np.asarray(z, complex), np.asarray(eps_par, float))
+        return block_log_det(self.onsite, self.slope_diag, self.t, self.leads, z.ravel(),
+                             eps.ravel()).reshape(z.shape)
 
     def band_edges(self, eps_par=0.0, params=None):
         """Band edges of each lead at a transverse energy (eV).
@@ -300,7 +529,7 @@ def lead_self_energy(h, t, z):
     return sigma, prop
 
 
-class ChainSolver(_Base):
+class ChainSolver(Solver):
     """Batched recursive-Green's-function solver for layered junctions.
 
     The blocks come from the finalized Kwant system: the scattering-region
@@ -320,62 +549,39 @@ class ChainSolver(_Base):
     """
 
     name = "batched"
+    has_sea = True
 
     def __init__(self, jsys, **kw):
         super().__init__(jsys, **kw)
-        p0, p1 = self.params(0.0), self.params(self._probe_eps())
-        # Blocks from the sparse Hamiltonian: a dense one is O(N²) (1 GB at 2000 sites).
-        onsite0, hop, beyond = jsys.chain_blocks(p0)
-        onsite1, _, _ = jsys.chain_blocks(p1)
-        self.onsite = onsite0  # (N, 2, 2) at eps_par = 0
-        self.slope = (onsite1 - self.onsite) / self._probe_eps()
-        t = -hop[:, 0, 0].real  # hop: H_{j+1, j}
-        if not np.allclose(hop, -t[:, None, None] * np.eye(2), atol=1e-12 * max(1, abs(t).max())):
-            raise NotImplementedError("ChainSolver needs spin-independent hoppings")
-        if beyond > 0:
-            raise NotImplementedError("ChainSolver needs a nearest-neighbour chain")
-        self.t = t
-        self.slope_diag = np.real(self.slope[:, 0, 0])
-        self.leads = []
-        for lead in jsys.fsyst.leads:
-            hc0 = lead.cell_hamiltonian(params=p0)
-            hc1 = lead.cell_hamiltonian(params=p1)
-            v = lead.inter_cell_hopping(params=p0)
-            tl = -v[0, 0].real
-            if not np.allclose(v, -tl * np.eye(2)):
-                raise NotImplementedError("ChainSolver needs spin-independent lead hoppings")
-            dh = (hc1 - hc0) / self._probe_eps()
-            if not np.allclose(dh, dh[0, 0] * np.eye(2), atol=1e-12):
-                raise NotImplementedError("ChainSolver needs a spin-independent transverse term")
-            self.leads.append((hc0, dh, tl))
-        if not np.allclose(self.slope, self.slope_diag[:, None, None] * np.eye(2), atol=1e-12):
-            raise NotImplementedError("ChainSolver needs a spin-independent transverse term")
+        self._read_blocks()
         self._kargs = None
-
-    def _probe_eps(self):
-        if self.jsys.model == "free-electron":
-            return 1.0
-        return -self.jsys.junction.hopping  # inside the transverse band
 
     def self_energies(self, z, eps_par):
         """Σ_L, Σ_R (…, 2, 2) and the number of propagating channels in each lead."""
-        out = []
-        for hc, dh, tl in self.leads:
-            h = hc + eps_par[..., None, None] * dh
-            out.append(lead_self_energy(h, tl, z))
-        return out
+        return [lead.self_energy(z, eps_par) for lead in self.leads]
+
+    def spectrum_bottom(self, eps=0.0):
+        """A lower bound (eV) of the spectrum of the open chain at transverse energy ``eps``.
+
+        Gershgorin on the chain with the leads' hoppings on its end sites, and
+        the leads' band bottoms, minus a margin of 0.1 eV.
+        """
+        on = np.linalg.eigvalsh(self.onsite + eps * self.slope)[:, 0]
+        left, right = self.leads
+        hop = np.zeros(len(on))
+        hop[:-1] += self.t
+        hop[1:] += self.t
+        hop[0] += left.t
+        hop[-1] += right.t
+        return float(min((on - hop).min(), *[lead.bottom(eps) for lead in self.leads])) - 0.1
 
     def _kernel_args(self):
         """Arrays for the compiled kernels of :mod:`mtj_kwant._rgf`."""
         if self._kargs is None:
-            leads = []
-            for hc, dh, tl in self.leads:
-                ev, u = np.linalg.eigh(hc)
-                leads.append((ev.astype(float), np.ascontiguousarray(u.reshape(4), complex),
-                              float(dh[0, 0].real), float(tl)))
             self._kargs = (np.ascontiguousarray(self.onsite.reshape(-1, 4)),
                            np.ascontiguousarray(self.slope_diag, float),
-                           np.ascontiguousarray(self.t, float), tuple(leads))
+                           np.ascontiguousarray(self.t, float),
+                           tuple(lead.kernel_args() for lead in self.leads))
         return self._kargs
 
     @staticmethod

@@ -13,16 +13,15 @@ built from the :class:`~mtj_kwant.model.Chain` of the junction.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import tinyarray as ta
 
 from .model import Chain, Junction, magnetization_direction
-from .units import HBAR2_2ME
+from .transverse import transverse_model
 
-__all__ = ["JunctionSystem", "make_system", "SIGMA", "transverse_energy"]
+__all__ = ["JunctionSystem", "make_system", "SIGMA"]
 
 #: Identity and Pauli matrices σ0, σx, σy, σz.
 SIGMA = tuple(
@@ -35,18 +34,6 @@ _S = [ta.array(s) for s in SIGMA]
 def _exchange_block(mag, half_delta):
     """−(Δ/2) m·σ as a 2×2 tinyarray."""
     return -half_delta * (mag[0] * _S[1] + mag[1] * _S[2] + mag[2] * _S[3])
-
-
-def transverse_energy(model, params, hopping=None, lattice_constant=None):
-    """The transverse-energy parameter eps_par (eV) for Kwant ``params``.
-
-    Free electron: ħ²k∥²/(2 m_e) (divided by the site mass in units of m_e on
-    each site); tight binding: ε∥ = −2t(cos k_y a + cos k_z a).
-    """
-    if model == "free-electron":
-        return HBAR2_2ME * params["k_par"] ** 2
-    a = lattice_constant
-    return -2 * hopping * (math.cos(params["k_y"] * a) + math.cos(params["k_z"] * a))
 
 
 @dataclass(frozen=True)
@@ -78,30 +65,22 @@ class JunctionSystem:
     def params(self, *, theta, phi=0.0, bias=0.0, eps_par=0.0):
         """Kwant ``params`` for angles (rad), bias (V) and transverse energy (eV).
 
-        ``eps_par`` is the model's transverse-energy variable (see
-        :func:`transverse_energy`); it is converted to ``k_par`` or
-        ``k_y = k_z``.
+        ``eps_par`` is the transverse-energy variable of the junction's
+        transverse model (:mod:`mtj_kwant.transverse`); it is converted to
+        ``k_par`` or ``k_y = k_z``.
         """
         out = dict(theta=float(theta), phi=float(phi), bias=float(bias))
-        if self.model == "free-electron":
-            if eps_par < 0:
-                raise ValueError(f"eps_par must be >= 0 for the free-electron model, got {eps_par}")
-            out["k_par"] = math.sqrt(eps_par / HBAR2_2ME)
-        else:
-            t = self.junction.hopping
-            c = -eps_par / (4 * t)
-            if not -1 <= c <= 1:
-                raise ValueError(
-                    f"eps_par must lie in the transverse band [-4t, 4t] = [{-4 * t}, {4 * t}] eV"
-                )
-            k = math.acos(c) / self.junction.lattice_constant
-            out["k_y"] = out["k_z"] = k
+        out.update(self.transverse.momenta(eps_par))
         return out
+
+    @property
+    def transverse(self):
+        """The junction's transverse model (:func:`mtj_kwant.transverse.transverse_model`)."""
+        return transverse_model(self.junction)
 
     def eps_par(self, params):
         """Transverse energy (eV) from Kwant ``params``."""
-        j = self.junction
-        return transverse_energy(j.model, params, j.hopping, j.lattice_constant)
+        return self.transverse.energy(params)
 
     def hamiltonian(self, params):
         """Dense scattering-region Hamiltonian in chain order (2N × 2N, eV)."""
@@ -151,7 +130,6 @@ def make_system(junction, pad=2):
     JunctionSystem
     """
     chain = junction.chain(pad=pad)
-    model = junction.model
     a = chain.step
     import kwant  # imported here: the rest of the package (and its workers) need not load it
 
@@ -163,22 +141,15 @@ def make_system(junction, pad=2):
     half_delta = 0.5 * chain.delta
     fixed = [ta.array(m) for m in chain.magnetization]
     free = chain.free
-    t, a_lat = junction.hopping, junction.lattice_constant
 
     def site_block(i, eps, bias, m_free):
         e = onsite0[i] + bias * bias_profile[i] + eps * transverse[i]
         mag = m_free if free[i] else fixed[i]
         return e * _S[0] + _exchange_block(mag, half_delta[i])
 
-    if model == "free-electron":
-        def onsite(site, theta, phi, bias, k_par):
-            m = magnetization_direction(theta, phi)
-            return site_block(site.tag[0], HBAR2_2ME * k_par * k_par, bias, m)
-    else:
-        def onsite(site, theta, phi, bias, k_y, k_z):
-            m = magnetization_direction(theta, phi)
-            eps = -2 * t * (math.cos(k_y * a_lat) + math.cos(k_z * a_lat))
-            return site_block(site.tag[0], eps, bias, m)
+    tm = transverse_model(junction)
+    onsite = tm.kwant_value(lambda site, eps, bias, theta, phi: site_block(
+        site.tag[0], eps, bias, magnetization_direction(theta, phi)))
 
     syst = kwant.Builder()
     n = chain.n_sites
@@ -189,7 +160,7 @@ def make_system(junction, pad=2):
 
     for side, lead_data in zip((-1, +1), chain.leads):
         lead = kwant.Builder(kwant.TranslationalSymmetry((side * a,)))
-        lead[lat(0)] = _lead_onsite(model, lead_data, t, a_lat)
+        lead[lat(0)] = _lead_onsite(tm, lead_data)
         lead[lat(1), lat(0)] = -lead_data["hopping"] * _S[0]
         syst.attach_lead(lead)
 
@@ -199,21 +170,14 @@ def make_system(junction, pad=2):
     return JunctionSystem(junction=junction, chain=chain, fsyst=fsyst, order=order, lattice=lat)
 
 
-def _lead_onsite(model, lead, t, a_lat):
+def _lead_onsite(tm, lead):
     e0, bp, tr = lead["onsite0"], lead["bias_profile"], lead["transverse"]
     hd = 0.5 * lead["delta"]
     fixed = ta.array(lead["magnetization"])
     is_free = lead["free"]
 
-    def block(eps, bias, theta, phi):
+    def block(site, eps, bias, theta, phi):
         mag = magnetization_direction(theta, phi) if is_free else fixed
         return (e0 + bias * bp + eps * tr) * _S[0] + _exchange_block(mag, hd)
 
-    if model == "free-electron":
-        def onsite(site, theta, phi, bias, k_par):
-            return block(HBAR2_2ME * k_par * k_par, bias, theta, phi)
-    else:
-        def onsite(site, theta, phi, bias, k_y, k_z):
-            eps = -2 * t * (math.cos(k_y * a_lat) + math.cos(k_z * a_lat))
-            return block(eps, bias, theta, phi)
-    return onsite
+    return tm.kwant_value(block)

@@ -99,14 +99,14 @@ def bound_state_term(jsys, theta, phi, bias):
     Returns ``(term, n)``: the 3-vector (zero without such a state, and at V = 0) and the
     number n of bound states found.
     """
-    from mtj_kwant.integrate import _Layout, _lead_bands, _spectrum_bottom, find_resonances
+    from mtj_kwant.integrate import _Layout, find_resonances
     from mtj_kwant.solvers import ChainSolver
     from mtj_kwant.units import E_OVER_H, HBAR2_2ME, PER_NM2
 
     assert jsys.junction.transverse_separable, "one effective mass (E_x reduction) only"
     cs = ChainSolver(jsys, theta=theta, phi=phi, bias=bias)
-    bottom = min(band[:, 0].min() for band in _lead_bands(cs))
-    bound = find_resonances(cs, _spectrum_bottom(cs), bottom)
+    bottom = min(lead.bands()[:, 0].min() for lead in cs.leads)
+    bound = find_resonances(cs, cs.spectrum_bottom(), bottom)
     assert np.all(bound[:, 1] < 1e-12), bound  # bound: no width
     layout = _Layout(cs.chain, cs.site_magnetization, cs.m, False)
     n, radius = 64, 1e-4

@@ -265,7 +265,7 @@ def test_tight_binding_cumulative_band_weight_is_accurate():
     from scipy.integrate import quad
     from scipy.special import ellipkm1
 
-    from mtj_kwant.integrate import tb_cumulative_dos
+    from mtj_kwant.transverse import tb_cumulative_dos
 
     t = 1.3
 
