@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -653,8 +654,19 @@ def _contour(h, weight, e_min, mu, kT, tol, *, max_eval, progress=None, what="",
     return adaptive_quad(f, pts, tol, max_eval=max_eval, progress=progress, what=what)
 
 
-def _window_reduced(solver, spectral, tm, lead, mu_l, mu_r, kT, tol, max_eval, progress, bias,
-                    linear=False):
+class _Point(NamedTuple):
+    """One bias point as the integration routines see it."""
+
+    mu_l: float  # chemical potentials (eV)
+    mu_r: float
+    kT: float  # eV
+    bias: float  # V (for messages)
+    max_eval: int  # evaluation budget per integral
+    progress: object  # callable(n) or None
+    linear: bool = False  # the V-derivative of the window at V = 0 (linear response)
+
+
+def _window_reduced(solver, spectral, tm, lead, pt, tol):
     """Window part by the exact E_x reduction (one mass, or one in-plane hopping).
 
     The transverse integral of the occupation is the weight W(E_x) of the
@@ -663,6 +675,7 @@ def _window_reduced(solver, spectral, tm, lead, mu_l, mu_r, kT, tol, max_eval, p
     transverse weight is ±f(E_x) (free electron) or ±(ρ₂D ∗ −f')(μ − E_x)
     (tight binding).
     """
+    mu_l, mu_r, kT, bias, max_eval, progress, linear = pt
     bands = [lead_.bands() for lead_ in solver.leads]
     band = bands[lead]
     mu_in, mu_out = (mu_l, mu_r) if lead == 0 else (mu_r, mu_l)
@@ -710,22 +723,19 @@ def _honour_tolerance(compute, tol, attempts=3):
     return (value, error, n_total, ok and excess <= 1, *rest)
 
 
-def _window_nested(solver, spectral, size, tm, lead, mu_l, mu_r, kT, tol, max_eval, progress,
-                   bias, linear=False):
+def _window_nested(solver, spectral, size, tm, lead, pt, tol):
     """Window part by nested quadrature, refined until the combined error meets ``tol``."""
     return _honour_tolerance(lambda scale: _window_nested_once(
-        solver, spectral, size, tm, lead, mu_l, mu_r, kT, lambda v: tol(v) / scale, max_eval,
-        progress, bias, linear), tol)
+        solver, spectral, size, tm, lead, pt, lambda v: tol(v) / scale), tol)
 
 
-def _sea_nested(solver, h, size, tm, mu, kT, tol, max_eval, progress, bias):
+def _sea_nested(solver, h, size, tm, mu, pt, tol):
     """Fermi-sea part by nested quadrature, refined until the combined error meets ``tol``."""
     return _honour_tolerance(lambda scale: _sea_nested_once(
-        solver, h, size, tm, mu, kT, lambda v: tol(v) / scale, max_eval, progress, bias), tol)
+        solver, h, size, tm, mu, pt, lambda v: tol(v) / scale), tol)
 
 
-def _window_nested_once(solver, spectral, size, tm, lead, mu_l, mu_r, kT, tol, max_eval,
-                        progress, bias, linear=False):
+def _window_nested_once(solver, spectral, size, tm, lead, pt, tol):
     """Window part by nested (E, ε∥) quadrature (any masses or in-plane hoppings).
 
     The inner integral runs over the transverse energies where the incoming
@@ -737,6 +747,7 @@ def _window_nested_once(solver, spectral, size, tm, lead, mu_l, mu_r, kT, tol, m
     pref = tm.nested_prefactor
     sign = 1.0 if lead == 0 else -1.0
     incoming = solver.leads[lead]
+    max_eval, progress = pt.max_eval, pt.progress
     stats = _InnerStats(tol)
 
     def inner(energy):
@@ -757,18 +768,17 @@ def _window_nested_once(solver, spectral, size, tm, lead, mu_l, mu_r, kT, tol, m
     # Energies where a lead band edge crosses an end (or the van Hove point) of the ε∥ range.
     edges = np.concatenate([lead_.levels() + lead_.transverse * x + s * 2 * lead_.t
                             for lead_ in solver.leads for x in tm.extremes for s in (-1, 1)])
-    return _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval,
-                                  pref, bias, linear)
+    return _outer_energy_integral(inner, stats, edges, sign, pt, tol, pref)
 
 
-def _outer_energy_integral(inner, stats, edges, sign, mu_l, mu_r, kT, tol, max_eval, pref,
-                           bias, linear):
+def _outer_energy_integral(inner, stats, edges, sign, pt, tol, pref):
     """The outer energy integral of a nested window quadrature (free electron or tight binding).
 
     ``inner(E)`` is the transverse integral at energy E; the weight is
     sign·(f_L − f_R), or its V-derivative −∂f/∂E (``linear``; at T = 0 a δ at
     E_F, so the result is the transverse integral there).
     """
+    mu_l, mu_r, kT, bias, max_eval, progress, linear = pt
     tail = FERMI_TAIL * kT
     e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
 
@@ -837,15 +847,16 @@ class _InnerStats:
         return self.err_sum / self.n_err * length
 
 
-def _sea_reduced(solver, h, tm, mu, kT, tol, max_eval, progress, bias, marks):
+def _sea_reduced(solver, h, tm, mu, pt, tol, marks):
     """Fermi-sea part, E_x reduction: Re ∫_C (m/2πħ²) w(z) h(z) dz with w → μ − z."""
-    q = _contour(lambda z: h(z, np.zeros(z.shape)), _complex_weight("reduced", mu, kT),
-                 solver.spectrum_bottom(), mu, kT, tol, max_eval=max_eval, progress=progress,
-                 what=f"Fermi-sea contour at bias {bias:g} V", marks=marks)
+    q = _contour(lambda z: h(z, np.zeros(z.shape)), _complex_weight("reduced", mu, pt.kT),
+                 solver.spectrum_bottom(), mu, pt.kT, tol, max_eval=pt.max_eval,
+                 progress=pt.progress, what=f"Fermi-sea contour at bias {pt.bias:g} V",
+                 marks=marks)
     return q.value * tm.reduced_prefactor, q.error * tm.reduced_prefactor, q.n_eval, q.converged
 
 
-def _sea_nested_once(solver, h, size, tm, mu, kT, tol, max_eval, progress, bias):
+def _sea_nested_once(solver, h, size, tm, mu, pt, tol):
     """Fermi-sea part by an outer ε∥ quadrature of inner energy contours.
 
     The outer integral runs over the model's transverse range
@@ -854,6 +865,7 @@ def _sea_nested_once(solver, h, size, tm, mu, kT, tol, max_eval, progress, bias)
     variable, with its density; each inner integral is ∫ dE f(E) Re h(E, ε∥)
     along the contour of :func:`_contour`.
     """
+    kT, bias, max_eval, progress = pt.kT, pt.bias, pt.max_eval, pt.progress
     tail = FERMI_TAIL * kT
     weight = _complex_weight("plain", mu, kT)
     stats = _InnerStats(tol)
@@ -994,6 +1006,7 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     mu_l = junction.fermi_energy + 0.5 * bias
     mu_r = junction.fermi_energy - 0.5 * bias
     settings = dict(theta=theta, phi=phi, bias=bias)
+    pt = _Point(mu_l, mu_r, kT, bias, max_eval, progress, linear_response)
     sol = make_solver(jsys, solver, **settings)
     layout = _Layout(sol.chain, sol.site_magnetization, sol.m, profile)
     layout.lead = reference
@@ -1002,17 +1015,15 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     reduced = method != "nested" and tm.separable
     if bias == 0 and not linear_response:
         w_val, w_err, n_eval, ok, res = np.zeros(size), np.zeros(size), 0, True, None
-    elif reduced:
-        w_val, w_err, n_eval, ok, res = _window_reduced(
-            sol, _window_spectral(sol, layout, reference), tm, reference, mu_l, mu_r, kT,
-            _tolerance(rtol, layout, current_floor=floor, current_only=current_only,
-                       collinear=collinear), max_eval, progress, bias, linear_response)
     else:
-        w_val, w_err, n_eval, ok, res = _window_nested(
-            sol, _window_spectral(sol, layout, reference), size, tm, reference, mu_l, mu_r,
-            kT, _tolerance(rtol, layout, current_floor=floor,
-                           current_only=current_only, collinear=collinear), max_eval, progress,
-            bias, linear_response)
+        tol = _tolerance(rtol, layout, current_floor=floor, current_only=current_only,
+                         collinear=collinear)
+        spectral = _window_spectral(sol, layout, reference)
+        if reduced:
+            w_val, w_err, n_eval, ok, res = _window_reduced(sol, spectral, tm, reference, pt, tol)
+        else:
+            w_val, w_err, n_eval, ok, res = _window_nested(sol, spectral, size, tm, reference, pt,
+                                                           tol)
     res = np.zeros((0, 2)) if res is None else res
     # the errors of quantities at their round-off level cover it (an exactly vanishing
     # current is resolved to it, not chased below it)
@@ -1051,8 +1062,8 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
 
     def sea_integral(h, size, tol):
         if reduced_sea:
-            return _sea_reduced(cs, h, tm, mu_sea, kT, tol, max_eval, progress, bias, marks)
-        return _sea_nested(cs, h, size, tm, mu_sea, kT, tol, max_eval, progress, bias)
+            return _sea_reduced(cs, h, tm, mu_sea, pt, tol, marks)
+        return _sea_nested(cs, h, size, tm, mu_sea, pt, tol)
 
     bond = cs.coupling_bond()
     s_n, s_ok = 0, True
