@@ -43,7 +43,6 @@ from .units import E_OVER_H, K_B, PER_NM2
 __all__ = [
     "LatticeWarning",
     "PointResult",
-    "WindowResult",
     "bias_point",
     "grand_potential_difference",
     "window_point",
@@ -162,10 +161,7 @@ class PointResult:
     roundoff: float = 0.0
 
 
-#: Backwards-compatible name of :class:`PointResult`.
-WindowResult = PointResult
-
-def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
+def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
                     step=2e-3):
     """Narrow resonances of the open system along a line of (E, ε∥) space.
 
@@ -174,7 +170,7 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
 
     Parameters
     ----------
-    chain_solver : Solver
+    solver : Solver
         Any solver of the protocol (:class:`~mtj_kwant.solvers.Solver`): its ``log_det``.
     lo, hi : float
         Segment (eV).
@@ -202,7 +198,7 @@ def find_resonances(chain_solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max
     centre E_r) and Φ_before − π/2 ± π/4 (E_r ∓ γ).  Each evaluation is one
     forward recursion, so a scan costs O(N) per point.
     """
-    cs = chain_solver
+    cs = solver
 
     def phase(s):
         s = np.asarray(s, float)

@@ -50,7 +50,7 @@ def test_good_file_loads_and_normalises(tmp_path):
     j = load_junction(write(tmp_path, GOOD))
     assert j.left.magnetization == (0.0, 0.0, 1.0)
     assert j.free_index == 1
-    assert j.uniform_mass
+    assert j.transverse_separable
     chain = j.chain(pad=2)
     assert chain.n_sites == 2 + 20 + 40 + 2
     # cell-centre positions x_j = (j + 1/2) a from the left edge of the first layer

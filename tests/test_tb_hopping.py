@@ -150,7 +150,7 @@ def test_file_hoppings_give_the_bonds_and_transverse_coefficients_of_design():
     np.testing.assert_array_equal(c.onsite0, [0, 0, 4, 4, 4, 0.1, 0.1, 0.1, 0, 0])
     assert [lead["hopping"] for lead in c.leads] == [1.1, 1.2]
     assert [lead["transverse"] for lead in c.leads] == [1.1, 1.2]
-    assert not j.transverse_separable and not j.uniform_mass
+    assert not j.transverse_separable
 
 
 def test_default_interface_hopping_is_the_geometric_mean():
@@ -229,10 +229,10 @@ def test_hoppings_round_trip_through_dicts_and_paths():
 def test_transverse_separable_needs_one_in_plane_hopping_only():
     """Interface hoppings act along x only: they do not break the E − ε∥ reduction."""
     base = load_junction(SYSTEMS / "tb_fif.toml")
-    assert base.transverse_separable and base.uniform_mass
+    assert base.transverse_separable
     assert one_in_plane_hopping().transverse_separable
     assert junction_with(base, {"layer[0].interface_hopping": 0.3}).transverse_separable
-    assert not junction_with(base, {"right.hopping": 1.1}).uniform_mass
+    assert not junction_with(base, {"right.hopping": 1.1}).transverse_separable
 
 
 # ------------------------------------------------- (b) the default is the uniform model
