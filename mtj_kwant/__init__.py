@@ -14,6 +14,10 @@ compiled kernels of :mod:`~mtj_kwant._rgf`), :mod:`~mtj_kwant.integrate`
 (energy / k∥ integration: window, Fermi sea, total), :mod:`~mtj_kwant.runner`
 (parallel, resumable evaluation of points), :mod:`~mtj_kwant.scan` and
 :mod:`~mtj_kwant.sweep` (scans, sweeps, profiles, conductances),
+:mod:`~mtj_kwant.options` (their settings, validated once),
+:mod:`~mtj_kwant.results` (one JSON format, provenance, status of every result),
+:mod:`~mtj_kwant.physics` (Fermi function, torque geometry; no Kwant),
+:mod:`~mtj_kwant.units` (constants),
 :mod:`~mtj_kwant.comparison` (Kwant beside the analytic models),
 :mod:`~mtj_kwant.study` (the studies of :mod:`mtj_kwant.studies`) and
 :mod:`~mtj_kwant.analytic` (analytic models, no Kwant).
@@ -31,6 +35,7 @@ from .model import (  # noqa: E402
     bundled_junctions,
     load_junction,
 )
+from .physics import magnetization_direction  # noqa: E402
 from .scan import ScanResult, scan  # noqa: E402
 from .sweep import (  # noqa: E402
     ConductanceResult,
@@ -61,6 +66,7 @@ __all__ = [
     "conductance",
     "ConductanceResult",
     "torque_components",
+    "magnetization_direction",
     "SweepResult",
     "ProfileResult",
     "load_result",

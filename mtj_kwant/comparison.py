@@ -35,7 +35,6 @@ spin currents in (ħ/2e)·A/m².
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -47,8 +46,11 @@ from .analytic.btm import btm_from_junction, btm_torques
 from .analytic.diffusion import cap_eta, diffusion_torque
 from .analytic.fits import PolynomialFit, fit_bias_polynomial
 from .analytic.slonczewski import FreeElectronElectrode, slonczewski_per_area
-from .model import Junction, JunctionWarning, junction_from_dict, magnetization_direction
+from .model import Junction, JunctionWarning, junction_from_dict
+from .options import Options
+from .physics import magnetization_direction, torque_axes
 from .ratios import ratio, resolved
+from .results import Result, jsonable, restore_numbers
 from .sweep import SweepResult, load_result
 
 __all__ = ["Comparison", "compare", "QUANTITIES", "MODELS", "INTERFACIAL_FIELDS"]
@@ -89,34 +91,11 @@ ROUND_OFF = 1e-12
 
 
 # --------------------------------------------------------------------------------------------
-# JSON helpers (strict JSON: NaN -> null, ±inf -> "inf"/"-inf")
+# JSON helpers (the format of mtj_kwant.results: NaN -> null, ±inf -> "inf"/"-inf")
 # --------------------------------------------------------------------------------------------
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, PolynomialFit):
-        return _jsonable(_fit_to_dict(obj))
-    if isinstance(obj, (complex, np.complexfloating)):
-        return [_jsonable(obj.real), _jsonable(obj.imag)]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        x = float(obj)
-        if math.isnan(x):
-            return None
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
-    return obj
-
-
 def _float(value):
-    """Inverse of :func:`_jsonable` for one number (None -> NaN, "inf" -> inf)."""
-    return float("nan") if value is None else float(value)
+    """One number as read (null -> NaN, "inf" -> inf; :func:`~mtj_kwant.results.restore_numbers`)."""
+    return float(restore_numbers(value))
 
 
 def _array(values):
@@ -217,7 +196,7 @@ def _fits(bias, values, degree):
 # the comparison object
 # --------------------------------------------------------------------------------------------
 @dataclass
-class Comparison:
+class Comparison(Result):
     r"""A Kwant sweep beside the analytic models (build it with :func:`compare`).
 
     Attributes
@@ -266,7 +245,11 @@ class Comparison:
         The sweep's junction (plain tables, :func:`~mtj_kwant.model.junction_to_dict`).
     units : dict
         Units of the stored quantities.
+    status, message
+        0 and "ok" (:class:`~mtj_kwant.results.Result`: ``save``, ``load``, ``to_dict``).
     """
+
+    kind = "comparison"
 
     bias_V: np.ndarray
     theta_deg: float
@@ -315,31 +298,30 @@ class Comparison:
     # ------------------------------------------------------------------ I/O
     def to_dict(self):
         """Plain JSON-ready dict (NaN as None, ±inf as "inf"/"-inf", fits as dicts)."""
-        return _jsonable({
+        fits = {s: {q: _fit_to_dict(f) for q, f in table.items()} for s, table in self.fits.items()}
+        return jsonable({
+            "kind": self.kind,
             "bias_V": self.bias_V,
             "theta_deg": self.theta_deg,
             "temperature_K": self.temperature_K,
             "kwant": self.kwant,
             "models": self.models,
             "deviations": self.deviations,
-            "fits": self.fits,
+            "fits": fits,
             "scales": self.scales,
             "notes": list(self.notes),
             "settings": self.settings,
             "junction": self.junction,
             "units": self.units,
+            "status": self.status,
+            "message": self.message,
         })
-
-    def save(self, path):
-        """Write :meth:`to_dict` as JSON to ``path`` (parent folders are created)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False))
-        return path
 
     @classmethod
     def from_dict(cls, data):
         """Rebuild a comparison from :meth:`to_dict` output."""
+        data = cls._checked(data)
+
         def arrays(table):
             return {k: _array(v) for k, v in table.items()}
 
@@ -362,12 +344,9 @@ class Comparison:
             settings=data.get("settings", {}),
             junction=data.get("junction", {}),
             units=data.get("units", dict(UNITS)),
+            status=data.get("status"),
+            message=data.get("message"),
         )
-
-    @classmethod
-    def load(cls, path):
-        """Read a comparison written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
 
     # ------------------------------------------------------------------ reports
     def table(self):
@@ -706,6 +685,7 @@ def compare(result, junction=None, *, models=MODELS, diffusion=None,
     >>> print(comp.table())                                             # doctest: +SKIP
     >>> comp.deviation("slonczewski", "torque_inplane", max_bias=0.02)  # doctest: +SKIP
     """
+    Options(rtol=rtol)
     if isinstance(result, (str, Path)):
         result = load_result(result)
     if not isinstance(result, SweepResult):
@@ -749,7 +729,7 @@ def compare(result, junction=None, *, models=MODELS, diffusion=None,
         if out is not None:
             predictions[name] = out
 
-    if np.linalg.norm(np.cross(m, junction.pinned_direction)) < 1e-12 and predictions:
+    if torque_axes(m, junction.pinned_direction) is None and predictions:
         # as for Kwant's (mtj_kwant.scan): e∥, e⊥ are undefined, the components are 0 by
         # definition (DESIGN.md §1); a model's sin(180°) round-off is not a torque
         for values in predictions.values():

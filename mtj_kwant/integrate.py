@@ -36,6 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .options import Options
+from .physics import FERMI_TAIL, fermi, fermi_slope
 from .quadrature import IntegrationWarning, adaptive_quad
 from .solvers import ChainSolver, make_solver
 from .units import E_OVER_H, K_B, PER_NM2
@@ -49,31 +51,6 @@ __all__ = [
     "find_resonances",
     "fermi",
 ]
-
-#: Energies (in units of k_B T) beyond which Fermi functions are taken as 0 or 1.
-FERMI_TAIL = 40.0
-
-
-def fermi(e, mu, kT):
-    """Fermi function; a step (with f(μ) = ½) at kT = 0."""
-    e = np.asarray(e, dtype=float)
-    if kT == 0:
-        return np.where(e < mu, 1.0, np.where(e > mu, 0.0, 0.5))
-    return 0.5 * (1 - np.tanh((e - mu) / (2 * kT)))
-
-
-def _softplus_integral(mu_minus_e, kT):
-    """∫₀^∞ dε f(E_x + ε) at chemical potential μ: kT ln(1 + e^{(μ−E_x)/kT}), (μ−E_x)₊ at T=0."""
-    if kT == 0:
-        return np.maximum(mu_minus_e, 0.0)
-    return kT * np.logaddexp(0.0, mu_minus_e / kT)
-
-
-def _fermi_slope(e, mu, kT):
-    """−∂f/∂E at temperature kT > 0 (1/eV)."""
-    x = (np.asarray(e, dtype=float) - mu) / (2 * kT)
-    return 0.25 / (kT * np.cosh(np.clip(x, -350, 350)) ** 2)
-
 
 class LatticeWarning(UserWarning):
     """A fixed lattice's discretisation error exceeds the requested tolerance, or a
@@ -779,7 +756,7 @@ def _outer_energy_integral(inner, stats, edges, sign, pt, tol, pref):
     e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
 
     def outer(energies):
-        w = sign * (_fermi_slope(energies, mu_l, kT) if linear
+        w = sign * (fermi_slope(energies, mu_l, kT) if linear
                     else fermi(energies, mu_l, kT) - fermi(energies, mu_r, kT))
         return np.array([inner(e) * wi for e, wi in zip(energies, w)])
 
@@ -982,12 +959,11 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     """
     _warn_base_lattice(jsys, "bias_point")
     junction = jsys.junction
-    if parts not in ("window", "total", "both"):
-        raise ValueError(f"parts must be 'window', 'total' or 'both', got {parts!r}")
+    # rtol is not checked against options.MIN_RTOL: the continuum limit asks its lattices for
+    # a fraction of the user's tolerance
+    Options(parts=parts, solver=solver, method=method)
     if reference not in (0, 1):
         raise ValueError(f"reference must be 0 (left) or 1 (right), got {reference!r}")
-    if method not in ("auto", "reduced", "nested"):
-        raise ValueError(f"method must be 'auto', 'reduced' or 'nested', got {method!r}")
     tm = jsys.transverse
     if method == "reduced" and not tm.separable:
         if tm.kind == "free-electron":

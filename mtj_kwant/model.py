@@ -28,6 +28,7 @@ from typing import Callable, Union
 
 import numpy as np
 
+from .physics import magnetization_direction  # noqa: F401 (public here too)
 from .units import HBAR2_2ME
 
 __all__ = [
@@ -123,19 +124,6 @@ def _unit_vector(key, value):
     if norm == 0:
         _fail(key, "the zero vector has no direction; give e.g. [0, 0, 1]")
     return tuple(float(v) for v in vec / norm)
-
-
-def magnetization_direction(theta, phi=0.0):
-    """Unit vector m = (sinθ cosφ, sinθ sinφ, cosθ).
-
-    Parameters
-    ----------
-    theta, phi : float
-        Polar and azimuthal angles in radians.
-    """
-    return np.array(
-        [math.sin(theta) * math.cos(phi), math.sin(theta) * math.sin(phi), math.cos(theta)]
-    )
 
 
 PotentialSpec = Union[float, tuple, Callable[[np.ndarray], np.ndarray]]
@@ -558,15 +546,6 @@ class Junction:
             return len({self.hopping_of(e) for _, e in self._elements()}) == 1
         masses = {self.mass_of(e) for e in (self.left, self.right, *self.layers)}
         return len(masses) == 1
-
-    @property
-    def uniform_mass(self):
-        """Alias of :attr:`transverse_separable` (its older name).
-
-        True when all layers and electrodes share one effective mass (free
-        electron) or one in-plane hopping (tight binding).
-        """
-        return self.transverse_separable
 
     def replace(self, **changes):
         """A validated copy with some fields changed (see :func:`dataclasses.replace`)."""

@@ -29,32 +29,30 @@ barrier-side interface (the input of the diffusion model).
 
 from __future__ import annotations
 
-import datetime
 import functools
 import itertools
 import json
 import math
 import os
 import pickle
-import platform
-import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .continuum import LatticeWarning, lattice_point
 from .model import Junction, junction_to_dict, junction_with, load_junction
-from .model import magnetization_direction
+from .options import PARTS, Options
+from .physics import magnetization_direction, torque_axes, torque_components
+from .results import NOT_CONVERGED, SUCCESS, Result, provenance, write_json
 from .runner import fingerprint_of, run_points
 from .units import UNITS
 
 __all__ = ["scan", "ScanResult", "point_observables", "torque_components", "provenance",
            "PARTS", "PARAMETERS", "KWANT_SEA_NOTE", "SolverNote"]
 
-PARTS = ("window", "total", "both")
 #: The point parameters besides junction paths, as stored (degrees, K, V).
 PARAMETERS = ("bias_V", "theta_deg", "phi_deg", "temperature_K")
 #: Start-up cost of a worker process (import of Kwant and NumPy, compiled kernels
@@ -62,44 +60,9 @@ PARAMETERS = ("bias_V", "theta_deg", "phi_deg", "temperature_K")
 POOL_STARTUP_S = 3.0
 
 
-def torque_components(torque, m, p):
-    """In-plane and out-of-plane components of a torque vector (DESIGN.md §1).
-
-    T∥ = T·e∥ with e∥ = m×(p×m)/|m×(p×m)|, T⊥ = T·e⊥ with e⊥ = m×p/|m×p|.
-    Both are 0 for collinear m and p.
-
-    Parameters
-    ----------
-    torque : array_like (..., 3)
-    m, p : array_like (3,)
-        Unit magnetizations of the free and pinned layers.
-
-    Returns
-    -------
-    (T_par, T_perp) : arrays of shape (...)
-    """
-    torque = np.asarray(torque, dtype=float)
-    axes = _axes(m, p)
-    if axes is None:
-        zero = np.zeros(torque.shape[:-1])
-        return zero, zero.copy()
-    return torque @ axes[0], torque @ axes[1]
-
-
-def _axes(m, p):
-    """(e∥, e⊥) or None for collinear m, p."""
-    m, p = np.asarray(m, float), np.asarray(p, float)
-    e_perp = np.cross(m, p)
-    norm = np.linalg.norm(e_perp)
-    if norm < 1e-12:
-        return None
-    e_par = np.cross(m, np.cross(p, m))
-    return e_par / np.linalg.norm(e_par), e_perp / norm
-
-
 def _projected(prefix, suffix, vec, err, m, p):
     """Columns T∥, T⊥, T_x, T_y, T_z and their errors (error of a projection ≤ Σ|e_i| err_i)."""
-    axes = _axes(m, p)
+    axes = torque_axes(m, p)
     out = {}
     for name, e in zip(("inplane", "outofplane"), axes or (None, None)):
         out[f"{prefix}_{name}_{suffix}"] = float(vec @ e) if e is not None else 0.0
@@ -135,31 +98,6 @@ def solver_notes(solver, parts, *, stacklevel=3):
         warnings.warn(KWANT_SEA_NOTE, SolverNote, stacklevel=stacklevel)
         return [KWANT_SEA_NOTE]
     return []
-
-
-def provenance(notes=()):
-    """Versions and time stamp for result metadata, and ``notes`` (if any) under "notes".
-
-    Parameters
-    ----------
-    notes : sequence of str
-        Sentences on how the result was computed (e.g. :func:`solver_notes`).
-    """
-    import kwant
-    import scipy
-
-    from . import __version__
-
-    return {
-        "mtj_kwant": __version__,
-        "kwant": kwant.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "python": platform.python_version(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv),
-        **({"notes": list(notes)} if notes else {}),
-    }
 
 
 def as_junction(junction):
@@ -284,24 +222,8 @@ def _decode(value):
     return json.loads(value) if isinstance(value, str) and value.startswith("[") else value
 
 
-def check_settings(parts, rtol):
-    """Validate the settings shared by scans, sweeps and profiles."""
-    if parts not in PARTS:
-        raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
-    if not (isinstance(rtol, (int, float)) and rtol > 0):
-        raise ValueError(f"rtol must be a positive number, got {rtol!r}")
-    if not MIN_RTOL <= rtol < 1:
-        raise ValueError(f"rtol must be between {MIN_RTOL:g} (the integrals' round-off) and 1, "
-                         f"got {rtol!r}")
-
-
-#: The smallest relative tolerance accepted: the integrated vectors carry round-off of order
-#: 1e-13 of their scale, so a tighter tolerance can only exhaust the budgets.
-MIN_RTOL = 1e-12
-
-
 @dataclass
-class ScanResult:
+class ScanResult(Result):
     """A table of observables over a grid of points.
 
     Attributes
@@ -316,7 +238,13 @@ class ScanResult:
     junction : dict
         The junction before variations (TOML-like tables).
     units, provenance : dict
+    status, message
+        :data:`~mtj_kwant.results.NOT_CONVERGED` when some point's integrals did not reach
+        the tolerance (``columns["converged"]``), with the message saying how many; else 0, "ok"
+        (:class:`~mtj_kwant.results.Result`: ``save``, ``load``, ``to_dict``, ``success``).
     """
+
+    kind = "scan"
 
     parameters: list
     columns: dict
@@ -327,6 +255,15 @@ class ScanResult:
 
     def __len__(self):
         return len(self.columns[self.parameters[0]])
+
+    def _outcome(self):
+        return _convergence(self.columns.get("converged", ()), self.columns.get("bias_V"),
+                            self.settings.get("rtol"), "points")
+
+    @property
+    def converged(self):
+        """Whether every point's integrals reached the tolerance."""
+        return bool(all(self.columns.get("converged", ())))
 
     def __getitem__(self, name):
         return np.asarray(self.columns[name])
@@ -342,26 +279,37 @@ class ScanResult:
         return self.to_pandas().set_index(self.parameters).to_xarray()
 
     def save(self, path):
-        """Write JSON (``.json``) or CSV (any other suffix; metadata in ``<path>.meta.json``)."""
+        """Write JSON (``.json``) or CSV (any other suffix; metadata in ``<path>.meta.json``).
+
+        :meth:`load` reads the JSON form.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".json":
-            path.write_text(json.dumps(asdict(self), indent=1))
-            return path
+            return super().save(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         names = list(self.columns)
         lines = [",".join(names)]
         for row in zip(*(self.columns[n] for n in names)):
             lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))
         path.write_text("\n".join(lines) + "\n")
-        meta = {k: v for k, v in asdict(self).items() if k != "columns"}
-        Path(f"{path}.meta.json").write_text(json.dumps(meta, indent=1))
+        meta = {k: v for k, v in self.to_dict().items() if k != "columns"}
+        write_json(meta, f"{path}.meta.json")
         return path
 
-    @classmethod
-    def load(cls, path):
-        """Read a result written by :meth:`save` (JSON)."""
-        data = json.loads(Path(path).read_text())
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+def _convergence(flags, bias, rtol, what):
+    """(status, message) of a result from its per-point convergence flags."""
+    flags = list(flags)
+    bad = [i for i, ok in enumerate(flags) if not ok]
+    if not bad:
+        return SUCCESS, "ok"
+    where = ""
+    if bias is not None and len(bias) == len(flags):
+        shown = ", ".join(f"{bias[i]:g}" for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        where = f" (bias {shown} V)"
+    tol = f" rtol = {rtol:g}" if isinstance(rtol, (int, float)) else ""
+    return (NOT_CONVERGED, f"{len(bad)} of {len(flags)} {what}{where} did not reach the "
+                           f"tolerance{tol}; their error estimates say how far")
 
 
 def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, vary=None,
@@ -417,7 +365,14 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
         and the junction parameters in the order given.
     """
     junction = as_junction(junction)
-    check_settings(parts, rtol)
+    options = Options(parts=parts, rtol=rtol, solver=solver, method=method, executor=executor)
+    return _scan(junction, options, bias=bias, theta=theta, phi=phi, temperature=temperature,
+                 vary=vary, store=store, progress=progress)
+
+
+def _scan(junction, options, *, bias, theta, phi, temperature, vary, store, progress):
+    """:func:`scan` with validated :class:`~mtj_kwant.options.Options` (also :func:`sweep`'s
+    engine); warnings point two frames up, at the caller of scan or sweep."""
     if temperature is None:
         temperature = junction.temperature
     vary = dict(vary or {})
@@ -431,21 +386,21 @@ def scan(junction, *, bias=0.0, theta=math.pi / 2, phi=0.0, temperature=None, va
              ("bias_V", _as_list("bias", bias))]
     names = [name for name, _ in axes]
     points = [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in axes))]
-    settings = {"parts": parts, "rtol": rtol, "solver": solver, "method": method}
-    notes = solver_notes(solver, parts)
+    settings = options.settings()
+    notes = solver_notes(options.solver, options.parts, stacklevel=4)
     func = functools.partial(point_observables, junction=junction, **settings)
     fingerprint = fingerprint_of({"junction": junction_to_dict(junction), **settings})
-    rows = _run(func, points, executor, store, fingerprint, progress)
+    rows = _run(func, points, options.executor, store, fingerprint, progress)
     order = ["bias_V", "theta_deg", "phi_deg", "temperature_K"] + list(vary)
     columns = {name: [pt[name] for pt in points] for name in order}
     for key in rows[0]:
         columns[key] = [row[key] for row in rows]
-    _warn_lattice(junction, columns)
+    _warn_lattice(junction, columns, stacklevel=4)
     return ScanResult(parameters=order, columns=columns, settings=settings,
                       junction=junction_to_dict(junction), provenance=provenance(notes))
 
 
-def _warn_lattice(junction, columns):
+def _warn_lattice(junction, columns, *, stacklevel=3):
     """One LatticeWarning for all points whose lattice error exceeds the tolerance."""
     excess = np.asarray(columns.get("lattice_excess", [0.0]), float)
     if not len(excess) or np.nanmax(excess) <= 1:
@@ -460,13 +415,13 @@ def _warn_lattice(junction, columns):
         warnings.warn(f"{what} cannot represent the energies of bias {columns['bias_V'][i]:g} V "
                       f"({n_bad} of {len(excess)} points not converged): those results are "
                       "meaningless; use a much smaller step or leave lattice_spacing out",
-                      LatticeWarning, stacklevel=3)
+                      LatticeWarning, stacklevel=stacklevel)
         return
     warnings.warn(f"{what}: estimated discretisation error above the tolerance at {n_bad} of "
                   f"{len(excess)} points, up to {excess[i]:.3g}x at bias "
                   f"{columns['bias_V'][i]:g} V; see the *_lattice_error columns"
                   + ("; leave lattice_spacing out (or \"auto\") for the continuum limit"
-                     if fixed else ""), LatticeWarning, stacklevel=3)
+                     if fixed else ""), LatticeWarning, stacklevel=stacklevel)
 
 
 def _picklable(func):

@@ -1,16 +1,17 @@
 """Studies: scripted investigations that write figures, data and provenance.
 
-A study is a module ``studies/<name>.py`` (at the repository root) with a
-docstring (the question it answers and what to look for), a ``TITLE`` and a
-function ``run(ctx)`` that uses only the public API of :mod:`mtj_kwant` and
-writes through the :class:`StudyContext` it is given::
+A study is a module ``mtj_kwant/studies/<name>.py`` (the subpackage
+:mod:`mtj_kwant.studies`) with a docstring (the question it answers and what to
+look for), a ``TITLE`` and a function ``run(ctx)`` that uses only the public
+API of :mod:`mtj_kwant` and writes through the :class:`StudyContext` it is given::
 
     mtj-kwant study bias_dependence --quick --out out/studies/bias_dependence
 
 Every study writes PNG figures (axes with units, legends), the data behind
 every curve (CSV, one file per table, units in ``provenance.json``) and
 ``provenance.json`` (junction files, settings, package versions, error
-estimates, outputs, wall time) into its output folder.  Scans go through
+estimates, outputs, wall time; strict JSON in the format of :mod:`mtj_kwant.results`)
+into its output folder.  Scans go through
 resumable stores in ``<out>/points/``, so an interrupted study rerun with the
 same command reuses its finished points.
 """
@@ -19,8 +20,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
-import json
-import math
 import re
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .model import BUNDLED_DIR, load_junction
-from .scan import provenance
+from .results import jsonable, provenance, write_json
 
 __all__ = ["StudyContext", "run_study", "available_studies", "study_titles", "STUDIES_DIR",
            "SYSTEMS_DIR"]
@@ -113,11 +112,11 @@ class StudyContext:
     # -- outputs ----------------------------------------------------------------------------
     def setting(self, **items):
         """Record settings (grids, tolerances, model parameters) in the provenance."""
-        self._record["settings"].update(_plain(items))
+        self._record["settings"].update(jsonable(items))
 
     def error(self, label, value):
         """Record an error estimate (e.g. the largest integration error of a table)."""
-        self._record["errors"][label] = _plain(value)
+        self._record["errors"][label] = jsonable(value)
 
     def note(self, text):
         """A sentence for the provenance (what was found, what was skipped and why)."""
@@ -176,8 +175,7 @@ class StudyContext:
         """Write provenance.json; returns the list of output paths."""
         record = dict(self._record, provenance=provenance(),
                       wall_time_s=round(time.perf_counter() - self._start, 2))
-        path = self.out / "provenance.json"
-        path.write_text(json.dumps(_plain(record), indent=1))
+        path = write_json(record, self.out / "provenance.json")
         return [self.out / name for name in record["outputs"]] + [path]
 
 
@@ -331,26 +329,6 @@ def _cell(value):
     if any(c in text for c in ',"\n'):  # a sentence (e.g. a fit status): quoted, as CSV wants
         return '"' + text.replace('"', '""') + '"'
     return text
-
-
-def _plain(obj):
-    """JSON-ready copy: arrays to lists, NaN/inf to None, paths to strings."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def run_study(name, out=None, *, quick=False, progress=True, executor="auto"):

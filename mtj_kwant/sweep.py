@@ -1,28 +1,30 @@
 """Bias sweeps, profiles and conductances: the user-facing computations.
 
-Results carry the junction, the settings, error estimates, units and
-provenance, and can be saved to and reloaded from JSON.
+Results carry the junction, the settings, error estimates, units,
+provenance and a status (:class:`~mtj_kwant.results.Result`), and are saved
+to and reloaded from JSON through :mod:`mtj_kwant.results`
+(:func:`load_result` reads any of them).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .continuum import MIN_STEP, LatticeWarning, base_step, lattice_point
 from .integrate import bias_point
-from .model import junction_to_dict, magnetization_direction
+from .model import junction_to_dict
+from .options import Options
+from .physics import magnetization_direction, torque_components
 from .ratios import ratio
+from .results import NOT_CONVERGED, SUCCESS, Result, load_result, provenance
 from .runner import _progress_bar
-from .scan import (ScanResult, _as_list, as_junction, check_settings, provenance, scan,
-                   solver_notes, torque_components)
+from .scan import ScanResult, _as_list, _convergence, _scan, as_junction, scan, solver_notes
 from .units import UNITS
 
 __all__ = [
@@ -37,15 +39,11 @@ __all__ = [
     "tmr_ratio",
     "torque_components",
     "load_result",
-    "PartsNotAvailable",
 ]
-
-class PartsNotAvailable(NotImplementedError):
-    """Kept for backwards compatibility: every part is available now."""
 
 
 @dataclass
-class SweepResult:
+class SweepResult(Result):
     """Torques and current density versus bias at fixed angles and temperature.
 
     Lists are aligned with ``bias_V``.  Torques are in (ħ/2e) A/m², current
@@ -57,8 +55,12 @@ class SweepResult:
     ``lattice_errors`` holds the discretisation part (for a fixed
     ``lattice_spacing``: that lattice's error against the continuum, not
     included in ``errors``) and ``lattice_spacing_nm`` the finest lattice
-    step used per bias (free electron).
+    step used per bias (free electron).  ``status`` is
+    :data:`~mtj_kwant.results.NOT_CONVERGED` when some bias point did not reach
+    the tolerance (``converged``), and ``message`` says which.
     """
+
+    kind = "sweep"
 
     bias_V: list
     theta_deg: float
@@ -87,27 +89,14 @@ class SweepResult:
     lattice_errors: dict = field(default_factory=dict)
     lattice_spacing_nm: list = field(default_factory=list)
 
-    def to_dict(self):
-        out = asdict(self)
+    def _outcome(self):
+        return _convergence(self.converged, self.bias_V, self.rtol, "bias points")
+
+    def _extra_items(self):
         # Flat error lists next to their quantities (DESIGN.md §4).
-        for key, value in self.errors.items():
-            out[f"{key}_error"] = value
-        for key, value in self.lattice_errors.items():
-            out[f"{key}_lattice_error"] = value
+        out = {f"{key}_error": value for key, value in self.errors.items()}
+        out.update({f"{key}_lattice_error": value for key, value in self.lattice_errors.items()})
         return out
-
-    def save(self, path):
-        """Write the result as JSON."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1))
-        return path
-
-    @classmethod
-    def load(cls, path):
-        data = json.loads(Path(path).read_text())
-        names = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
     def plot(self, path=None, ax=None):
         """Current density and window torques versus bias (PNG if ``path``)."""
@@ -117,7 +106,7 @@ class SweepResult:
 
 
 @dataclass
-class ProfileResult:
+class ProfileResult(Result):
     """Site-resolved spin density, spin current and torque density at one bias.
 
     ``errors`` holds the largest integration error estimate of each array (the
@@ -137,8 +126,12 @@ class ProfileResult:
     electrode (F/I/F) the part of the torque absorbed deeper than the
     ``free_depth_nm`` of the electrode shown (``depth_note`` says why that
     depth).  With ``parts="both"`` the ``window`` and ``sea`` dicts carry
-    their own ``torque_remainder``.
+    their own ``torque_remainder``.  ``status`` is
+    :data:`~mtj_kwant.results.NOT_CONVERGED` when the integrals did not reach the
+    tolerance (``converged``).
     """
+
+    kind = "profile"
 
     bias_V: float
     theta_deg: float
@@ -169,16 +162,11 @@ class ProfileResult:
     free_depth_nm: float | None = None
     depth_note: str = ""
 
-    def save(self, path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=1))
-        return path
-
-    @classmethod
-    def load(cls, path):
-        data = json.loads(Path(path).read_text())
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+    def _outcome(self):
+        if self.converged:
+            return SUCCESS, "ok"
+        return (NOT_CONVERGED, "the profile's integrals did not reach the tolerance; its "
+                               "error estimates say how far")
 
     def plot(self, path=None):
         from .plotting import plot_profile
@@ -186,16 +174,9 @@ class ProfileResult:
         return plot_profile(self, path)
 
 
-def load_result(path):
-    """Reload a saved :class:`SweepResult` or :class:`ProfileResult`."""
-    data = json.loads(Path(path).read_text())
-    cls = ProfileResult if "x_nm" in data else SweepResult
-    return cls.load(path)
-
-
 def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts="window",
-          rtol=1e-3, solver="batched", progress=True, system=None, method="auto",
-          executor="auto", store=None):
+          rtol=1e-3, solver="batched", progress=True, method="auto", executor="auto",
+          store=None):
     """Current density and torques versus bias.
 
     Parameters
@@ -218,8 +199,6 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
         solver; ``provenance["notes"]`` says so (see :func:`~mtj_kwant.scan.scan`).
     progress : bool
         Show a progress bar on stderr.
-    system : JunctionSystem, optional
-        Ignored (kept for backwards compatibility; systems are cached).
     method : {"auto", "reduced", "nested"}
     executor, store
         Parallel execution and resumable store, see
@@ -230,13 +209,12 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     SweepResult
     """
     junction = as_junction(junction)
-    check_settings(parts, rtol)
+    options = Options(parts=parts, rtol=rtol, solver=solver, method=method, executor=executor)
     if temperature is None:
         temperature = junction.temperature
     biases = _as_list("bias", bias)
-    table = scan(junction, bias=biases, theta=theta, phi=phi, temperature=temperature,
-                 parts=parts, rtol=rtol, solver=solver, method=method, executor=executor,
-                 store=store, progress=progress)
+    table = _scan(junction, options, bias=biases, theta=theta, phi=phi, temperature=temperature,
+                  vary=None, store=store, progress=progress)
     c = table.columns
 
     def vectors(suffix):
@@ -326,7 +304,7 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
     if isinstance(bias, bool) or not isinstance(bias, (int, float, np.integer, np.floating)) \
             or not math.isfinite(bias):
         raise ValueError(f"bias: a profile is at one bias, a finite number of V; got {bias!r}")
-    check_settings(parts, rtol)
+    Options(parts=parts, rtol=rtol, solver=solver)
     if depth is not None:
         if junction.free_index != "right":
             raise ValueError("depth: applies to a semi-infinite free electrode (F/I/F) only; "
@@ -676,7 +654,7 @@ def _angles_of(vec):
 
 
 @dataclass
-class ConductanceResult:
+class ConductanceResult(Result):
     """Linear-response conductances per area and the TMR (DESIGN.md §3a honest ratios).
 
     Attributes
@@ -694,11 +672,19 @@ class ConductanceResult:
     TMR_lower_bound : float or None
         When ``TMR`` is ``inf``: the smallest TMR the errors allow,
         (G_P − δG_P)/(max(G_AP, 0) + δG_AP) − 1.
-    status : str
-        "ok", or a sentence saying what is zero within its error.
     method : str
         How G was computed.
+    converged : bool
+        Whether both conductances reached the tolerance.
+    status : int
+        :data:`~mtj_kwant.results.SUCCESS` (0), or
+        :data:`~mtj_kwant.results.NOT_CONVERGED` (1) when ``converged`` is false.
+    message : str
+        "ok", or a sentence saying what did not converge or is zero within its error (an
+        infinite or undefined TMR).  Files of earlier versions had it as ``status``.
     """
+
+    kind = "conductance"
 
     G_P: float
     G_AP: float
@@ -706,37 +692,24 @@ class ConductanceResult:
     errors: dict
     lattice_errors: dict = field(default_factory=dict)
     TMR_lower_bound: float | None = None
-    status: str = "ok"
     method: str = ""
     temperature_K: float = 0.0
+    converged: bool = True
     junction: dict = field(default_factory=dict)
     units: dict = field(default_factory=lambda: {"G_P": "S/m^2", "G_AP": "S/m^2", "TMR": "1"})
     provenance: dict = field(default_factory=dict)
 
-    def __getitem__(self, key):  # dict-style access, as the earlier dict result
-        return getattr(self, key)
-
-    def to_dict(self):
-        """Plain data; a non-finite TMR is written as null with its status and bound."""
-        out = asdict(self)
-        if not math.isfinite(self.TMR):
-            out["TMR"] = None
-        out["errors"] = {k: (v if math.isfinite(v) else None) for k, v in self.errors.items()}
-        return out
-
-    def save(self, path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False))
-        return path
+    def _outcome(self):
+        return (SUCCESS, "ok") if self.converged else (
+            NOT_CONVERGED, "the conductances did not reach the tolerance; see errors")
 
     @classmethod
-    def load(cls, path):
-        data = json.loads(Path(path).read_text())
-        if data.get("TMR") is None:  # inf with a bound, or 0/0 (NaN) without one
-            data["TMR"] = math.inf if data.get("TMR_lower_bound") is not None else math.nan
-        data["errors"] = {k: (math.nan if v is None else v) for k, v in data["errors"].items()}
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+    def _upgrade(cls, data):
+        if isinstance(data.get("status"), str):  # before 'message': the TMR's status sentence
+            data["message"] = data.pop("status")
+        if data.get("TMR") is None and data.get("TMR_lower_bound") is not None:
+            data["TMR"] = "inf"  # before "inf": null beside a bound (null alone is 0/0, NaN)
+        return data
 
     def summary(self):
         """Lines with the values, errors and the TMR (or its bound)."""
@@ -746,9 +719,9 @@ class ConductanceResult:
         if math.isfinite(self.TMR):
             lines.append(f"TMR  = {self.TMR:.6g} +- {e['TMR']:.1e}")
         elif self.TMR_lower_bound is None:
-            lines.append(f"TMR  = undefined: {self.status}")
+            lines.append(f"TMR  = undefined: {self.message}")
         else:
-            lines.append(f"TMR  = inf (at least {self.TMR_lower_bound:.3g}): {self.status}")
+            lines.append(f"TMR  = inf (at least {self.TMR_lower_bound:.3g}): {self.message}")
         return lines
 
 
@@ -802,7 +775,6 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
     Returns
     -------
     ConductanceResult
-        Also indexable like the earlier dict: ``result["G_P"]``.
 
     Notes
     -----
@@ -817,7 +789,7 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
     from .system import make_system
 
     junction = as_junction(junction)
-    check_settings("window", rtol)
+    Options(rtol=rtol, solver=solver)
     if temperature is None:
         temperature = junction.temperature
     if not (math.isfinite(temperature) and temperature >= 0):
@@ -832,13 +804,14 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
 
     theta_p, phi_p = _angles_of(junction.pinned_direction)
     g, err, lat = {}, {}, {}
-    floor, excess = 0.0, 0.0
+    floor, excess, converged = 0.0, 0.0, True
     for key, (th, ph) in (("G_P", (theta_p, phi_p)), ("G_AP", (math.pi - theta_p, phi_p + math.pi))):
         r = lattice_point(junction, system=build, theta=th, phi=ph, bias=0.0,
                           temperature=temperature, rtol=rtol, solver=solver,
                           linear_response=True, current_floor=floor, current_only=True,
                           warn=False)
         excess = max(excess, r.lattice_excess)
+        converged = converged and bool(r.converged)
         # G_AP is resolved to rtol of max(|G_AP|, GAP_FLOOR·G_P): below that the TMR is a bound
         floor = GAP_FLOOR * abs(r.current_density)
         g[key], err[key] = r.current_density, r.errors["current_density"]
@@ -851,11 +824,14 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
                           junction, a, 0.0, temperature)) if not junction.continuum else
                       f"conductance: the continuum extrapolation did not meet the tolerance "
                       f"({excess:.3g}x)", LatticeWarning, stacklevel=2)
-    tmr, tmr_err, bound, status = tmr_ratio(g["G_P"], err["G_P"], g["G_AP"], err["G_AP"])
+    tmr, tmr_err, bound, message = tmr_ratio(g["G_P"], err["G_P"], g["G_AP"], err["G_AP"])
     err["TMR"] = tmr_err
-    return ConductanceResult(
+    result = ConductanceResult(
         G_P=g["G_P"], G_AP=g["G_AP"], TMR=tmr, errors=err, lattice_errors=lat,
-        TMR_lower_bound=bound, status=status, temperature_K=float(temperature),
+        TMR_lower_bound=bound, converged=converged, temperature_K=float(temperature),
         method="linear response: dJ/dV at V = 0 with the occupation weight -df/dE "
                "(the transmission at E_F at T = 0), integrated over k_par",
         junction=junction_to_dict(junction), provenance=provenance())
+    if message != "ok":  # the TMR is infinite (a bound) or undefined: say why
+        result.message = message if result.success else f"{result.message}; {message}"
+    return result

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .physics import FERMI_TAIL, fermi, fermi_integral
 from .units import HBAR2_2ME
 
 __all__ = ["ContinuumTransverse", "SquareLatticeTransverse", "transverse_model",
@@ -122,17 +123,14 @@ class ContinuumTransverse:
 
     def reduced_weight(self, ex, mu_in, mu_out, kT):
         """W(E_x) = ∫₀^∞ dε [f(E_x + ε; μ_in) − f(E_x + ε; μ_out)] (eV), DESIGN.md §5."""
-        from .integrate import _softplus_integral as softplus_integral  # TODO physics
-        return softplus_integral(mu_in - ex, kT) - softplus_integral(mu_out - ex, kT)
+        return fermi_integral(mu_in - ex, kT) - fermi_integral(mu_out - ex, kT)
 
     def reduced_slope_weight(self, ex, mu, kT):
         """∂W/∂μ_in at μ_in = μ_out = μ: f(E_x) (linear response; f(μ) = ½ at T = 0)."""
-        from .integrate import fermi  # TODO physics
         return fermi(ex, mu, kT)
 
     def reduced_range(self, lo, hi, mu_l, mu_r, kT):
         """(lo, hi, breakpoints) of the E_x integral inside the incoming band [lo, hi]."""
-        from .integrate import FERMI_TAIL  # TODO physics
         return lo, min(hi, max(mu_l, mu_r) + FERMI_TAIL * kT), [mu_l, mu_r]
 
 
@@ -250,7 +248,6 @@ class SquareLatticeTransverse:
         return tb_fermi_slope(mu - ex, self.t_par, kT)
 
     def reduced_range(self, lo, hi, mu_l, mu_r, kT):
-        from .integrate import FERMI_TAIL  # TODO physics
         t, tail = self.t_par, FERMI_TAIL * kT
         lo = max(lo, min(mu_l, mu_r) - 4 * t - tail)
         hi = min(hi, max(mu_l, mu_r) + 4 * t + tail)
@@ -315,7 +312,6 @@ def tb_fermi_integral(mu_minus_e, t, kT):
 
     At T > 0, by parts: ∫ N(ε) (−f')(E_x + ε) dε over ε = μ − E_x + kT u.
     """
-    from .integrate import FERMI_TAIL  # TODO physics
     x = np.asarray(mu_minus_e, dtype=float)
     if kT == 0:
         return tb_cumulative_dos(x, t)
@@ -330,7 +326,6 @@ def tb_fermi_slope(mu_minus_e, t, kT):
     At T > 0 by parts, with the kernel k(u) = ¼ sech²(u/2) of −f' in u = (E − μ)/kT:
     (1/kT) ∫ N(μ − E_x + kT u) ¼ sech²(u/2) tanh(u/2) du, smooth in N (no log singularity).
     """
-    from .integrate import FERMI_TAIL  # TODO physics
     x = np.asarray(mu_minus_e, dtype=float)
     if kT == 0:
         return tb_dos(x, t)

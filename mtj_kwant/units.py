@@ -21,6 +21,18 @@ PER_NM2 = 1e18
 #: 1 / nm³ in 1 / m³.
 PER_NM3 = 1e27
 
+# SI values for the magnetization dynamics (mtj_kwant.dynamics works in SI units).
+#: Vacuum permeability μ₀ (T·m/A).
+MU0 = _c.mu_0
+#: Reduced Planck constant ħ (J·s).
+HBAR_SI = _c.hbar
+#: Elementary charge e (C).
+E_CHARGE = _c.e
+#: Boltzmann constant k_B (J/K).
+K_B_SI = _c.k
+#: Gyromagnetic ratio of the free electron |γ_e| (rad/(s·T)), CODATA via scipy.constants.
+GAMMA_E = _c.physical_constants["electron gyromag. ratio"][0]
+
 #: Units of every output quantity, written into result metadata.
 UNITS = {
     "bias_V": "V",

@@ -84,6 +84,25 @@ def test_relative_sigma_rescales_by_reduced_chi2():
     assert np.allclose(r.covariance, a.covariance * a.chi2_reduced, rtol=1e-12)
 
 
+def test_exact_points_and_extreme_scales_do_not_overflow_the_weights():
+    """An exactly-zero point reports an error ~1e-291 (the package's underflow floor): its
+    weight is floored at SIGMA_ROUNDOFF of the data scale instead of overflowing the normal
+    equations (was: inf/NaN covariance).  The fit equals the one with that floor given
+    explicitly (to 1e-12), and the whole fit is invariant under scaling the data by 1e-300."""
+    v = np.array([-0.2, -0.1, 0.0, 0.1, 0.2])
+    y = 3e8 * v + 5e8 * v**2
+    sig = np.array([1e3, 1e3, 1e-291, 1e3, 1e3])
+    f = fit_bias_polynomial(v, y, 2, sigma=sig)
+    assert np.all(np.isfinite(f.coefficients)) and np.all(np.isfinite(f.covariance))
+    floored = np.where(sig < 1e3, fits.SIGMA_ROUNDOFF * np.abs(y).max(), sig)
+    g = fit_bias_polynomial(v, y, 2, sigma=floored)
+    np.testing.assert_allclose(f.coefficients, g.coefficients, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(f.stderr, g.stderr, rtol=1e-9)
+    tiny = fit_bias_polynomial(v, y * 1e-300, 2, sigma=sig * 1e-300 + 1e-320)
+    np.testing.assert_allclose(np.array(tiny.coefficients) * 1e300, f.coefficients, rtol=1e-9,
+                               atol=1e-3)
+
+
 def test_names_str_and_evaluation():
     # fit_inplane names a0.., fit_outofplane b0..; __str__ shows names, ± and the bias range;
     # the fit is callable; the result is frozen and its covariance read-only.
@@ -162,7 +181,7 @@ def test_fit_status_reasons():
 
 
 def _spin_profiles():
-    from studies import spin_profiles
+    from mtj_kwant.studies import spin_profiles
 
     return spin_profiles
 
@@ -199,7 +218,7 @@ def test_flat_envelope_gives_a_bound_and_a_short_range_is_flagged():
 
 
 def test_thickness_fit_components_beyond_nyquist_or_growing_are_flagged():
-    from studies import thickness_interference as ti
+    from mtj_kwant.studies import thickness_interference as ti
     from mtj_kwant.ratios import ratio
 
     d = np.round(np.arange(0.2, 5.0 + 0.1, 0.2), 6)  # the quick grid: Nyquist pi/0.2 nm
@@ -216,7 +235,7 @@ def test_thickness_fit_components_beyond_nyquist_or_growing_are_flagged():
 
 
 def test_bias_study_notes_say_when_a_fit_is_not_meaningful():
-    from studies import bias_dependence as bd
+    from mtj_kwant.studies import bias_dependence as bd
 
     three = fit_inplane([-0.17, 0.0, 0.17], [1e8, 0.0, 2e8], 2, sigma=1e5, absolute_sigma=False)
     note = bd._fit_note("symmetric", "torque_inplane_total", three)

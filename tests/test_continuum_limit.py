@@ -403,8 +403,8 @@ def test_package_conductance_function_is_the_linear_response_of_the_central_diff
 
     g = conductance(JUNCTIONS["fifn"](0.02), rtol=1e-8, system=lattice_system("fifn", 0.02))
     val, _ = lattice_linear_response("fifn", 0.02)
-    assert g["G_P"] == pytest.approx(val["G_P"], rel=2e-6)
-    assert g["G_AP"] == pytest.approx(val["G_AP"], rel=2e-6)
+    assert g.G_P == pytest.approx(val["G_P"], rel=2e-6)
+    assert g.G_AP == pytest.approx(val["G_AP"], rel=2e-6)
 
 
 @pytest.mark.parametrize("name", ["fif", "fifn"])

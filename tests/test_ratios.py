@@ -93,7 +93,7 @@ def test_relative_lattice_error_of_a_vanishing_list_is_not_1e280():
     list that is zero within its errors (torques at theta = 0) used to divide by 1e-300."""
     from types import SimpleNamespace
 
-    from studies import _lattice
+    from mtj_kwant.studies import _lattice
 
     result = SimpleNamespace(
         torque=[0.0, 1e-20, -1e-20], current_density=[-2.0, 0.0, 2.0],

@@ -31,12 +31,11 @@ from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 import numpy as np
-import scipy.constants as _sc
 from scipy import integrate
-from scipy.special import expit
 
+from ..physics import fermi
+from ..units import E2_H, HBAR2_2ME, K_B, PER_NM2
 from .slonczewski import (
-    HBAR2_OVER_2ME,
     FreeElectronElectrode,
     _finite,
     _positive,
@@ -60,9 +59,7 @@ __all__ = [
 
 #: Prefactor 2πe/ħ of Eq. (3) with ħ in eV·s, in A/eV (= 4π² e²/h).  With |T|²·ρ_L·ρ_R in m⁻²
 #: the currents and torques come out in A/m².
-BTM_PREFACTOR = 2.0 * math.pi * _sc.e / (_sc.hbar / _sc.e)
-_KB = _sc.k / _sc.e  # Boltzmann constant in eV/K
-_NM2_TO_M2 = 1.0e18
+BTM_PREFACTOR = 4.0 * math.pi**2 * E2_H
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,10 +433,10 @@ class FreeElectronBTM:
         m1, mn = segs[0][3], segs[-1][3]
 
         def kap(pot, mass, e):
-            return math.sqrt(max(mass * (pot - e) / HBAR2_OVER_2ME, 0.0))
+            return math.sqrt(max(mass * (pot - e) / HBAR2_2ME, 0.0))
 
         def kx2(el, bottom, shift, e):  # signed k_x² (nm⁻²) at k∥ = 0, < 0 if evanescent
-            return el.mass * (e - shift - bottom) / HBAR2_OVER_2ME
+            return el.mass * (e - shift - bottom) / HBAR2_2ME
 
         def factors(el, shift, pot, mass, e):
             kt = kap(pot, mass, e) / mass
@@ -478,7 +475,7 @@ class FreeElectronBTM:
                     k1, k2 = prev, ka / m
                     pref *= 4 * k1 * k2 / (k1 + k2) ** 2
                 prev = kb / m
-            per_area = math.exp(-2.0 * expo) / (4.0 * math.pi * inv) * _NM2_TO_M2  # m⁻²
+            per_area = math.exp(-2.0 * expo) / (4.0 * math.pi * inv) * PER_NM2  # m⁻²
             return pref * per_area / (4.0 * math.pi**2)
 
         bottoms = [le.majority_bottom + u, le.minority_bottom + u,
@@ -692,9 +689,8 @@ def btm_from_junction(junction) -> FreeElectronBTM:
 # integrals
 # --------------------------------------------------------------------------------------------
 def _fermi(e, mu, kt):
-    if kt == 0.0:
-        return 1.0 if e < mu else (0.5 if e == mu else 0.0)
-    return float(expit(-(e - mu) / kt))
+    """f(e) at μ and k_B T (eV) as a float: :func:`mtj_kwant.physics.fermi`."""
+    return float(fermi(e, mu, kt))
 
 
 def _quad(func, a, b, points, rtol):
@@ -889,7 +885,7 @@ def btm_torques(
     _check_model(model)
     b = _check_bias(bias)
     th, temp = _check_common(theta, temperature, rtol, phase_factors)
-    kt = _KB * temp
+    kt = K_B * temp
     st, ct = math.sin(th), math.cos(th)
     if phase_factors == "paper":
         cf, sf = math.cos, math.sin
@@ -937,7 +933,7 @@ def btm_current(model, bias, theta=0.0, temperature=0.0, *, rtol=1e-9):
     _check_model(model)
     b = _check_bias(bias)
     th, temp = _check_common(theta, temperature, rtol, "paper")
-    kt, ct = _KB * temp, math.cos(th)
+    kt, ct = K_B * temp, math.cos(th)
     out = np.empty(b.size)
     for n, v in enumerate(np.atleast_1d(b)):
         ing = model.ingredients(float(v))
@@ -1027,8 +1023,8 @@ def symmetric_form_torques(
 
     Examples
     --------
-    >>> from scipy.special import expit
-    >>> tau = lambda e: expit(-e / 0.01)  # wide band, constant spectral torque, f(ε) at 116 K
+    >>> from mtj_kwant.physics import fermi
+    >>> tau = lambda e: fermi(e, 0.0, 0.01)  # wide band, constant spectral torque, f(ε) at 116 K
     >>> tpar, tperp = symmetric_form_torques(tau, tau, [-0.1, 0.1], energy_range=(-2.0, 2.0))
     >>> np.round(tpar, 12).tolist()
     [-0.1, 0.1]

@@ -143,6 +143,10 @@ class PolynomialFit:
         return "\n".join(lines)
 
 
+#: Relative floor of fit errors (``sigma``): the round-off of double-precision data.
+SIGMA_ROUNDOFF = 1e-13
+
+
 def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=True, prefix="c"):
     r"""Weighted least-squares fit of :math:`y(V) = c_0 + c_1V + \dots + c_nV^n`.
 
@@ -214,6 +218,13 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
             )
         if np.any(s <= 0):
             raise ValueError("`sigma` must be > 0 for every point; drop points without uncertainty.")
+        # An error below the round-off of the fitted values (an exact zero reports ~1e-291) is
+        # no more exact than round-off, and its weight would overflow the normal equations:
+        # errors are floored at SIGMA_ROUNDOFF of the data's scale, and the fit runs on data
+        # divided by that scale (scale-free, so values ~1e-300 do not overflow either).
+        y_scale = max(float(np.max(np.abs(y))), float(np.max(s)))
+        s = np.maximum(s, SIGMA_ROUNDOFF * y_scale) / y_scale
+        y = y / y_scale
         w = 1.0 / s
     scale = float(np.max(np.abs(v))) or 1.0
     a = np.vander(v / scale, p, increasing=True)
@@ -231,6 +242,9 @@ def fit_bias_polynomial(bias, values, degree=2, *, sigma=None, absolute_sigma=Tr
     elif not absolute_sigma:
         cov_s = cov_s * (chi2_red if dof > 0 else np.nan)
     d = scale ** -np.arange(p)
+    if sigma is not None:  # back from the data scale
+        d = d * y_scale
+        y, resid = y * y_scale, resid * y_scale
     coef = coef_s * d
     cov = cov_s * np.outer(d, d)
     cov.setflags(write=False)

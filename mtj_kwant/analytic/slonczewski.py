@@ -20,8 +20,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.constants as _sc
 from scipy import integrate
+
+from ..units import E2_H, HBAR2_2ME, PER_NM2
 
 __all__ = [
     "HBAR2_OVER_2ME",
@@ -42,11 +43,10 @@ __all__ = [
     "slonczewski_per_area",
 ]
 
-#: ħ²/(2 m_e) in eV·nm² (DESIGN §3).
-HBAR2_OVER_2ME = 0.0380998
-#: e²/h in A/V (one spin channel), from scipy.constants.
-CONDUCTANCE_QUANTUM = _sc.e**2 / _sc.h
-_NM2_TO_M2 = 1.0e18  # 1 nm⁻² = 1e18 m⁻²
+#: ħ²/(2 m_e) in eV·nm² (DESIGN §3): :data:`mtj_kwant.units.HBAR2_2ME`, under this module's name.
+HBAR2_OVER_2ME = HBAR2_2ME
+#: e²/h in A/V (one spin channel): :data:`mtj_kwant.units.E2_H`, under this module's name.
+CONDUCTANCE_QUANTUM = E2_H
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def longitudinal_wavevector(energy, potential, mass=1.0, k_parallel=0.0):
         positive, and 0 for a closed (evanescent) channel, which then carries no current.
     """
     _mass("mass", mass)
-    k2 = mass * (np.asarray(energy, float) - potential) / HBAR2_OVER_2ME - np.square(k_parallel)
+    k2 = mass * (np.asarray(energy, float) - potential) / HBAR2_2ME - np.square(k_parallel)
     return np.sqrt(np.maximum(k2, 0.0))
 
 
@@ -209,7 +209,7 @@ def barrier_decay_constant(energy, barrier_height, barrier_mass=1.0, k_parallel=
         this module do not apply above the barrier.
     """
     _mass("barrier_mass", barrier_mass)
-    k2 = barrier_mass * (barrier_height - np.asarray(energy, float)) / HBAR2_OVER_2ME + np.square(
+    k2 = barrier_mass * (barrier_height - np.asarray(energy, float)) / HBAR2_2ME + np.square(
         k_parallel
     )
     if np.any(k2 <= 0):
@@ -688,11 +688,11 @@ def conductance_per_area(
     bottoms_r = (right.majority_bottom, right.minority_bottom)
     if alignment == "antiparallel":
         bottoms_r = bottoms_r[::-1]
-    kap0_2 = barrier_mass * (barrier_height - energy) / HBAR2_OVER_2ME
+    kap0_2 = barrier_mass * (barrier_height - energy) / HBAR2_2ME
     total = 0.0
     for ul, ur in zip(bottoms_l, bottoms_r):
-        kl0_2 = left.mass * (energy - ul) / HBAR2_OVER_2ME
-        kr0_2 = right.mass * (energy - ur) / HBAR2_OVER_2ME
+        kl0_2 = left.mass * (energy - ul) / HBAR2_2ME
+        kr0_2 = right.mass * (energy - ur) / HBAR2_2ME
         s_max = min(kl0_2, kr0_2)
 
         def t_of_s(s, kl0_2=kl0_2, kr0_2=kr0_2):
@@ -709,7 +709,7 @@ def conductance_per_area(
             )
 
         total += _kpar_integral(t_of_s, s_max, rtol)  # both channels open on [0, s_max]
-    return CONDUCTANCE_QUANTUM * total * _NM2_TO_M2
+    return CONDUCTANCE_QUANTUM * total * PER_NM2
 
 
 @dataclass(frozen=True)
@@ -806,10 +806,10 @@ def slonczewski_per_area(
     agrees to 0.4 %.
     """
     _check_junction(left, right, barrier_height, thickness, barrier_mass, energy)
-    kap0_2 = barrier_mass * (barrier_height - energy) / HBAR2_OVER_2ME
+    kap0_2 = barrier_mass * (barrier_height - energy) / HBAR2_2ME
 
     def k0_2(el, bottom):
-        return el.mass * (energy - bottom) / HBAR2_OVER_2ME
+        return el.mass * (energy - bottom) / HBAR2_2ME
 
     kl_u, kl_d = k0_2(left, left.majority_bottom), k0_2(left, left.minority_bottom)
     kr_u, kr_d = k0_2(right, right.majority_bottom), k0_2(right, right.minority_bottom)
@@ -846,7 +846,7 @@ def slonczewski_per_area(
     vals = [
         _kpar_integral(lambda s, i=i: parts(s)[i], s_max, rtol, closings=(kl_d, kr_d, kr_u))
         * CONDUCTANCE_QUANTUM
-        * _NM2_TO_M2
+        * PER_NM2
         for i, s_max in enumerate(ranges)
     ]
     g_p, g_ap, t_par, t_perp = vals

@@ -64,7 +64,7 @@ TITLE = "Transverse spin density in the free layer: precession, dephasing and de
 BIAS = 0.1  # V
 THETA, PHI = math.pi / 2, 0.0
 #: Free-layer direction m = (sinθ cosφ, sinθ sinφ, cosθ) (DESIGN.md §1).
-M = np.array([math.sin(THETA) * math.cos(PHI), math.sin(THETA) * math.sin(PHI), math.cos(THETA)])
+M = mk.magnetization_direction(THETA, PHI)
 CASES = {
     "weak": dict(label="weak ferromagnet", potential=0.0, exchange=1.5, color="C0"),
     "strong": dict(label="strong ferromagnet (Fe-like)", potential=None, exchange=None,
