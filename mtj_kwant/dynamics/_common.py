@@ -7,18 +7,11 @@ import functools
 import math
 
 import numpy as np
-import scipy.constants as _c
 
-#: Vacuum permeability μ₀ (T·m/A), CODATA (scipy.constants).
-MU0 = _c.mu_0
-#: Reduced Planck constant ħ (J·s).
-HBAR = _c.hbar
-#: Elementary charge e (C).
-E_CHARGE = _c.e
-#: Boltzmann constant k_B (J/K).
-K_B = _c.k
-#: Default gyromagnetic ratio γ of the free electron, rad/(s·T) (CODATA 2018 γ_e).
-GAMMA_E = 1.76085963e11
+# The SI constants of mtj_kwant.units, under the names the dynamics modules use.
+from ..units import E_CHARGE, GAMMA_E, MU0  # noqa: F401
+from ..units import HBAR_SI as HBAR  # noqa: F401
+from ..units import K_B_SI as K_B  # noqa: F401
 
 
 class DynamicsError(ValueError):
@@ -97,3 +90,20 @@ def vector3(owner, name, value, *, unit=False, allow_zero=True):
         raise DynamicsError(f"{owner}: `{name}` cannot be the zero vector.")
     v.setflags(write=False)
     return v
+
+
+def check_seed(owner, seed):
+    """A seed for ``numpy.random.default_rng`` as an int >= 0, with a one-line error.
+
+    None draws fresh entropy (``numpy.random.SeedSequence().entropy``) and returns it, so
+    that the result can record the seed that reproduces it.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise DynamicsError(f"{owner}: `seed` must be an integer >= 0 (numpy.random.default_rng) "
+                            f"or None for a fresh one, got {seed!r}.")
+    if seed < 0:
+        raise DynamicsError(f"{owner}: `seed` must be an integer >= 0 (numpy.random.default_rng "
+                            f"refuses negative seeds), got {seed!r}; e.g. seed={-int(seed)}.")
+    return int(seed)

@@ -191,7 +191,16 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
 
     Returns (t, m, t_switch, status, n_steps, n_rejected); status 0 = reached t_end,
     1 = stopped at the switch, 2 = max_steps exhausted, 3 = step size underflow.  The switch
-    (sign change of m·sw_axis − sw_thr) is located on the cubic Hermite interpolant of the step.
+    (sign change of m·sw_axis − sw_thr) is located on the cubic Hermite interpolant of the step,
+    at every accepted step (whatever is stored).
+
+    The knots of the drive waveform (``tw``, where its slope jumps) are step boundaries: a step
+    that would cross the next knot is shortened to end on it (stretched by up to 1 % to avoid a
+    sliver), and the step after it starts again from the size proposed before the shortening
+    (capped by the error estimate of the shortened step), so the step size is limited only
+    near the knots, not everywhere.  The same applies to t_end.  A point is stored at the first
+    accepted step at least ``save_every`` after the previous stored one, and always at the end
+    (t_end or the switch).
     """
     cap = 1024
     ts = np.empty(cap)
@@ -212,14 +221,26 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
     status = 0
     steps = 0
     rejected = 0
+    nk = tw.shape[0]
+    ki = 0          # the next knot of the waveform after t (nk: none)
+    while ki < nk and tw[ki] <= 0.0:
+        ki += 1
     while t < t_end:
         if steps >= max_steps:
             status = 2
             break
         if h > hmax:
             h = hmax
-        if t + h > t_end:
-            h = t_end - t
+        while ki < nk and tw[ki] - t <= 1e-13 * max(t, 1e-30):
+            ki += 1         # a knot reached (or closer than rounding)
+        stop = t_end
+        if ki < nk and tw[ki] < t_end:
+            stop = tw[ki]
+        h_prop = h
+        clipped = False
+        if t + 1.01 * h >= stop:
+            h = stop - t
+            clipped = True
         if h < 1e-14 * max(t, 1e-30) or h <= 0.0:
             status = 3
             break
@@ -255,7 +276,7 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
         err = math.sqrt((ex * ex + ey * ey + ez * ez) / 3.0) / sc
         steps += 1
         if err <= 1.0:
-            t_new = t + h
+            t_new = stop if clipped else t + h
             norm = math.sqrt(nx * nx + ny * ny + nz * nz)
             nx /= norm
             ny /= norm
@@ -290,7 +311,13 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
                 status = 1
                 break
             fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** (-0.2))
-            h *= fac
+            h_next = h * fac
+            if clipped:
+                # resume with the step proposed before the shortening, unless the error of
+                # the shortened step (∝ h⁵) says that a step of that size would fail
+                allowed = h_prop if err == 0.0 else 0.9 * h * err ** (-0.2)
+                h_next = max(h_next, min(h_prop, allowed))
+            h = h_next
         else:
             rejected += 1
             if not np.isfinite(err):

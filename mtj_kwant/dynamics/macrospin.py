@@ -55,7 +55,8 @@ class Macrospin:
     temperature : float
         Temperature T in K, >= 0 (thermal field; 0 = deterministic).  Default 0.
     gamma : float
-        Gyromagnetic ratio γ in rad/(s·T), > 0.  Default 1.76085963e11 (free electron).
+        Gyromagnetic ratio γ in rad/(s·T), > 0.  Default |γ_e| = 1.76085962784e11
+        (free electron, CODATA 2018).
 
     Raises
     ------

@@ -31,15 +31,16 @@ deterministic second-order Heun method.  The thermal field is Gaussian with stan
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from ..results import Result
+
 from . import _kernels
-from ._common import E_CHARGE, HBAR, DynamicsError, finite_scalar, vector3
+from ._common import E_CHARGE, HBAR, DynamicsError, check_seed, finite_scalar, vector3
 from .macrospin import Macrospin
 from .torques import TorqueModel
 
@@ -48,11 +49,17 @@ __all__ = ["Trajectory", "EnsembleResult", "SwitchingThreshold", "integrate", "e
 
 METHODS = ("rk45", "heun")
 
+#: Number of stored intervals of :func:`integrate` by default (``save_every=None``): at most
+#: DEFAULT_SAMPLES + 2 stored points (≈ 0.6 MB with drive, J and energy), whatever the number
+#: of steps.
+DEFAULT_SAMPLES = 10_000
+
 
 def tilted(axis, angle, toward=None):
     """The unit vector at ``angle`` (radians) from ``axis``, tilted toward ``toward``.
 
     ``toward`` defaults to a direction perpendicular to ``axis`` (x, or y if axis ∥ x).
+    A non-finite ``angle`` or a non-number is refused (DynamicsError, one line).
 
     Examples
     --------
@@ -60,9 +67,10 @@ def tilted(axis, angle, toward=None):
     [1.0, 0.0, 0.0]
     """
     a = vector3("tilted", "axis", axis, unit=True)
+    angle = finite_scalar("tilted", "angle", angle, unit="rad")
     if toward is None:
         toward = (0.0, 1.0, 0.0) if abs(a[0]) > 0.9 else (1.0, 0.0, 0.0)
-    w = np.asarray(toward, float)
+    w = np.array(vector3("tilted", "toward", toward))
     w = w - (w @ a) * a
     nw = np.linalg.norm(w)
     if nw == 0:
@@ -125,8 +133,8 @@ def _switch(macrospin, switch_axis, threshold):
 
 
 @dataclass
-class Trajectory:
-    """One solution m(t) of the LLGS equation.
+class Trajectory(Result):
+    """One solution m(t) of the LLGS equation (a result: :mod:`mtj_kwant.results`).
 
     Attributes
     ----------
@@ -147,7 +155,7 @@ class Trajectory:
         0 reached t_end, 1 stopped at the switch, 2 max_steps exhausted, 3 step-size underflow.
     message : str
     success : bool
-        status 0 or 1.
+        status 0 or 1 (a property).
     n_steps, n_rejected : int
     method : str
     settings : dict
@@ -161,9 +169,6 @@ class Trajectory:
     current_density: np.ndarray
     energy: np.ndarray
     switching_time: float
-    status: int
-    message: str
-    success: bool
     n_steps: int
     n_rejected: int
     method: str
@@ -174,31 +179,20 @@ class Trajectory:
         """m·p along the trajectory."""
         return self.m @ np.asarray(self.settings["p"])
 
-    def to_dict(self):
-        """JSON-ready dict (arrays as lists; NaN and inf as null)."""
-        return _jsonable(asdict(self))
+    kind: ClassVar[str] = "trajectory"
 
-    def save(self, path):
-        """Write the trajectory as JSON."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), allow_nan=False))
-        return path
+    @property
+    def success(self):
+        """Whether the run ended as asked: at t_end (status 0) or at the switch (1)."""
+        return self.status in (0, 1)
 
-
-def _jsonable(v):
-    """Strict-JSON copy: arrays to lists, non-finite floats to None."""
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, (np.integer, np.bool_)):
-        return v.item()
-    return v
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a trajectory from :meth:`to_dict` output (arrays as NumPy arrays)."""
+        out = super().from_dict(data)
+        for name in ("t", "m", "drive", "current_density", "energy"):
+            setattr(out, name, np.asarray(getattr(out, name), float))
+        return out
 
 
 _STATUS = {0: "reached t_end", 1: "stopped at the switch",
@@ -311,7 +305,7 @@ def _heun_run(M0, dt, n_steps, P, tw, xw, xint, xl, Ca, Cb, seed, axis, thr, sto
 
 def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=None, rtol=1e-9,
               atol=1e-12, seed=0, switch_axis=None, switch_threshold=0.0, stop_on_switch=False,
-              save_every=0.0, max_steps=20_000_000):
+              save_every=None, max_steps=20_000_000):
     r"""Integrate the LLGS equation of ``macrospin`` under ``torque`` from 0 to ``t_end``.
 
     Parameters
@@ -321,7 +315,9 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
     drive : float or (times, values)
         Constant drive, or a piecewise-linear waveform through (times in s, values), held
         constant outside; in the model's unit (V for voltage-driven models, A/m² for
-        current-driven ones).
+        current-driven ones).  rk45 ends a step on every knot of the waveform (where its
+        slope jumps) and otherwise chooses its steps freely: fine knots at the edges of a
+        long pulse do not limit the steps in between.
     t_end : float
         End time in s, > 0.
     m0 : (3,) array_like, optional
@@ -335,8 +331,9 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
         (default 1e-13).
     rtol, atol : float
         rk45 tolerances on the components of m.
-    seed : int
-        Seed of the thermal field (Heun).
+    seed : int >= 0 or None
+        Seed of the thermal field (Heun), for ``numpy.random.default_rng``; None draws a fresh
+        one (recorded in ``settings["seed"]``).
     switch_axis : (3,) array_like, optional
         Axis for the switching time (default the easy axis).
     switch_threshold : float
@@ -346,9 +343,16 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
         :func:`ensemble`).
     stop_on_switch : bool
         End the integration at the switch.
-    save_every : float
-        Store a point only every ``save_every`` s (0: every accepted step for rk45, every step
-        for Heun).
+    save_every : float or None
+        Output sampling in s (the role of mumax3's autosave interval; solve_ivp's ``t_eval``
+        would interpolate, this stores computed states): rk45 stores the first accepted step at
+        least ``save_every`` after the previous stored point, Heun every
+        round(save_every/dt) steps.  None (default): t_end / DEFAULT_SAMPLES (10 000), so a
+        run stores at most 10 002 points whatever its number of steps (a 1 ms rk45 run used to
+        store every step, 2.1 GB).  0: every accepted (rk45) or every (Heun) step, with memory
+        growing with the run.  The initial and the final state (t_end, or the switch with
+        ``stop_on_switch``) are always stored.  The switching time is found at every step,
+        not from the stored points, so the sampling does not change it.
     max_steps : int
 
     Returns
@@ -373,11 +377,14 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
     if method not in METHODS:
         raise DynamicsError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}.")
     t_end = finite_scalar("integrate", "t_end", t_end, unit="s", positive=True)
+    seed = check_seed("integrate", seed)
     tw, xw = _waveform(torque, drive)
     m = _start(macrospin, m0)
     axis, thr = _switch(macrospin, switch_axis, switch_threshold)
     xint, xl, Ca, Cb = _tables(torque)
     P = macrospin._params()
+    if save_every is None:
+        save_every = t_end / DEFAULT_SAMPLES
     save_every = finite_scalar("integrate", "save_every", save_every, unit="s", nonnegative=True)
     if method == "rk45":
         if macrospin.temperature > 0:
@@ -386,7 +393,7 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
         rtol = finite_scalar("integrate", "rtol", rtol, positive=True)
         atol = finite_scalar("integrate", "atol", atol, nonnegative=True)
         h0 = 1e-13 if dt is None else finite_scalar("integrate", "dt", dt, unit="s", positive=True)
-        hmax = t_end / 4 if tw.size == 1 else min(t_end / 4, float(np.min(np.diff(tw))) / 2)
+        hmax = t_end / 4          # the waveform's knots are step boundaries (_kernels.dopri)
         ts, ms, tsw, status, steps, rejected = _kernels.dopri(
             m, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, int(max_steps),
             save_every, axis, thr, True, bool(stop_on_switch))
@@ -402,12 +409,15 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
             raise DynamicsError(f"t_end/dt = {n_steps} steps exceeds max_steps = {max_steps}; "
                                 "raise max_steps or dt.")
         stride = max(1, int(round(save_every / dt))) if save_every > 0 else 1
-        tsw_a, _, saved, done = _heun_run(m[None, :], dt, n_steps, P, tw, xw, xint, xl, Ca, Cb,
-                                          seed, axis, thr, stop_on_switch, stride)
+        tsw_a, m_end, saved, done = _heun_run(m[None, :], dt, n_steps, P, tw, xw, xint, xl, Ca,
+                                              Cb, seed, axis, thr, stop_on_switch, stride)
         steps = int(done[0])
         k = min(steps // stride + 1, saved.shape[1])
         ms = saved[0, :k]
         ts = np.arange(k) * stride * dt
+        if steps % stride:                        # the final state is always stored
+            ms = np.vstack([ms, m_end[:1]])
+            ts = np.append(ts, steps * dt)
         tsw = float(tsw_a[0])
         status = 1 if (stop_on_switch and np.isfinite(tsw)) else 0
         rejected = 0
@@ -420,7 +430,7 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
     return Trajectory(t=ts, m=ms, drive=x, drive_unit=torque.drive_unit,
                       current_density=torque.current_density(x, cos),
                       energy=macrospin.energy(ms), switching_time=float(tsw), status=int(status),
-                      message=_STATUS[int(status)], success=int(status) in (0, 1),
+                      message=_STATUS[int(status)],
                       n_steps=int(steps), n_rejected=int(rejected), method=method,
                       settings=settings)
 
@@ -545,7 +555,9 @@ def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_
     r"""Integrate ``n`` independent stochastic macrospins (stochastic Heun, step ``dt``).
 
     Parameters as in :func:`integrate`; ``m0`` may be (3,) or (n, 3).  The thermal field comes
-    from ``numpy.random.default_rng(seed)``: a result is reproducible for given (seed, n).
+    from ``numpy.random.default_rng(seed)`` (``seed`` an integer >= 0, or None for a fresh one,
+    recorded in ``EnsembleResult.seed``): a result is reproducible for given (seed, n).
+    ``save_every`` (s) stores every sample's m at that interval (None, the default: none).
     All samples advance together, step by step (vectorised over the ensemble).
 
     **Which time.** ``switching_times`` are first-passage times of m·axis through
@@ -563,6 +575,7 @@ def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_
     _check_pair(macrospin, torque)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DynamicsError(f"ensemble: `n` must be a positive integer, got {n!r}.")
+    seed = check_seed("ensemble", seed)
     t_end = finite_scalar("ensemble", "t_end", t_end, unit="s", positive=True)
     dt = finite_scalar("ensemble", "dt", dt, unit="s", positive=True)
     tw, xw = _waveform(torque, drive)
@@ -572,6 +585,9 @@ def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_
     _check_heun_dt("ensemble", macrospin, torque, xw, dt)
     n_steps = int(math.ceil(t_end / dt - 1e-9))
     dt = t_end / n_steps                          # the last step ends exactly at t_end
+    if save_every is not None:
+        save_every = finite_scalar("ensemble", "save_every", save_every, unit="s",
+                                   nonnegative=True)
     stride = max(1, int(round(save_every / dt))) if save_every else 0
     tsw, final, saved, _ = _heun_run(M0, dt, n_steps, macrospin._params(), tw, xw, xint, xl,
                                      Ca, Cb, seed, axis, thr, stop_on_switch, stride)

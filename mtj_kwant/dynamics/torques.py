@@ -181,7 +181,9 @@ class SlonczewskiTorque(TorqueModel):
     Parameters
     ----------
     P : float
-        Spin polarization (mumax3 ``Pol``, OOMMF/ubermag ``P``).
+        Spin polarization (mumax3 ``Pol``, OOMMF/ubermag ``P``) in [−1, 1]: the spin current
+        (ħ/2e)PJ carried by the charge current J cannot exceed it; P < 0 reverses the torque
+        (mumax3 accepts it; ubermag needs P > 0, see :func:`~.export.export_parameters`).
     Lambda : float
         Slonczewski Λ > 0 (1: ε independent of θ, T∥ ∝ sin θ).  Default 1.
     epsilon_prime : float
@@ -208,6 +210,11 @@ class SlonczewskiTorque(TorqueModel):
 
     def __post_init__(self):
         object.__setattr__(self, "P", finite_scalar("SlonczewskiTorque", "P", self.P))
+        if not -1.0 <= self.P <= 1.0:
+            raise DynamicsError(
+                f"SlonczewskiTorque: `P` is a spin polarization and must lie in [-1, 1] (the "
+                f"spin current PJ cannot exceed the charge current J), got {self.P!r}; for a "
+                "larger efficiency use ConstantTorque(eta_par=...).")
         object.__setattr__(self, "Lambda", finite_scalar("SlonczewskiTorque", "Lambda",
                                                          self.Lambda, positive=True))
         object.__setattr__(self, "epsilon_prime", finite_scalar(
@@ -306,20 +313,18 @@ class PolynomialTorque(TorqueModel):
                 f"PolynomialTorque.from_sweep: the sweep has no '{part}' torques; rerun it "
                 "with parts='total' (or --parts total), or use part='window'."
             )
-        s = math.sin(math.radians(result.theta_deg))
-        if abs(s) < 1e-6:
-            raise DynamicsError(
-                f"PolynomialTorque.from_sweep: the sweep is at theta = {result.theta_deg} deg, "
-                "where the torque vanishes; use a sweep at a non-collinear angle (e.g. 90)."
-            )
+        s = _sweep_sin_theta("PolynomialTorque.from_sweep", result)
         v = np.asarray(result.bias_V, float)
 
         def sig(key):
+            # errors as sigma (an exactly-zero point's ~1e-291 is floored by the fit itself)
             e = result.errors.get(key)
             if e is None:
                 return None
             e = np.abs(np.asarray(e, float)) / abs(s)
-            return None if np.any(e <= 0) else e
+            if not np.all(np.isfinite(e)) or np.any(e <= 0):
+                return None
+            return e
 
         fa = fit_inplane(v, np.asarray(tpar) / s, 2, sigma=sig(f"torque_inplane_{part}"))
         fb = fit_outofplane(v, np.asarray(tperp) / s, 2, sigma=sig(f"torque_outofplane_{part}"))
@@ -492,6 +497,7 @@ class TabulatedTorque(TorqueModel):
 
         if not isinstance(result, SweepResult):
             result = SweepResult.load(result)
+        _sweep_sin_theta("TabulatedTorque.from_sweep", result)
         tp = getattr(result, f"torque_inplane_{part}")
         if tp is None:
             raise DynamicsError(f"TabulatedTorque.from_sweep: the sweep has no '{part}' "
@@ -516,6 +522,18 @@ class TabulatedTorque(TorqueModel):
                 C = np.stack([coef[:-1], slope], axis=1)      # (nV-1, 2, K)
             tables.append(_Table(v[1:-1], v[:-1], C))
         return tuple(tables)
+
+
+def _sweep_sin_theta(owner, result):
+    """sin θ of a sweep, refusing a collinear one (θ = 0 or 180°: the torques vanish)."""
+    s = math.sin(math.radians(result.theta_deg))
+    if abs(s) < 1e-6:
+        raise DynamicsError(
+            f"{owner}: the sweep is at theta = {result.theta_deg:g} deg, where m is collinear "
+            "with p and the torques vanish by symmetry, so they give no efficiency; rerun the "
+            "sweep at theta = 90 deg (mtj-kwant sweep ... --theta 90)."
+        )
+    return s
 
 
 def _u_poly(n, c):

@@ -57,10 +57,11 @@ without b1, and the b1 shift of the switching field versus V), ``switching_proba
 import math
 
 import numpy as np
-import scipy.constants as const
 
 import mtj_kwant as mk
 from mtj_kwant.analytic.fits import fit_sweep_torques
+from mtj_kwant.units import K_B_SI as K_B
+from mtj_kwant.units import MU0
 from mtj_kwant.dynamics import (Macrospin, TabulatedTorque, critical_drive, ensemble, integrate,
                                 stiffness_fields, tilted)
 
@@ -86,7 +87,6 @@ UNITS = {"bias_V": "V", "current_density": "A/m^2 (computed, unscaled)",
          "probability": "fraction of the ensemble", "width": "ns"}
 REGIONS = ("no switch", "P→AP", "AP→P", "toggle (both switch)")
 REGION_COLORS = ("0.93", "#6baed6", "#fc9272", "#bcbddc")
-MU0, K_B = const.mu_0, const.k
 
 
 # ---- setup -----------------------------------------------------------------------------------
