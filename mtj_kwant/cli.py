@@ -16,6 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from .model import bundled_junctions
 from .scan import KWANT_SEA_NOTE, SolverNote  # the package's __init__ imports scan anyway
 
 __all__ = ["main"]
@@ -71,7 +72,7 @@ def _biases(tokens):
 _VALUE = re.compile(r"[+-]?(?:\d|\.\d)[\d.eE+\-:,]*")
 #: Options that take several values, per command, and options that take one number.
 _MULTI = {"sweep": ("--bias",), "scan": ("--bias", "--theta", "--phi", "--temperature"),
-          "export": ("--bias", "--easy-axis", "--p", "--H-applied")}
+          "export": ("--bias", "--easy-axis", "--p", "--H-applied", "--m0")}
 _SINGLE = ("--bias", "--theta", "--phi", "--temperature", "--rtol", "--Ms", "--thickness",
            "--area", "--alpha", "--Ku")
 
@@ -152,7 +153,8 @@ def _angle(name, value):
 
 
 def _common(p):
-    p.add_argument("system", help="junction file (TOML, DESIGN.md §2)")
+    p.add_argument("system", help="junction file (TOML, DESIGN.md §2) or the name of a bundled "
+                   f"junction ({', '.join(bundled_junctions())})")
     p.add_argument("--theta", type=float, default=90.0, help="free-layer polar angle in degrees (default 90)")
     p.add_argument("--phi", type=float, default=0.0, help="free-layer azimuth in degrees (default 0)")
     p.add_argument("--temperature", type=float, default=None,
@@ -220,7 +222,7 @@ def build_parser():
 
     p = sub.add_parser("study", help="run a study: figures, data and provenance into a folder",
                        epilog=_study_list(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", help="study name (studies/<name>.py), one of the studies below")
+    p.add_argument("name", help="study name (mtj_kwant/studies/<name>.py), one of the studies below")
     p.add_argument("--quick", action="store_true", help="coarse settings for a fast smoke run")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: out/studies/<name>[_quick])")
@@ -232,7 +234,7 @@ def build_parser():
     _export_parser(sub)
 
     p = sub.add_parser("conductance", help="zero-bias conductances (P, AP) and TMR")
-    p.add_argument("system", help="junction file (TOML)")
+    p.add_argument("system", help="junction file (TOML) or the name of a bundled junction")
     p.add_argument("--temperature", type=float, default=None, help="K")
     p.add_argument("--output", metavar="OUT.json", default=None, help="JSON output")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -262,9 +264,12 @@ def _export_parser(sub):
         description="Write the torque of a sweep (mtj-kwant sweep --output SWEEP.json) as the "
                     "parameters of mumax3, OOMMF, ubermag or cmtj at each operating point, in "
                     "that code's names, units and sign convention (DESIGN.md §10; the sign "
-                    "table is in the header of the output).  The free layer's M_s, d and "
-                    "alpha are required: they set the field of the interlayer-exchange term "
-                    "b0 and cmtj's efficiencies.")
+                    "table is in the header of the output), each with an input snippet that "
+                    "sets the whole macrospin (M_s, cell, anisotropy, demagnetising factors, "
+                    "fields, damping, temperature where the code has one, m0).  The free "
+                    "layer's M_s, d and alpha are required: they set the field of the constant "
+                    "term b0 (the interlayer exchange for the total torque of a sweep with "
+                    "V = 0) and cmtj's efficiencies.")
     p.add_argument("sweep", help="sweep result (JSON written by mtj-kwant sweep --output)")
     p.add_argument("--format", required=True, choices=TARGETS, help="target code")
     p.add_argument("--output", metavar="FILE", default=None,
@@ -276,7 +281,9 @@ def _export_parser(sub):
                    help="free-layer thickness d in nm")
     p.add_argument("--alpha", type=float, required=True, help="Gilbert damping of the free layer")
     p.add_argument("--area", type=float, default=None, metavar="NM2",
-                   help="junction area in nm^2 (cmtj's cellSurface; required for cmtj only)")
+                   help="junction area in nm^2: the cell of the macrospin (L*L) and cmtj's "
+                        "cellSurface; required for cmtj and for --temperature > 0 (without it "
+                        "the other codes get a 1 nm^2 placeholder cell, irrelevant at T = 0)")
     p.add_argument("--Ku", type=float, default=0.0, metavar="J/m^3",
                    help="uniaxial anisotropy constant K_u in J/m^3 (default 0)")
     p.add_argument("--easy-axis", nargs="+", default=["0,0,1"], metavar="X",
@@ -287,7 +294,11 @@ def _export_parser(sub):
                    help="applied field in A/m, three numbers (default 0 0 0); the field of b0 "
                         "is added where the target has no separate term for it")
     p.add_argument("--temperature", type=float, default=0.0,
-                   help="temperature in K (cmtj's temperature driver; default 0)")
+                   help="temperature in K (default 0): cmtj's temperature driver, ubermag's "
+                        "system.T; commented in the mumax3 and OOMMF snippets, which cannot "
+                        "take it for one cell or without an extension")
+    p.add_argument("--m0", nargs="+", default=None, metavar="M",
+                   help="initial magnetisation in the snippets, three numbers (default: p)")
     p.add_argument("--bias", nargs="+", default=None, metavar="V",
                    help="operating points in volts, inside the sweep's range (default: the "
                         "sweep's non-zero biases); START:STOP:N gives N values")
@@ -311,6 +322,8 @@ def _vector(args, name):
 
 def _load_sweep(path):
     """A SweepResult from ``path``, or one line saying why the file is not one."""
+    import dataclasses
+
     from .sweep import SweepResult
 
     path = Path(path)
@@ -328,10 +341,12 @@ def _load_sweep(path):
     if missing or not isinstance(data.get("bias_V"), list):
         what = ", ".join(missing) if missing else "bias_V as a list"
         raise ValueError(f"{path}: not a sweep result (no {what}); {hint}")
-    fields = SweepResult.__dataclass_fields__
     try:
-        return SweepResult(**{k: v for k, v in data.items() if k in fields})
-    except TypeError as err:
+        if hasattr(SweepResult, "from_dict"):          # the results format (kind, status)
+            return SweepResult.from_dict(data)
+        init = {f.name for f in dataclasses.fields(SweepResult) if f.init}
+        return SweepResult(**{k: v for k, v in data.items() if k in init})
+    except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: not a complete sweep result ({err}); {hint}") from None
 
 
@@ -341,6 +356,11 @@ def _export_torque(result, part, model, path):
 
     from .dynamics import PolynomialTorque, TabulatedTorque
 
+    if abs(math.sin(math.radians(result.theta_deg))) < 1e-6:
+        raise ValueError(f"{path}: the sweep is at theta = {result.theta_deg:g} deg, where m is "
+                         "collinear with p and the torques vanish by symmetry, so there is no "
+                         "efficiency to export; rerun the sweep at theta = 90 deg (mtj-kwant "
+                         "sweep SYSTEM.toml --theta 90 --bias ... --parts total)")
     if getattr(result, f"torque_inplane_{part}") is None:
         raise ValueError(f"{path}: the sweep has no '{part}' torques; rerun it with --parts "
                          f"{part if part == 'total' else 'both'}, or export --part window")
@@ -391,6 +411,7 @@ def _export(args):
     import numpy as np
 
     from .dynamics import Macrospin, export_parameters
+    from .dynamics.export import b0_meaning
 
     for name, unit, low in (("Ms", "A/m", "> 0"), ("thickness", "nm", "> 0"),
                             ("alpha", "", ">= 0"), ("area", "nm^2", "> 0")):
@@ -403,6 +424,9 @@ def _export(args):
                              f"{low}, got {value:g}")
     if args.format == "cmtj" and args.area is None:
         raise UsageError("--area: cmtj needs the junction area in nm^2 (its cellSurface)")
+    if args.area is None and args.temperature > 0:
+        raise UsageError("--area: a run at --temperature > 0 needs the junction area in nm^2 "
+                         "(the thermal field scales with 1/volume)")
     path = Path(args.sweep)
     result = _load_sweep(path)
     torque = _export_torque(result, args.part, args.model, path)
@@ -423,9 +447,15 @@ def _export(args):
                       area=args.area if args.area is not None else 1.0, Ku=args.Ku,
                       easy_axis=_vector(args, "easy-axis"), p=_vector(args, "p"),
                       H_applied=_vector(args, "H-applied"), temperature=args.temperature)
-    exported = export_parameters(torque, args.format, macrospin=layer, drive=drive)
-    b_eq = float(torque.coefficients(0.0, 0.0)[1]) if lo <= 0 <= hi else 0.0
-    h_b = -b_eq * layer.spin_torque_rate / layer.gamma0
+    m0 = None if args.m0 is None else _vector(args, "m0")
+    if m0 is not None and not any(m0):
+        raise UsageError("--m0: the initial magnetisation is a direction, not 0 0 0")
+    meaning = b0_meaning(args.part, bool(np.any(biases == 0.0)), args.model)
+    exported = export_parameters(torque, args.format, macrospin=layer, drive=drive, m0=m0,
+                                 b0_meaning=meaning)
+    b_eq, h_b = exported.b0, exported.H_b
+    m_start = [round(float(v), 10) for v in np.asarray(m0 if m0 is not None else layer.p)
+               / np.linalg.norm(m0 if m0 is not None else layer.p)]
     convention = _sign_table().get(args.format, ("", "", ""))
     junction = result.junction.get("name", "?") if isinstance(result.junction, dict) else "?"
     model = ("table: the sweep's values, cubic spline in V between its biases"
@@ -438,24 +468,27 @@ def _export(args):
         f"free layer: Ms = {args.Ms:g} A/m, d = {args.thickness:g} nm, alpha = {args.alpha:g}, "
         f"Ku = {args.Ku:g} J/m^3, easy axis {list(layer.easy_axis)}, p = {list(layer.p)}, "
         f"H_applied = {list(layer.H_applied)} A/m"
-        + (f", area = {args.area:g} nm^2, T = {args.temperature:g} K"
-           if args.format == "cmtj" else ""),
+        + (f", area = {args.area:g} nm^2" if args.area is not None else
+           ", no --area: the snippets' cell is a 1 nm x 1 nm placeholder (irrelevant at T = 0)")
+        + f", T = {args.temperature:g} K, m0 = {m_start}",
         "this package (DESIGN §1, §10): T = a m×(p×m) + b m×p in (ħ/2e) A/m², a = T∥/sin θ, "
         "b = T⊥/sin θ; a > 0 turns m toward p; V > 0 drives electrons from the pinned into "
         "the free layer; dm/dt ∋ γħT/(2e M_s d) in the Gilbert form",
-        f"b0 = b(V = 0) = {b_eq:.6g} (ħ/2e) A/m² (interlayer exchange) is the field "
+        f"b0 = b(V = 0) = {b_eq:.6g} (ħ/2e) A/m² ({exported.b0_meaning}) is the field "
         f"H_b = −ħb0/(2eμ0 M_s d) p = {h_b:.6g} A/m along p"
-        if lo <= 0 <= hi else
-        "the sweep does not contain V = 0: all of b is exported as a bias-dependent efficiency",
+        if b_eq != 0 else
+        "no b0 field: the model is not defined at V = 0 (it does not extrapolate); all of b is "
+        "exported as a bias-dependent efficiency",
         f"{convention[0]}: {convention[1]}",
         f"exported: {convention[2]}",
-    ] + [f"note: {note}" for note in exported.notes] + [
+    ] + [f"note: {note}" for note in exported.notes if not note.startswith("b0 = ")] + [
         "units: " + ", ".join(f"{k} [{u}]" for k, u in exported.units.items() if u)]
     if args.output and Path(args.output).suffix.lower() == ".json":
         record = dict(target=args.format, source=str(path), junction=junction,
                       theta_deg=result.theta_deg, temperature_K=result.temperature_K,
                       part=args.part, model=args.model, drive=exported.drive.tolist(),
-                      drive_unit=exported.drive_unit, b0=b_eq, H_b_A_per_m=h_b,
+                      drive_unit=exported.drive_unit, b0=b_eq, b0_meaning=exported.b0_meaning,
+                      H_b_A_per_m=h_b,
                       parameters=exported.parameters, units=exported.units,
                       notes=exported.notes, convention=dict(zip(
                           ("code", "their_torque", "exported"), convention)),
@@ -463,7 +496,7 @@ def _export(args):
                                       alpha=args.alpha, Ku=args.Ku, area_nm2=args.area,
                                       easy_axis=layer.easy_axis, p=layer.p,
                                       H_applied=layer.H_applied,
-                                      temperature_K=args.temperature))
+                                      temperature_K=args.temperature, m0=m_start))
         text = json.dumps(record, indent=1, allow_nan=False)
     else:
         c = _COMMENT[args.format]
@@ -481,11 +514,14 @@ def _export(args):
                           f"V = {x:.6g} V ---", exported.script(i)]
         text = "\n".join(lines)
     if args.output:
+        # as sweep/scan/profile --output: parent folders are created, the file is named
         out = Path(args.output)
+        created = next((q for q in reversed(out.parents) if not q.exists()), None)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
         n = exported.drive.size
-        print(f"wrote {out} ({args.format}, {n} operating point{'s' if n != 1 else ''})")
+        print(f"wrote {out} ({args.format}, {n} operating point{'s' if n != 1 else ''}"
+              + (f"; created the folder {created}" if created is not None else "") + ")")
     else:
         print(text)
     return 0
@@ -496,8 +532,13 @@ def _check(args):
     if isinstance(temperature, float) and not (math.isfinite(temperature) and temperature >= 0):
         raise UsageError("--temperature: must be a finite number of kelvin >= 0")
     rtol = getattr(args, "rtol", None)
-    if rtol is not None and not (0 < rtol < 1):
-        raise UsageError("--rtol: must lie between 0 and 1 (e.g. 1e-3)")
+    if rtol is not None:
+        from .options import Options, OptionsError
+
+        try:
+            Options(rtol=rtol)
+        except OptionsError as err:
+            raise UsageError(f"--{err.argument}: {err.reason}") from None
     if args.command == "profile" and not math.isfinite(args.bias):
         raise UsageError("--bias: must be a finite number in volts")
     for key in ("output", "plot"):
@@ -577,9 +618,11 @@ def _run(args):
             result.save(args.output)
             print(f"wrote {args.output}")
         else:
-            print(json.dumps(result.to_dict(), indent=1, allow_nan=False))
-        if result.status != "ok":
-            print(f"mtj-kwant: note: {result.status}", file=sys.stderr)
+            from .results import dumps
+
+            print(dumps(result))
+        if result.message != "ok":
+            print(f"mtj-kwant: note: {result.message}", file=sys.stderr)
         return 0
     if getattr(args, "plot", None):
         result.plot(args.plot)

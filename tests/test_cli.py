@@ -105,7 +105,8 @@ ERRORS = [
     (["sweep", FIF, "--bias", "0.1", "--theta", "x"], r"argument --theta: invalid float value: 'x'"),
     (["sweep", FIF, "--bias", "0.1", "--theta", "nan"], r"--theta: must be a finite angle in degrees"),
     (["sweep", FIF, "--bias", "0.1", "--temperature", "-3"], r"--temperature: must be a finite number of kelvin >= 0"),
-    (["sweep", FIF, "--bias", "0.1", "--rtol", "0"], r"--rtol: must lie between 0 and 1"),
+    (["sweep", FIF, "--bias", "0.1", "--rtol", "0"], r"--rtol: must be a number between 1e-12 .* and 1, e\.g\. 1e-3; got 0"),
+    (["sweep", FIF, "--bias", "0.1", "--rtol", "1e-13"], r"--rtol: must be a number between 1e-12"),
     (["sweep", FIF, "--bias", "0.1", "--parts", "all"], r"argument --parts: invalid choice: 'all'"),
     (["sweep", FIF, "--bias", "0.1", "--workers", "0"], r"--workers: give a number of processes >= 1"),
     (["scan", FIF, "--vary", "thickness"], r"--vary: 'thickness' is not PATH=VALUES"),
@@ -149,6 +150,7 @@ def test_debug_shows_the_traceback(capsys):
     assert capsys.readouterr().err == "mtj-kwant: error: missing.toml: no such junction file\n"
 
 
+@pytest.mark.slow  # ~40 s; the resume itself: test_runner.py::test_sigkill_then_resume (~5 s)
 def test_sweep_killed_with_sigkill_resumes_from_its_store(tmp_path):
     """A real SIGKILL in the middle of `mtj-kwant sweep`, then the same command again.
 
