@@ -527,7 +527,32 @@ def _export(args):
     return 0
 
 
+def _writable(path, option, folder=False):
+    """Refuse, before any computation, an output path that cannot be written (one line).
+
+    ``folder``: the path is a folder to create (``--out``), else a file.
+    """
+    path = Path(path)
+    if folder and path.is_file():
+        raise UsageError(f"{option} {path}: is a file; give a folder")
+    if not folder and path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name")
+    parent = path if folder else path.parent
+    for above in (parent, *parent.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise UsageError(f"{option} {path}: {above} is a file, not a folder")
+            if not os.access(above, os.W_OK | os.X_OK):
+                raise UsageError(f"{option} {path}: cannot write in {above}")
+            return
+
+
 def _check(args):
+    for option, folder in (("output", False), ("store", False), ("plot", False),
+                           ("out", True)):
+        value = getattr(args, option, None)
+        if value:
+            _writable(value, f"--{option}", folder)
     temperature = getattr(args, "temperature", None)
     if isinstance(temperature, float) and not (math.isfinite(temperature) and temperature >= 0):
         raise UsageError("--temperature: must be a finite number of kelvin >= 0")
@@ -599,7 +624,8 @@ def _run(args):
             progress=not args.quiet, executor=_workers(args.workers), store=store))
         _kwant_sea_note(args, result)
         result.save(out)
-        print(f"wrote {out} ({len(result)} points; metadata in {out}.meta.json)")
+        meta = "" if Path(out).suffix == ".json" else f"; metadata in {out}.meta.json"
+        print(f"wrote {out} ({len(result)} points{meta})")
         _warn_unconverged(result.columns["converged"])
         if args.plot:
             raise UsageError("--plot: not available for scan; load the CSV with pandas")

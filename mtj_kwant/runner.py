@@ -127,9 +127,12 @@ def run_points(func, points, *, executor=None, store=None, fingerprint=None,
         every point.  The values identify a point: duplicated points are
         computed once.
     executor : None, 'serial', int or Executor, optional
-        ``None`` (default): a local process pool with one worker per CPU (at
-        most one per point left to do), created and shut down here; runs
-        in-process instead when only one point is left or there is one CPU.
+        ``None`` (default): the calling process computes points itself beside
+        a local process pool of one worker per further CPU (at most one per
+        point left to do), created and shut down here; points the pool has
+        not started when the caller runs out of work are taken back, so a
+        pool that starts slowly costs nothing.  Runs in-process instead when
+        only one point is left or there is one CPU.
         ``'serial'``: in-process loop.  An int ``n``: a pool of ``n``
         processes (``n = 1`` is serial).  Any object with the
         :class:`concurrent.futures.Executor` interface (a
@@ -199,7 +202,10 @@ def run_points(func, points, *, executor=None, store=None, fingerprint=None,
 
     pool, owned = _make_pool(executor, func, len(todo))
     try:
-        _evaluate(func, todo, pool, record)
+        if owned and executor is None:
+            _evaluate_alongside(func, todo, pool, record)
+        else:
+            _evaluate(func, todo, pool, record)
     finally:
         if owned:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -482,8 +488,10 @@ def _make_pool(executor, func, n_todo):
     if isinstance(executor, str) or n_todo == 0:
         return None, False
     if executor is None or isinstance(executor, int):
-        workers = min(n_todo, _cpu_count() if executor is None else executor)
-        if workers <= 1:
+        # None: the caller computes too, beside one worker per further CPU
+        workers = min(n_todo - 1, _cpu_count() - 1) if executor is None else \
+            min(n_todo, executor)
+        if workers < 1 or (executor is not None and workers == 1):
             return None, False
         try:
             pickle.dumps(func)
@@ -521,6 +529,68 @@ def _evaluate(func, todo, pool, record):
             record(key, result)
     finally:
         for future in futures:
+            future.cancel()
+
+
+class _Chunk:
+    """``call`` mapped over a list of points (one task of the pool for several points)."""
+
+    def __init__(self, call):
+        self.call = call
+
+    def __call__(self, points):
+        return [self.call(point) for point in points]
+
+
+#: Tasks in flight per pool worker (one running, one queued behind it).
+IN_FLIGHT = 2
+
+
+def _evaluate_alongside(func, todo, pool, record):
+    """Like :func:`_evaluate` with an owned process pool, the calling process computing too.
+
+    The pool takes points from the front of the list (one task each, :data:`IN_FLIGHT`
+    per worker), the caller from the back.  When the caller has nothing left, tasks the
+    pool has not started are cancelled and computed here; then it waits for the ones
+    running.  Never slower than the caller alone by more than the last running task.
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pending = deque(todo)
+    call = _Chunk(_WithWarnings(func))
+    workers = pool._max_workers
+    inflight = {}  # future -> [(key, point)]
+    registry = {}
+
+    def top_up():
+        while pending and len(inflight) < IN_FLIGHT * workers:
+            chunk = [pending.popleft()]
+            inflight[pool.submit(call, [point for _, point in chunk])] = chunk
+
+    def harvest(futures):
+        for future in futures:
+            chunk = inflight.pop(future)
+            for (key, _), (result, caught) in zip(chunk, future.result()):
+                _reissue(caught, registry)
+                record(key, result)
+
+    try:
+        top_up()
+        while pending or inflight:
+            harvest([f for f in list(inflight) if f.done()])
+            if pending:
+                key, point = pending.pop()
+                record(key, func(point))
+                top_up()
+                continue
+            for future in list(inflight):  # take back what the pool has not started
+                if future.cancel():
+                    pending.extend(inflight.pop(future))
+            if not pending and inflight:
+                harvest(wait(list(inflight), return_when=FIRST_COMPLETED).done)
+    finally:
+        for future in inflight:
             future.cancel()
 
 

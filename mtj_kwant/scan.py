@@ -29,6 +29,7 @@ barrier-side interface (the input of the diffusion model).
 
 from __future__ import annotations
 
+import csv
 import functools
 import itertools
 import json
@@ -46,7 +47,7 @@ from .continuum import LatticeWarning, lattice_point
 from .model import Junction, junction_to_dict, junction_with, load_junction
 from .options import PARTS, Options
 from .physics import magnetization_direction, torque_axes, torque_components
-from .results import NOT_CONVERGED, SUCCESS, Result, provenance, write_json
+from .results import NOT_CONVERGED, SUCCESS, Result, provenance, read_json, write_json
 from .runner import fingerprint_of, run_points
 from .units import UNITS
 
@@ -288,13 +289,56 @@ class ScanResult(Result):
             return super().save(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         names = list(self.columns)
-        lines = [",".join(names)]
-        for row in zip(*(self.columns[n] for n in names)):
-            lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))
-        path.write_text("\n".join(lines) + "\n")
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file, lineterminator="\n")
+            writer.writerow(names)
+            for row in zip(*(self.columns[n] for n in names)):  # floats bit for bit (repr)
+                writer.writerow([repr(v) if isinstance(v, float) else str(v) for v in row])
         meta = {k: v for k, v in self.to_dict().items() if k != "columns"}
         write_json(meta, f"{path}.meta.json")
         return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a table written by :meth:`save`: the JSON form, or the CSV form with its
+        ``<path>.meta.json`` (numbers, booleans and strings as written).
+
+        Raises
+        ------
+        ValueError
+            Not a scan table, or a CSV without its metadata file (one line naming the file).
+        """
+        path = Path(path)
+        if path.suffix == ".json":
+            return super().load(path)
+        meta_path = Path(f"{path}.meta.json")
+        if not meta_path.is_file():
+            raise ValueError(f"{path}: no {meta_path.name} beside it (a scan table's CSV is "
+                             "read with its metadata; or save the scan as .json)")
+        try:
+            with open(path, newline="", encoding="utf-8") as file:
+                rows = list(csv.reader(file))
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path}: cannot read the scan table ({err})") from None
+        if not rows or any(len(row) != len(rows[0]) for row in rows):
+            raise ValueError(f"{path}: not a scan table (empty, or rows of unequal length)")
+        columns = {name: [_cell(row[k]) for row in rows[1:]] for k, name in enumerate(rows[0])}
+        try:
+            return cls.from_dict({**read_json(meta_path), "columns": columns})
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+def _cell(text):
+    """A CSV cell of :meth:`ScanResult.save` as the value it was: int, float, bool or str."""
+    if text in ("True", "False"):
+        return text == "True"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _convergence(flags, bias, rtol, what):
@@ -434,17 +478,27 @@ def _picklable(func):
 
 
 def _run(func, points, executor, store, fingerprint, progress):
-    """run_points with the "auto" executor (time the first point, then decide)."""
+    """run_points with the "auto" executor: time the first points here, then decide.
+
+    The first point pays the one-time costs (compiled kernels, the Kwant system), so the
+    second one is timed too; a pool (the caller computing beside it, see
+    :func:`~mtj_kwant.runner.run_points`) starts only when the remaining serial work
+    exceeds a worker's start-up, :data:`POOL_STARTUP_S`.
+    """
     common = dict(store=store, fingerprint=fingerprint, progress=progress)
     if executor != "auto":
         return run_points(func, points, executor=executor, **common)
-    start = time.perf_counter()
-    first = run_points(func, points[:1], executor="serial", **dict(common, progress=False))
-    cost = time.perf_counter() - start
-    workers = os.cpu_count() or 1
-    rest = len(points) - 1
-    pool = (workers > 1 and rest > 1 and rest * cost * (1 - 1 / workers) > 1.5 * POOL_STARTUP_S
+    done = []
+    cost = 0.0
+    for k in range(min(2, len(points))):
+        start = time.perf_counter()
+        done += run_points(func, points[k:k + 1], executor="serial",
+                           **dict(common, progress=False))
+        cost = time.perf_counter() - start
+    rest = len(points) - len(done)
+    pool = ((os.cpu_count() or 1) > 1 and rest > 1 and rest * cost > POOL_STARTUP_S
             and _picklable(func))
-    if store is not None:  # the store already holds the first point
+    if store is not None:  # the store already holds the first points
         return run_points(func, points, executor=None if pool else "serial", **common)
-    return first + run_points(func, points[1:], executor=None if pool else "serial", **common)
+    return done + run_points(func, points[len(done):], executor=None if pool else "serial",
+                             **common)

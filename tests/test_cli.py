@@ -366,3 +366,21 @@ def test_kwant_point_that_fails_is_one_line_naming_bias_energy_and_edge(tmp_path
                         r"the (left|right) electrode's at \S+ eV \(\S+ eV away\): A singular "
                         r"matrix detected: slice\(s\) \[0\] are singular\. \(use --solver "
                         r"batched, which copes with band edges\)", lines[0]), lines[0]
+
+
+def test_unwritable_outputs_are_refused_before_computing(tmp_path, capsys, monkeypatch):
+    """An output below a file, a folder given as a file, a file given as a folder: one line
+    naming the option, exit 2, before any point is computed (was a raw [Errno 17/20] after
+    the run)."""
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("")
+    cases = [(["sweep", FIF, "--bias", "0.1", "--output", "afile/s.json"],
+              "--output afile/s.json: afile is a file, not a folder"),
+             (["sweep", FIF, "--bias", "0.1", "--output", "."], "--output .: is a folder"),
+             (["sweep", FIF, "--bias", "0.1", "--plot", "afile/p.png"], "--plot afile/p.png"),
+             (["study", "diffusion_profiles", "--quick", "--out", "afile"],
+              "--out afile: is a file; give a folder")]
+    for args, message in cases:
+        code, out, err = run(capsys, *args)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+        assert not Path("out").exists()  # nothing computed or written

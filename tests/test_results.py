@@ -202,9 +202,18 @@ def test_scan_round_trip_json_and_csv(tmp_path):
     assert result.message.startswith("1 of 2 points (bias 0.2 V) did not reach the tolerance")
     assert_round_trip(result, tmp_path)
     csv = result.save(tmp_path / "t.csv")
-    assert csv.read_text().splitlines()[1].startswith("0.1,90.0,0.0,0.0,[3.0, 3.5],nan,inf")
+    assert csv.read_text().splitlines()[1].startswith('0.1,90.0,0.0,0.0,"[3.0, 3.5]",nan,inf')
     meta = strict(Path(f"{csv}.meta.json").read_text())
     assert meta["kind"] == "scan" and "columns" not in meta and meta["status"] == 1
+    # the CSV form reads back with its metadata: same columns (NaN, ±inf, bools, ints, text)
+    back = ScanResult.load(csv)
+    assert back.parameters == result.parameters and back.status == result.status
+    for name, values in result.columns.items():
+        assert [type(v) for v in back.columns[name]] == [type(v) for v in values], name
+        assert [repr(v) for v in back.columns[name]] == [repr(v) for v in values], name
+    Path(f"{csv}.meta.json").unlink()
+    with pytest.raises(ValueError, match=r"t\.csv: no t\.csv\.meta\.json beside it"):
+        ScanResult.load(csv)
 
 
 def test_comparison_round_trip(tmp_path):
