@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .options import Options
+from .options import Options, OptionsError
 from .physics import FERMI_TAIL, fermi, fermi_slope
 from .quadrature import IntegrationWarning, adaptive_quad
 from .solvers import ChainSolver, make_solver
@@ -994,6 +994,8 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     # rtol is not checked against options.MIN_RTOL: the continuum limit asks its lattices for
     # a fraction of the user's tolerance
     Options(parts=parts, solver=solver, method=method)
+    if isinstance(rtol, bool) or not (isinstance(rtol, (int, float)) and 0 < rtol < 1):
+        raise OptionsError("rtol", f"must be a number in (0, 1), got {rtol!r}")
     if reference not in (0, 1):
         raise ValueError(f"reference must be 0 (left) or 1 (right), got {reference!r}")
     tm = jsys.transverse

@@ -61,24 +61,43 @@ def bundled_junctions():
 def junction_path(name):
     """The file of a junction given by path or by the name of a bundled junction.
 
-    A name without a suffix or folder that is not an existing file (``"fe_mgo_fe"``) is looked
-    up among :func:`bundled_junctions`; anything else is returned as a path.
+    A bare name (one path component) that names a bundled junction, with or without
+    ``.toml`` (``"fe_mgo_fe"``, ``"fe_mgo_fe.toml"``), is the bundled file, unless it is
+    written as a path (``./fe_mgo_fe.toml``); a bare ``.toml`` name of an existing file
+    is that file.  Anything else is returned as a path.
+
+    Warns
+    -----
+    JunctionWarning
+        A bare name without suffix that is both a bundled junction and a file here: the
+        bundled one is used (write ``./name`` for the local file).
 
     Raises
     ------
     JunctionError
         A bare name that is neither a file nor a bundled junction (the message lists them).
     """
+    text = str(name)
     path = Path(name)
-    if path.exists() or path.suffix or len(path.parts) != 1:
+    bare = len(path.parts) == 1 and not text.startswith(".")
+    if not bare:
         return path
-    bundled = BUNDLED_DIR / f"{path.name}.toml"
-    if bundled.is_file():
+    stem = path.stem if path.suffix == ".toml" else path.name
+    bundled = BUNDLED_DIR / f"{stem}.toml"
+    if path.suffix == ".toml" and path.is_file():
+        return path
+    if bundled.is_file() and path.suffix in ("", ".toml"):
+        if path.is_file():
+            warnings.warn(f"{text}: the bundled junction {stem!r} is used, not the file "
+                          f"{text} here; write ./{text} for that file", JunctionWarning,
+                          stacklevel=3)
         return bundled
+    if path.suffix not in ("", ".toml") or path.exists():
+        return path
     names = bundled_junctions()
-    close = difflib.get_close_matches(path.name, names, n=1)
+    close = difflib.get_close_matches(stem, names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise JunctionError(f"{name}: no such junction file or bundled junction; {hint}bundled: "
+    raise JunctionError(f"{text}: no such junction file or bundled junction; {hint}bundled: "
                         f"{', '.join(names)}")
 
 

@@ -99,6 +99,9 @@ class Options:
             raise OptionsError("method", f"must be 'auto', 'reduced' or 'nested', got "
                                          f"{self.method!r}")
         executor = self.executor
+        if isinstance(executor, str) and executor not in ("auto", "serial"):
+            raise OptionsError("executor", f"must be 'auto', 'serial', a number of processes or "
+                                           f"an Executor, got {executor!r}")
         if not (isinstance(executor, str) and executor == "auto"):
             from .runner import _EXECUTORS, _check_executor
 

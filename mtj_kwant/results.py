@@ -357,26 +357,39 @@ def _infer_kind(data):
         return "scan"
     if "kwant" in data and "models" in data:
         return "comparison"
-    return "sweep"
+    if "bias_V" in data:
+        return "sweep"
+    return None
 
 
 def load_result(path):
-    """Reload any saved result (sweep, profile, conductance, scan table, comparison).
+    """Reload any saved result (sweep, profile, conductance, scan table, comparison, trajectory).
+
+    A scan table saved as CSV is read with its ``<path>.meta.json`` (either path given).
 
     The file's ``kind`` says which type; files written before it was stored are recognised
     by their keys (``x_nm``: a profile, ``G_P``: a conductance, ``columns``: a scan,
-    ``kwant`` and ``models``: a comparison, otherwise a sweep).
+    ``kwant`` and ``models``: a comparison, ``bias_V``: a sweep).
 
     Raises
     ------
     ValueError
         Not JSON, an unknown kind, or incomplete data (one line naming the file).
     """
+    text = str(path)
+    if text.endswith(".meta.json"):  # the metadata of a CSV table: read the table with it
+        path = Path(text[:-len(".meta.json")])
+    if Path(path).suffix != ".json" and Path(f"{path}.meta.json").is_file():
+        module, name = _KINDS["scan"]
+        return getattr(importlib.import_module(module), name).load(path)
     data = read_json(path)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not a result file (a JSON {type(data).__name__}, not an "
                          "object)")
     kind = data.get("kind") or _infer_kind(data)
+    if kind is None:
+        raise ValueError(f"{path}: not a result file (no 'kind' and none of the keys of a "
+                         "sweep, profile, conductance, scan or comparison)")
     if kind not in _KINDS:
         raise ValueError(f"{path}: unknown result kind {kind!r}; known: {', '.join(_KINDS)}")
     module, name = _KINDS[kind]

@@ -34,6 +34,7 @@ import functools
 import itertools
 import json
 import math
+import numbers
 import os
 import pickle
 import time
@@ -181,6 +182,9 @@ def _as_list(name, values, convert=float):
     values = np.atleast_1d(np.asarray(values, dtype=object))
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"{name}: give one value or a non-empty list")
+    if convert is float and not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                    for v in values):
+        raise ValueError(f"{name}: values must be numbers, got {list(values)!r}")
     try:
         out = [convert(v) for v in values]
     except (TypeError, ValueError):
@@ -194,6 +198,19 @@ def _as_list(name, values, convert=float):
                       "radians (degrees are for the command line and files)", UserWarning,
                       stacklevel=4)
     return out
+
+
+def one_number(name, value, unit):
+    """A single finite real ``value`` (``theta`` of a sweep, ...) or one line naming ``name``.
+
+    Raises
+    ------
+    ValueError
+        A string, a list, a bool, NaN or ±inf.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name}: must be one finite number ({unit}), got {value!r}")
+    return float(value)
 
 
 def _vary_values(key, values):

@@ -24,7 +24,8 @@ from .physics import magnetization_direction, torque_components
 from .ratios import ratio
 from .results import NOT_CONVERGED, SUCCESS, Result, load_result, provenance
 from .runner import _progress_bar
-from .scan import ScanResult, _as_list, _convergence, _scan, as_junction, scan, solver_notes
+from .scan import (ScanResult, _as_list, _convergence, _scan, as_junction, one_number, scan,
+                   solver_notes)
 from .units import UNITS
 
 __all__ = [
@@ -210,8 +211,10 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     """
     junction = as_junction(junction)
     options = Options(parts=parts, rtol=rtol, solver=solver, method=method, executor=executor)
+    theta, phi = one_number("theta", theta, "rad"), one_number("phi", phi, "rad")
     if temperature is None:
         temperature = junction.temperature
+    temperature = one_number("temperature", temperature, "K")
     biases = _as_list("bias", bias)
     table = _scan(junction, options, bias=biases, theta=theta, phi=phi, temperature=temperature,
                   vary=None, store=store, progress=progress)
@@ -301,9 +304,8 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
         One line naming the number of sites and what to change.
     """
     junction = as_junction(junction)
-    if isinstance(bias, bool) or not isinstance(bias, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(bias):
-        raise ValueError(f"bias: a profile is at one bias, a finite number of V; got {bias!r}")
+    bias = one_number("bias", bias, "V; a profile is at one bias")
+    theta, phi = one_number("theta", theta, "rad"), one_number("phi", phi, "rad")
     Options(parts=parts, rtol=rtol, solver=solver)
     if depth is not None:
         if junction.free_index != "right":
@@ -316,6 +318,9 @@ def profile(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, par
                              "make_system's pad, are what is shown)")
     if temperature is None:
         temperature = junction.temperature
+    temperature = one_number("temperature", temperature, "K")
+    if temperature < 0:
+        raise ValueError(f"temperature: must be >= 0 K, got {temperature!r}")
     notes = solver_notes(solver, parts)
     runs = _Runs(progress)
     try:
@@ -792,7 +797,8 @@ def conductance(junction, *, temperature=None, rtol=1e-5, solver="batched", syst
     Options(rtol=rtol, solver=solver)
     if temperature is None:
         temperature = junction.temperature
-    if not (math.isfinite(temperature) and temperature >= 0):
+    temperature = one_number("temperature", temperature, "K")
+    if temperature < 0:
         raise ValueError(f"temperature: must be a finite number of K >= 0, got {temperature!r}")
     cache = {}
 

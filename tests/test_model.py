@@ -369,3 +369,31 @@ def test_free_electron_chain_is_the_bendaniel_duke_lattice_with_the_mean_mass():
     np.testing.assert_allclose(sz, -delta / 2 * m_z, rtol=0, atol=1e-12)
     lead_hops = [js.fsyst.leads[k].inter_cell_hopping(params=p) for k in (0, 1)]
     np.testing.assert_allclose([abs(t[0, 0]) for t in lead_hops], t_ext[[0, -1]], rtol=1e-12)
+
+
+def test_bundled_junctions_by_name(tmp_path, monkeypatch):
+    """Bare names find the bundled files (with or without .toml); a local file of the same
+    bare name does not shadow them silently (a warning says how to address it), a folder
+    never does; a path (./name) is always the path; misspellings get a hint."""
+    import warnings
+
+    from mtj_kwant.model import BUNDLED_DIR, JunctionWarning, bundled_junctions, junction_path
+
+    monkeypatch.chdir(tmp_path)
+    names = bundled_junctions()
+    assert {"fe_mgo_fe", "fifn_2nm", "tb_fif"} <= set(names)
+    assert junction_path("fe_mgo_fe") == BUNDLED_DIR / "fe_mgo_fe.toml"
+    assert junction_path("fe_mgo_fe.toml") == BUNDLED_DIR / "fe_mgo_fe.toml"
+    (tmp_path / "fifn_2nm").mkdir()
+    assert junction_path("fifn_2nm") == BUNDLED_DIR / "fifn_2nm.toml"
+    (tmp_path / "fe_mgo_fe").write_text((BUNDLED_DIR / "tb_fif.toml").read_text())
+    with pytest.warns(JunctionWarning, match=r"write \./fe_mgo_fe for that file"):
+        assert junction_path("fe_mgo_fe") == BUNDLED_DIR / "fe_mgo_fe.toml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_junction("./fe_mgo_fe").model == "tight-binding"
+        (tmp_path / "mine.toml").write_text((BUNDLED_DIR / "tb_fif.toml").read_text())
+        assert load_junction("mine.toml").model == "tight-binding"
+    for wrong in ("fe_mgo_fx", "fe_mgo_fx.toml"):
+        with pytest.raises(JunctionError, match=r"did you mean 'fe_mgo_fe'\?"):
+            load_junction(wrong)

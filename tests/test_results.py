@@ -359,10 +359,15 @@ def test_bad_options_name_the_argument_and_the_fix(kwargs, match):
     assert str(info.value) == f"{info.value.argument} {info.value.reason}"
 
 
-@pytest.mark.parametrize("executor", ["threads", 0, 2.5, True])
+@pytest.mark.parametrize("executor", [0, 2.5, True])
 def test_bad_executor_is_a_type_error(executor):
     with pytest.raises(TypeError, match=r"^executor must be 'auto', None, 'serial', a positive"):
         Options(executor=executor)
+
+
+def test_misspelt_executor_names_the_argument():
+    with pytest.raises(OptionsError, match=r"^executor must be 'auto', 'serial', .* got 'paralel'"):
+        Options(executor="paralel")
 
 
 def test_options_are_frozen_and_give_the_stored_settings():
@@ -395,7 +400,7 @@ def test_entry_points_validate_their_options_before_computing(junction, call):
 
 
 def test_sweep_executor_is_checked_before_computing(junction):
-    with pytest.raises(TypeError, match="executor must be 'auto'"):
+    with pytest.raises(OptionsError, match="executor must be 'auto'"):
         mk.sweep(junction, [0.1], executor="threads", progress=False)
 
 
@@ -405,3 +410,16 @@ def test_options_docstring_examples():
     from mtj_kwant import options
 
     assert doctest.testmod(options, raise_on_error=False).failed == 0
+
+
+def test_load_result_reads_csv_tables_and_refuses_other_json(tmp_path):
+    """A scan saved as CSV loads through either of its two files; a JSON that is no result
+    (a study's provenance, {"a": 1}) is refused as such, not as an incomplete sweep."""
+    result = scan_result()
+    csv_path = result.save(tmp_path / "t.csv")
+    for given in (csv_path, Path(f"{csv_path}.meta.json")):
+        back = load_result(given)
+        assert isinstance(back, ScanResult) and back.parameters == result.parameters
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    with pytest.raises(ValueError, match=r"other\.json: not a result file \(no 'kind'"):
+        load_result(tmp_path / "other.json")
