@@ -250,8 +250,11 @@ def _arg_det(det, trace):
     the pivots of a recursion is then a continuous branch of log det.
     """
     ph = np.arctan2(det.imag, det.real)
-    ph = np.where(ph < 0, ph + 2 * np.pi,
-                  np.where((ph < 0.5 * np.pi) & (trace.real < 0), ph + 2 * np.pi, ph))
+    # ph < 0 is an arg in (π, 2π], except just below the positive real axis with both
+    # eigenvalues near it (trace > 0): the round-off of an arg ≈ 0
+    below = (ph < 0) & ~((ph > -0.5 * np.pi) & (trace.real > 0))
+    ph = np.where(below, ph + 2 * np.pi,
+                  np.where((ph >= 0) & (ph < 0.5 * np.pi) & (trace.real < 0), ph + 2 * np.pi, ph))
     return np.log(np.abs(det)) + 1j * ph
 
 
@@ -614,8 +617,12 @@ class ChainSolver(Solver):
             (:func:`mtj_kwant._rgf.window`), the scale of their round-off.
         """
         shape, z, eps = self._points(energies, eps_par)
-        b, s, c = _rgf.window(int(lead), z, eps, *self._kernel_args(),
-                              np.asarray(bonds, np.int64), bool(sites))
+        args, bonds = self._kernel_args(), np.ascontiguousarray(bonds, np.int64)
+        # outputs allocated here (NumPy: huge pages), every element written by the kernel
+        npt, n = z.shape[0], args[0].shape[0]
+        b, c = np.empty((npt, len(bonds), 4)), np.empty((npt, len(bonds)))
+        s = np.empty((npt, n if sites else 0, 4))
+        _rgf.window(int(lead), z, eps, *args, bonds, b, s, c)
         out = b.reshape(shape + b.shape[1:]), s.reshape(shape + s.shape[1:])
         return out + (c.reshape(shape + c.shape[1:]),) if scale else out
 
@@ -627,13 +634,19 @@ class ChainSolver(Solver):
         integrals can run along a contour (see :mod:`mtj_kwant._rgf`).
         """
         shape, z, eps = self._points(z, eps_par)
-        b, s = _rgf.sea(z, eps, *self._kernel_args(), np.asarray(bonds, np.int64), bool(sites))
+        args, bonds = self._kernel_args(), np.ascontiguousarray(bonds, np.int64)
+        npt, n = z.shape[0], args[0].shape[0]
+        b = np.empty((npt, len(bonds), 4), complex)
+        s = np.empty((npt, n if sites else 0, 4), complex)
+        _rgf.sea(z, eps, *args, bonds, b, s)
         return b.reshape(shape + b.shape[1:]), s.reshape(shape + s.shape[1:])
 
     def log_det(self, z, eps_par=0.0):
         """log det(z − H − Σ_L − Σ_R) on a continuous branch (Im: π per state above z)."""
         shape, z, eps = self._points(z, eps_par)
-        return _rgf.log_det(z, eps, *self._kernel_args()).reshape(shape)
+        out = np.empty(z.shape[0], complex)
+        _rgf.log_det(z, eps, *self._kernel_args(), out)
+        return out.reshape(shape)
 
     def coupling_bond(self):
         """The bond that separates everything fixed from everything free, or None.
@@ -672,7 +685,9 @@ class ChainSolver(Solver):
         shape, z, eps = self._points(z, eps_par)
         onsite, slope, t, leads = self._kernel_args()
         magnetic = np.ascontiguousarray(self.chain.delta > 0)
-        d0, bl, br = _rgf.coupling(z, eps, onsite, magnetic, slope, t, leads, int(bond))
+        d0, bl, br = (np.empty(z.shape[0], complex), np.empty((z.shape[0], 3), complex),
+                      np.empty((z.shape[0], 3), complex))
+        _rgf.coupling(z, eps, onsite, magnetic, slope, t, leads, int(bond), d0, bl, br)
         return d0.reshape(shape), bl.reshape(shape + (3,)), br.reshape(shape + (3,))
 
     def self_energies_at(self, z, eps_par):
