@@ -270,11 +270,15 @@ def _export_parser(sub):
                     "layer's M_s, d and alpha are required: they set the field of the constant "
                     "term b0 (the interlayer exchange for the total torque of a sweep with "
                     "V = 0) and cmtj's efficiencies.")
-    p.add_argument("sweep", help="sweep result (JSON written by mtj-kwant sweep --output)")
+    p.add_argument("sweep", help="sweep result (JSON written by mtj-kwant sweep --output); "
+                                 "checked first: malformed or non-finite entries are refused, "
+                                 "unconverged points named in a warning")
     p.add_argument("--format", required=True, choices=TARGETS, help="target code")
     p.add_argument("--output", metavar="FILE", default=None,
                    help="output file (default: standard output); a name ending in .json gets "
-                        "the parameters, units and notes as JSON instead of input snippets")
+                        "the parameters, units and notes as JSON instead of input snippets; "
+                        "mumax3 and OOMMF files hold one run, so several operating points go "
+                        "to one file each, FILE_<V>V.mx3 / .mif (standard output takes one)")
     p.add_argument("--Ms", type=float, required=True, metavar="A/m",
                    help="free-layer saturation magnetisation M_s in A/m (e.g. 1e6)")
     p.add_argument("--thickness", type=float, required=True, metavar="NM",
@@ -350,36 +354,35 @@ def _load_sweep(path):
         raise ValueError(f"{path}: not a complete sweep result ({err}); {hint}") from None
 
 
-def _export_torque(result, part, model, path):
-    """The torque model of the export: the sweep's table or its quadratic fits."""
-    import numpy as np
-
+def _export_torque(path, part, model):
+    """The torque model of the export: the sweep's table or its quadratic fits, built from the
+    sweep file after one check of its columns (:func:`mtj_kwant.dynamics.torques.sweep_data`:
+    lengths, non-finite or non-numeric entries, repeated biases, too few biases, θ = 0/180°,
+    a missing part, each one line naming the file, key and bias; unconverged points warn)."""
     from .dynamics import PolynomialTorque, TabulatedTorque
 
-    if abs(math.sin(math.radians(result.theta_deg))) < 1e-6:
-        raise ValueError(f"{path}: the sweep is at theta = {result.theta_deg:g} deg, where m is "
-                         "collinear with p and the torques vanish by symmetry, so there is no "
-                         "efficiency to export; rerun the sweep at theta = 90 deg (mtj-kwant "
-                         "sweep SYSTEM.toml --theta 90 --bias ... --parts total)")
-    if getattr(result, f"torque_inplane_{part}") is None:
-        raise ValueError(f"{path}: the sweep has no '{part}' torques; rerun it with --parts "
-                         f"{part if part == 'total' else 'both'}, or export --part window")
-    v = np.asarray(result.bias_V, float)
     if model == "fit":
-        if v.size < 4:
-            raise ValueError(f"{path}: --model fit needs at least 4 biases (quadratic torques, "
-                             f"cubic J), the sweep has {v.size}; use --model table")
-        return PolynomialTorque.from_sweep(result, part=part)
-    if v.size < 2:
-        raise ValueError(f"{path}: the sweep has {v.size} bias; the export interpolates "
-                         "between biases and needs at least 2")
-    order = np.argsort(v)
-    if np.any(np.diff(v[order]) <= 0):
-        raise ValueError(f"{path}: the sweep repeats a bias; the table needs distinct biases")
-    column = lambda key: np.asarray(getattr(result, key), float)[order, None]  # noqa: E731
-    return TabulatedTorque(v[order], [math.radians(result.theta_deg)],
-                           column(f"torque_inplane_{part}"), column(f"torque_outofplane_{part}"),
-                           column("current_density"))
+        return PolynomialTorque.from_sweep(str(path), part=part)
+    return TabulatedTorque.from_sweep(str(path), part=part)
+
+
+def _per_point_paths(out, drive):
+    """One output path per operating point: ``a.mif`` -> ``a_0.1V.mif``, ``a_-0.2V.mif``
+    (as many digits as make the names distinct)."""
+    for digits in range(6, 18):
+        tags = [f"{x + 0.0:.{digits}g}" for x in drive]
+        if len(set(tags)) == len(tags):
+            break
+    return [out.with_name(f"{out.stem}_{tag}V{out.suffix}") for tag in tags]
+
+
+def _write_output(out, text):
+    """Write ``text`` to ``out`` (parent folders created); one line naming --output if not."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as err:
+        raise ValueError(f"--output {out}: cannot write it ({err.strerror or err})") from None
 
 
 def _sign_table():
@@ -410,8 +413,8 @@ def _export(args):
 
     import numpy as np
 
-    from .dynamics import Macrospin, export_parameters
-    from .dynamics.export import b0_meaning
+    from .dynamics import DynamicsError, Macrospin, export_parameters
+    from .dynamics.export import ONE_RUN_PER_FILE, b0_meaning, drive_outside
 
     for name, unit, low in (("Ms", "A/m", "> 0"), ("thickness", "nm", "> 0"),
                             ("alpha", "", ">= 0"), ("area", "nm^2", "> 0")):
@@ -427,11 +430,20 @@ def _export(args):
     if args.area is None and args.temperature > 0:
         raise UsageError("--area: a run at --temperature > 0 needs the junction area in nm^2 "
                          "(the thermal field scales with 1/volume)")
+    try:          # the macrospin's checks (units, plausible magnitudes), named as options
+        layer = Macrospin(Ms=args.Ms, thickness=args.thickness, alpha=args.alpha,
+                          area=args.area if args.area is not None else 1.0, Ku=args.Ku,
+                          easy_axis=_vector(args, "easy-axis"), p=_vector(args, "p"),
+                          H_applied=_vector(args, "H-applied"), temperature=args.temperature)
+    except DynamicsError as err:
+        if err.parameter is None:
+            raise
+        option = "--" + err.parameter.replace("_", "-")
+        raise UsageError(f"{option}: {str(err).removeprefix('Macrospin: ')}") from None
     path = Path(args.sweep)
     result = _load_sweep(path)
-    torque = _export_torque(result, args.part, args.model, path)
+    torque = _export_torque(path, args.part, args.model)
     biases = np.asarray(result.bias_V, float)
-    lo, hi = float(biases.min()), float(biases.max())
     if args.bias is None:
         drive = np.unique(biases[biases != 0])
         if drive.size == 0:
@@ -439,17 +451,20 @@ def _export(args):
                              "efficiency (J = 0); give --bias")
     else:
         drive = np.asarray(_biases(args.bias), float)
-        outside = drive[(drive < lo - 1e-12) | (drive > hi + 1e-12)]
-        if outside.size:
-            raise UsageError(f"--bias: {outside[0]:g} V lies outside the sweep's biases "
-                             f"[{lo:g}, {hi:g}] V; the export does not extrapolate")
-    layer = Macrospin(Ms=args.Ms, thickness=args.thickness, alpha=args.alpha,
-                      area=args.area if args.area is not None else 1.0, Ku=args.Ku,
-                      easy_axis=_vector(args, "easy-axis"), p=_vector(args, "p"),
-                      H_applied=_vector(args, "H-applied"), temperature=args.temperature)
+        drive = drive[np.sort(np.unique(drive, return_index=True)[1])]  # once each, in order
+        outside = drive_outside(torque, drive)      # the message of export_parameters
+        if outside:
+            raise UsageError(f"--bias: {outside.rstrip('.')}")
     m0 = None if args.m0 is None else _vector(args, "m0")
     if m0 is not None and not any(m0):
         raise UsageError("--m0: the initial magnetisation is a direction, not 0 0 0")
+    as_json = bool(args.output) and Path(args.output).suffix.lower() == ".json"
+    one_run = ONE_RUN_PER_FILE.get(args.format)
+    if one_run and drive.size > 1 and not args.output:
+        ext = {"oommf": ".mif", "mumax3": ".mx3"}[args.format]
+        raise UsageError(f"--format {args.format}: {one_run}, and there are {drive.size} "
+                         "operating points; give one --bias, or --output FILE" + ext + " for "
+                         "one file per operating point (FILE_<V>V" + ext + ")")
     meaning = b0_meaning(args.part, bool(np.any(biases == 0.0)), args.model)
     exported = export_parameters(torque, args.format, macrospin=layer, drive=drive, m0=m0,
                                  b0_meaning=meaning)
@@ -477,8 +492,8 @@ def _export(args):
         f"b0 = b(V = 0) = {b_eq:.6g} (ħ/2e) A/m² ({exported.b0_meaning}) is the field "
         f"H_b = −ħb0/(2eμ0 M_s d) p = {h_b:.6g} A/m along p"
         if b_eq != 0 else
-        "no b0 field: the model is not defined at V = 0 (it does not extrapolate); all of b is "
-        "exported as a bias-dependent efficiency",
+        "no b0 field: all of b is exported as a bias-dependent efficiency"
+        + (f" ({exported.b0_meaning})" if exported.b0_meaning else " (b(V = 0) = 0)"),
         f"{convention[0]}: {convention[1]}",
         f"exported: {convention[2]}",
     ] + [f"note: {note}" for note in exported.notes if not note.startswith("b0 = ")] + [
@@ -501,29 +516,53 @@ def _export(args):
     else:
         c = _COMMENT[args.format]
         wrap = lambda line: textwrap.wrap(line, 96 - len(c), subsequent_indent="    ")  # noqa: E731
-        lines = [f"{c} {part}" for line in header for part in wrap(line)]
+        head = [f"{c} {part}" for line in header for part in wrap(line)]
         varying = [k for k, v in exported.parameters.items() if isinstance(v, list)]
-        cells = [["V (V)"] + [f"{k} ({exported.units.get(k) or '1'})" for k in varying]]
-        cells += [[f"{x:.6g}"] + [f"{exported.parameters[k][i]:.6g}" for k in varying]
-                  for i, x in enumerate(exported.drive)]
-        widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
-        lines.append(f"{c} operating point{'s' if exported.drive.size != 1 else ''}:")
-        lines += [f"{c}   " + "  ".join(f"{v:>{w}}" for v, w in zip(row, widths)) for row in cells]
-        for i, x in enumerate(exported.drive):
-            lines += ["", f"{c} --- operating point {i + 1} of {exported.drive.size}: "
-                          f"V = {x:.6g} V ---", exported.script(i)]
-        text = "\n".join(lines)
-    if args.output:
-        # as sweep/scan/profile --output: parent folders are created, the file is named
-        out = Path(args.output)
-        created = next((q for q in reversed(out.parents) if not q.exists()), None)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
-        n = exported.drive.size
-        print(f"wrote {out} ({args.format}, {n} operating point{'s' if n != 1 else ''}"
-              + (f"; created the folder {created}" if created is not None else "") + ")")
-    else:
-        print(text)
+
+        def document(points):
+            """The header, the table of ``points`` and their snippets; a snippet's required
+            first line (OOMMF's "# MIF 2.1") goes first in the file."""
+            snippets = [exported.script(i) for i in points]
+            first = ""
+            if snippets[0].startswith("# MIF "):
+                first = snippets[0].split("\n", 1)[0]
+                snippets = [text.split("\n", 1)[1] for text in snippets]
+            cells = [["V (V)"] + [f"{k} ({exported.units.get(k) or '1'})" for k in varying]]
+            cells += [[f"{exported.drive[i]:.6g}"]
+                      + [f"{exported.parameters[k][i]:.6g}" for k in varying] for i in points]
+            widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+            lines = ([first] if first else []) + head
+            lines.append(f"{c} operating point{'s' if len(points) != 1 else ''}:")
+            lines += [f"{c}   " + "  ".join(f"{v:>{w}}" for v, w in zip(row, widths))
+                      for row in cells]
+            for k, (i, snippet) in enumerate(zip(points, snippets)):
+                lines += ["", f"{c} --- operating point {k + 1} of {len(points)}: "
+                              f"V = {exported.drive[i]:.6g} V ---", snippet]
+            return "\n".join(lines)
+
+        points = list(range(exported.drive.size))
+        if one_run and len(points) > 1:   # one file per operating point (checked: --output)
+            outputs = list(zip(_per_point_paths(Path(args.output), exported.drive),
+                               ([i] for i in points)))
+        else:
+            outputs = [(Path(args.output) if args.output else None, points)]
+        if not args.output:
+            print(document(points))
+            return 0
+        files = [(out, document(group)) for out, group in outputs]
+    # as sweep/scan/profile --output: parent folders are created, the file is named
+    out = Path(args.output)
+    created = next((q for q in reversed(out.parents) if not q.exists()), None)
+    if as_json:
+        files = [(out, text)]
+    for target, body in files:
+        _write_output(target, body)
+    n = exported.drive.size
+    where = (f"{out}" if len(files) == 1 else
+             f"{len(files)} files, one per operating point ({one_run}): "
+             + ", ".join(str(f) for f, _ in files))
+    print(f"wrote {where} ({args.format}, {n} operating point{'s' if n != 1 else ''}"
+          + (f"; created the folder {created}" if created is not None else "") + ")")
     return 0
 
 

@@ -141,3 +141,33 @@ def test_phase_map_classifies_the_relaxed_state(study):
                     m0=tilted((0, 0, -1), tilt)).m[-1, 2]
     assert end < -0.9
     assert sw._final(f, ConstantTorque(eta_par=0.0), 0.0, -1, sw.PULSE_NS * 1e-9, tilt) > 0.999
+
+
+def test_probability_tables_carry_a_wilson_score_interval(study):
+    """The binomial standard error √(p(1−p)/n) was 0 at p = 0 and 1 (0 of 24 samples is not
+    certainty); every probability now has its 95 % Wilson score interval, also in
+    probability_vs_width.csv (which had none)."""
+    import json
+
+    out, sw = study
+    lo, hi = sw.wilson_interval(np.array([0.0, 0.5, 1.0]), 100)
+    # textbook values (z = 1.96): 0/100 -> [0, 0.0370], 50/100 -> [0.4038, 0.5962]
+    np.testing.assert_allclose(lo, [0.0, 0.40383, 0.96300], atol=5e-5)
+    np.testing.assert_allclose(hi, [0.03700, 0.59617, 1.0], atol=5e-5)
+    n = json.loads((out / "provenance.json").read_text())["settings"]["thermal"]["n_samples"]
+    edge = sw.WILSON_Z**2 / (n + sw.WILSON_Z**2)               # the interval of 0 of n
+    tables = [(f"probability_{j}.csv", c) for j in ("symmetric", "asymmetric")
+              for c in ("P_to_AP_10ns", "AP_to_P_50ns")]
+    tables.append(("probability_vs_width.csv", "probability"))
+    ends = 0
+    for name, col in tables:
+        for row in rows(out / name):
+            p, lower, upper = (float(row[col + s]) for s in ("", "_lower", "_upper"))
+            assert 0 <= lower <= p <= upper <= 1 and upper - lower > 0.05, (name, row)
+            if p == 0:
+                assert lower == 0 and upper == pytest.approx(edge, rel=1e-9)
+                ends += 1
+            if p == 1:
+                assert upper == 1 and lower == pytest.approx(1 - edge, rel=1e-9)
+                ends += 1
+    assert ends > 0                          # quick mode has never- and always-switching rows

@@ -15,7 +15,15 @@ from ..units import K_B_SI as K_B  # noqa: F401
 
 
 class DynamicsError(ValueError):
-    """Invalid input to :mod:`mtj_kwant.dynamics`; the message names the parameter and the fix."""
+    """Invalid input to :mod:`mtj_kwant.dynamics`; the message names the parameter and the fix.
+
+    ``parameter`` is the name of the offending argument where there is one (the command line
+    uses it to name its own option), else None.
+    """
+
+    def __init__(self, message="", *, parameter=None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class DynamicsWarning(UserWarning):
@@ -38,37 +46,54 @@ def strict_keywords(cls):
                 f"{cls.__name__} takes keyword arguments only (got {len(args)} positional); "
                 f"write e.g. {cls.__name__}({valid[0]}=...)."
             )
-        unknown = [k for k in kwargs if k not in valid]
-        if unknown:
-            k = unknown[0]
-            close = difflib.get_close_matches(k, valid, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise DynamicsError(
-                f"{cls.__name__}: unknown parameter {k!r}; {hint}valid parameters: "
-                f"{', '.join(valid)}."
-            )
+        check_keywords(cls.__name__, kwargs, valid)
         init(self, **kwargs)
 
     cls.__init__ = __init__
     return cls
 
 
+def check_keywords(owner, kwargs, valid):
+    """Refuse keywords of ``kwargs`` not in ``valid`` with one line naming the likely one."""
+    unknown = [k for k in kwargs if k not in valid]
+    if unknown:
+        k = unknown[0]
+        close = difflib.get_close_matches(k, list(valid), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise DynamicsError(
+            f"{owner}: unknown parameter {k!r}; {hint}valid parameters: {', '.join(valid)}.",
+            parameter=k)
+
+
 def finite_scalar(owner, name, value, *, unit="", positive=False, nonnegative=False):
     """``value`` as a float, with a one-line error naming ``owner.name`` when it is invalid."""
     u = f" {unit}" if unit else ""
-    if isinstance(value, (bool, str, bytes)):  # no silent parsing of text
-        raise DynamicsError(f"{owner}: `{name}` must be a number{u}, got {value!r}.")
+
+    def fail(text):
+        return DynamicsError(f"{owner}: `{name}` {text}", parameter=name)
+
+    if isinstance(value, (bool, str, bytes, np.bool_)):  # no silent parsing of text
+        raise fail(f"must be a number{u}, got {value!r}.")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise DynamicsError(f"{owner}: `{name}` must be a number{u}, got {value!r}.") from None
+        raise fail(f"must be a number{u}, got {value!r}.") from None
     if not math.isfinite(v):
-        raise DynamicsError(f"{owner}: `{name}` must be finite, got {v!r}.")
+        raise fail(f"must be finite, got {v!r}.")
     if positive and v <= 0:
-        raise DynamicsError(f"{owner}: `{name}` must be > 0{u}, got {v!r}.")
+        raise fail(f"must be > 0{u}, got {v!r}.")
     if nonnegative and v < 0:
-        raise DynamicsError(f"{owner}: `{name}` must be >= 0{u}, got {v!r}.")
+        raise fail(f"must be >= 0{u}, got {v!r}.")
     return v
+
+
+def check_max_steps(owner, max_steps):
+    """``max_steps`` as an int >= 1, with a one-line error."""
+    if (isinstance(max_steps, (bool, np.bool_)) or not isinstance(max_steps, (int, np.integer))
+            or max_steps < 1):
+        raise DynamicsError(f"{owner}: `max_steps` must be an integer >= 1 (the most steps one "
+                            f"run may take), got {max_steps!r}.", parameter="max_steps")
+    return int(max_steps)
 
 
 def vector3(owner, name, value, *, unit=False, allow_zero=True):
@@ -76,18 +101,22 @@ def vector3(owner, name, value, *, unit=False, allow_zero=True):
     try:
         v = np.array(value, dtype=float).reshape(-1)
     except (TypeError, ValueError):
-        raise DynamicsError(f"{owner}: `{name}` must be three numbers [x, y, z], got {value!r}.") from None
+        raise DynamicsError(f"{owner}: `{name}` must be three numbers [x, y, z], got {value!r}.",
+                            parameter=name) from None
     if v.shape != (3,):
-        raise DynamicsError(f"{owner}: `{name}` must be three numbers [x, y, z], got {value!r}.")
+        raise DynamicsError(f"{owner}: `{name}` must be three numbers [x, y, z], got {value!r}.",
+                            parameter=name)
     if not np.all(np.isfinite(v)):
-        raise DynamicsError(f"{owner}: `{name}` must be finite, got {value!r}.")
-    n = float(np.linalg.norm(v))
+        raise DynamicsError(f"{owner}: `{name}` must be finite, got {value!r}.", parameter=name)
+    big = float(np.max(np.abs(v)))
+    n = big and big * float(np.linalg.norm(v / big))          # no overflow for huge entries
     if unit:
         if n == 0:
-            raise DynamicsError(f"{owner}: `{name}` is a direction and cannot be the zero vector.")
+            raise DynamicsError(f"{owner}: `{name}` is a direction and cannot be the zero "
+                                "vector.", parameter=name)
         v = v / n
     elif not allow_zero and n == 0:
-        raise DynamicsError(f"{owner}: `{name}` cannot be the zero vector.")
+        raise DynamicsError(f"{owner}: `{name}` cannot be the zero vector.", parameter=name)
     v.setflags(write=False)
     return v
 

@@ -200,7 +200,7 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
     (capped by the error estimate of the shortened step), so the step size is limited only
     near the knots, not everywhere.  The same applies to t_end.  A point is stored at the first
     accepted step at least ``save_every`` after the previous stored one, and always at the end
-    (t_end or the switch).
+    (t_end, the switch, or the last state reached when max_steps or the step size ran out).
     """
     cap = 1024
     ts = np.empty(cap)
@@ -324,18 +324,34 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
                 h *= 0.2
             else:
                 h *= max(0.2, 0.9 * err ** (-0.2))
+    if ts[n - 1] < t:
+        # stopped early (max_steps, underflow): the last state reached is always stored
+        if n >= cap:
+            ts2 = np.empty(cap + 1)
+            ms2 = np.empty((cap + 1, 3))
+            ts2[:n] = ts[:n]
+            ms2[:n] = ms[:n]
+            ts = ts2
+            ms = ms2
+        ts[n] = t
+        ms[n, 0] = mx
+        ms[n, 1] = my
+        ms[n, 2] = mz
+        n += 1
     return ts[:n], ms[:n], t_switch, status, steps, rejected
 
 
 @njit(**_OPTS)
 def heun_chunk(M, active, t0, dt, n_steps, noise, P, tw, xw, xint, xl, Ca, Cb, sw_axis,
-               sw_thr, pos0, t_switch, stop_on_switch, stride, out):
+               sw_thr, pos0, t_switch, stop_on_switch, stride, out, k0):
     """Advance the samples ``active`` of M (N, 3) by ``n_steps`` stochastic Heun steps.
 
     ``noise`` (n_steps, len(active), 3) holds the thermal-field increments ∫H_th dt (A·s/m)
     or has length 0 (T = 0: deterministic Heun).  Samples already switched are skipped when
-    ``stop_on_switch``.  With ``stride`` > 0, m is written to ``out[k // stride - 1, a]``
-    after every ``stride``-th step k of the chunk.
+    ``stop_on_switch``.  ``k0`` is the number of steps before the chunk; with ``stride`` > 0,
+    m is written after every step whose overall number K = k0 + k + 1 is a multiple of
+    ``stride``, to ``out[K // stride - k0 // stride - 1, a]`` (a chunk need not be a
+    multiple of ``stride``).
     """
     noisy = noise.shape[0] > 0
     na = active.shape[0]
@@ -372,7 +388,8 @@ def heun_chunk(M, active, t0, dt, n_steps, noise, P, tw, xw, xint, xl, Ca, Cb, s
             M[i, 0] = nx
             M[i, 1] = ny
             M[i, 2] = nz
-            if stride > 0 and (k + 1) % stride == 0:
-                out[(k + 1) // stride - 1, a, 0] = nx
-                out[(k + 1) // stride - 1, a, 1] = ny
-                out[(k + 1) // stride - 1, a, 2] = nz
+            if stride > 0 and (k0 + k + 1) % stride == 0:
+                row = (k0 + k + 1) // stride - k0 // stride - 1
+                out[row, a, 0] = nx
+                out[row, a, 1] = ny
+                out[row, a, 2] = nz

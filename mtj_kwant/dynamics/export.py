@@ -51,9 +51,21 @@ from ._common import E_CHARGE, HBAR, MU0, DynamicsError, vector3
 from .macrospin import Macrospin
 from .torques import SlonczewskiTorque, TorqueModel
 
-__all__ = ["export_parameters", "ExportedParameters", "cmtj_junction", "TARGETS", "b0_meaning"]
+__all__ = ["export_parameters", "ExportedParameters", "cmtj_junction", "TARGETS", "b0_meaning",
+           "ONE_RUN_PER_FILE", "drive_outside"]
 
 TARGETS = ("mumax3", "oommf", "ubermag", "cmtj")
+
+#: Targets whose input file holds one run (one operating point), with the reason: a MIF file
+#: describes one problem (its first line is "# MIF 2.1", then one Oxs_TimeDriver), and a
+#: mumax3 snippet declares its demagnetising field once (``B_N := ...``, AddFieldTerm), so two
+#: snippets in one .mx3 stop at "already defined: B_N".  ``mtj-kwant export`` writes one file
+#: per operating point for them.  The Python snippets (ubermag, cmtj) can follow each other.
+ONE_RUN_PER_FILE = {
+    "oommf": "a MIF file holds one problem: first line '# MIF 2.1', one Oxs_TimeDriver",
+    "mumax3": "a .mx3 snippet declares its demagnetising field once with B_N :=, so two "
+              "snippets in one file fail",
+}
 
 #: Run length written into the snippets that need one (OOMMF's stopping_time, mumax3's
 #: Run, cmtj's runSimulation), s: a placeholder for the user's own.
@@ -171,7 +183,11 @@ def _vec(v, sep=", "):
 
 def _b0_comment(ex, c, what):
     if ex.b0 == 0:
-        return [f"{c} no b0 field: b0 = 0 (all of the field-like torque is the efficiency {what})"]
+        if not ex.b0_meaning:
+            return [f"{c} no b0 field: b0 = 0 (all of the field-like torque is the efficiency "
+                    f"{what})"]
+        return ([f"{c} no b0 field: all of the field-like torque is the efficiency {what}"]
+                + [f"{c}   {line}" for line in textwrap.wrap(f"({ex.b0_meaning})", 86)])
     return ([f"{c} H_b = {_f(ex.H_b)} A/m along p is the field of b0 = {_f(ex.b0)} (hbar/2e) A/m^2"]
             + [f"{c}   {line}" for line in textwrap.wrap(f"({ex.b0_meaning})", 86)])
 
@@ -233,8 +249,10 @@ def _oommf(ex, p):
     L, _, d = p["cellsize"]
     ms = p["Ms"]
     lines = [
-        "# OOMMF (MIF 2.1): the macrospin is one cell of the free layer, area L*L, height d",
-        "# along z (J_direction: Oxs_SpinXferEvolve takes d as the cell edge along it)",
+        "# MIF 2.1",
+        "# OOMMF (the line above must stay the file's first): the macrospin is one cell of the",
+        "# free layer, area L*L, height d along z (J_direction: Oxs_SpinXferEvolve takes d as",
+        "# the cell edge along it)",
         "Specify Oxs_BoxAtlas:atlas {",
         f"  xrange {{0 {_f(L)}}}", f"  yrange {{0 {_f(L)}}}", f"  zrange {{0 {_f(d)}}}", "}",
         "Specify Oxs_RectangularMesh:mesh {",
@@ -297,7 +315,8 @@ def _ubermag(ex, p):
     if T > 0:
         lines += [
             f"# T = {_f(T)} K: oommfc needs the evolver given explicitly for T > 0, e.g.",
-            "# oommfc.TimeDriver(evolver=oommfc.Xf_ThermSpinXferEvolver(method='rk2heun', ...)),",
+            "# import oommfc; oommfc.TimeDriver(evolver=oommfc.Xf_ThermSpinXferEvolver(",
+            "#     method='rk2heun', ...)),",
             "# an OOMMF extension that must be installed (Oxs_SpinXferEvolve has no thermal field)",
         ]
     lines += [
@@ -325,8 +344,8 @@ def _ubermag(ex, p):
         f"                   + mm.Slonczewski(J={_f(p['J'])}, mp=({_vec(p['mp'])}), "
         f"P={_f(p['P'])}, Lambda={_f(p['Lambda'])}, eps_prime={_f(p['eps_prime'])}))",
         f"system.m = df.Field(mesh, nvdim=3, value=({_vec(p['m'])}), norm={_f(ms)})",
-        f"# run: oommfc.TimeDriver().drive(system, t={_f(RUN_TIME)}, n=100) (picks "
-        "Oxs_SpinXferEvolve at T = 0)",
+        "# run (with the length of your run; oommfc picks Oxs_SpinXferEvolve at T = 0):",
+        f"# import oommfc; oommfc.TimeDriver().drive(system, t={_f(RUN_TIME)}, n=100)",
     ]
     return "\n".join(lines)
 
@@ -381,12 +400,15 @@ def _as_torque(source, part):
     from ..sweep import SweepResult
     from .torques import PolynomialTorque
 
-    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
-        source = SweepResult.load(source)
-    if isinstance(source, SweepResult):
-        torque = PolynomialTorque.from_sweep(source, part=part)
-        has_zero = bool(np.any(np.asarray(source.bias_V, float) == 0.0))
-        return torque, b0_meaning(part, has_zero, "fit")
+    from .torques import sweep_data
+
+    if isinstance(source, bytes):
+        source = source.decode()
+    if isinstance(source, (str, SweepResult)) or hasattr(source, "__fspath__"):
+        # checked once (lengths, non-finite entries, unconverged points), then fitted
+        data = sweep_data("export_parameters", source, part=part, min_biases=4)
+        torque = PolynomialTorque._from_sweep_data(data)
+        return torque, b0_meaning(part, bool(np.any(data.bias == 0.0)), "fit")
     raise DynamicsError(f"export_parameters: `source` must be a torque model or a sweep result "
                         f"(or its JSON path), got {type(source).__name__}.")
 
@@ -405,8 +427,33 @@ def _drive_values(drive, torque):
     if x.size == 0:
         raise DynamicsError(f"export_parameters: `drive` is empty; give at least one operating "
                             f"point in {unit} (e.g. drive=[{0.1 if unit == 'V' else 1e11:g}]).")
-    torque.check_drive(x)
+    if not np.all(np.isfinite(x)):
+        raise DynamicsError(f"export_parameters: `drive` must be finite, got {drive!r}.",
+                            parameter="drive")
+    outside = drive_outside(torque, x)
+    if outside:
+        raise DynamicsError(f"export_parameters: `drive` {outside}", parameter="drive")
     return x
+
+
+def drive_outside(torque, drive):
+    """Why operating points ``drive`` lie outside ``torque.drive_range``, or "" if none does.
+
+    The one message of the refusal, shared by :func:`export_parameters` ("`drive` ...") and
+    ``mtj-kwant export`` ("--bias: ..."): a model from a sweep (its table or its fits) is
+    defined over the sweep's biases only, and the export does not extrapolate.
+    """
+    lo, hi = torque.drive_range
+    x = np.asarray(drive, float).reshape(-1)
+    tol = 1e-9 * max(abs(lo), abs(hi), 1.0) if np.isfinite(lo) and np.isfinite(hi) else 0.0
+    out = x[(x < lo - tol) | (x > hi + tol)]
+    if not out.size:
+        return ""
+    unit = torque.drive_unit
+    span = ("the sweep's biases" if unit == "V" and np.isfinite(lo) and np.isfinite(hi)
+            else "the model's range")
+    return (f"{out[0]:g} {unit} lies outside {span} [{lo:g}, {hi:g}] {unit}; the export does "
+            "not extrapolate.")
 
 
 def export_parameters(source, target, *, macrospin, drive, part="total", m0=None,
@@ -416,7 +463,8 @@ def export_parameters(source, target, *, macrospin, drive, part="total", m0=None
     Parameters
     ----------
     source : TorqueModel, SweepResult or path
-        A sweep is fitted with :meth:`PolynomialTorque.from_sweep` (``part``); a sweep at
+        A sweep is checked (:func:`~.torques.sweep_data`) and fitted with
+        :meth:`PolynomialTorque.from_sweep` (``part``; at least 4 biases); a sweep at
         θ = 0 or 180° (no torque) is refused.
     target : {"mumax3", "oommf", "ubermag", "cmtj"}
     macrospin : Macrospin
@@ -442,9 +490,13 @@ def export_parameters(source, target, *, macrospin, drive, part="total", m0=None
     Raises
     ------
     DynamicsError
-        For an unknown or non-string target, an empty or non-numeric drive, a model without a
-        current density (voltage-driven, J needed by every target), or a torque the target
-        cannot represent (cmtj with Λ ≠ 1 and ε′ ≠ 0).
+        For an unknown or non-string target, an empty or non-numeric drive, a drive outside
+        the model's range (a sweep's biases: the export does not extrapolate, with the message
+        of ``mtj-kwant export --bias``), a model without a current density (voltage-driven, J
+        needed by every target), a torque the target cannot represent (cmtj with Λ ≠ 1 and
+        ε′ ≠ 0), or a sweep ``source`` that is malformed (:func:`~.torques.sweep_data`: one
+        line naming the file, key and bias) or has fewer than 4 biases (the fit).  Unconverged
+        bias points of a sweep give a :class:`~mtj_kwant.dynamics.DynamicsWarning`.
 
     Notes
     -----
@@ -481,6 +533,9 @@ def export_parameters(source, target, *, macrospin, drive, part="total", m0=None
     if meaning is None:
         meaning = ("the constant field-like coefficient b(0) of the torque model"
                    if b_eq != 0 else "")
+    if not lo <= 0 <= hi:
+        meaning = (f"the model is defined for {torque.drive_unit} in [{lo:g}, {hi:g}] only, not "
+                   "at 0 (it does not extrapolate), so there is no b0 to export")
     bb = b - b_eq
     J = x.copy() if torque.drive == "current" else np.asarray(
         torque.current_density(x, 0.0), float)

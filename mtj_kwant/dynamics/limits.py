@@ -114,7 +114,12 @@ def critical_drive(macrospin, torque, *, state="parallel", direction=None):
     Returns
     -------
     float
-        The drive, NaN if m₀ stays stable over the model's range.
+        The drive.  NaN, with a :class:`~mtj_kwant.dynamics.DynamicsWarning` that says why,
+        if m₀ stays stable over the model's range (e.g. a TabulatedTorque or a sweep's fit,
+        defined only over the computed biases, whose instability lies outside them).  0 with a
+        DynamicsWarning for α = 0 (undamped): m₀ is then marginally stable (the linearised
+        flow has no damping to overcome), so any drive whose damping-like torque pushes away
+        from m₀ destabilises it.
 
     Raises
     ------
@@ -133,6 +138,9 @@ def critical_drive(macrospin, torque, *, state="parallel", direction=None):
         raise DynamicsError("critical_drive(macrospin, torque): expected a Macrospin and a "
                             "torque model.")
     s = _state_sign(state)
+    if direction is not None and (isinstance(direction, bool)
+                                  or direction not in (1, -1, 1.0, -1.0)):
+        raise DynamicsError(f"`direction` must be +1 or -1, got {direction!r}.")
     m0 = s * np.asarray(macrospin.p)
     h1, h2 = stiffness_fields(macrospin, m0)
     al = macrospin.alpha
@@ -154,7 +162,15 @@ def critical_drive(macrospin, torque, *, state="parallel", direction=None):
         return np.polynomial.polynomial.polyval(x - ta.xl[j], F[j])
 
     x0 = min(max(0.0, torque.drive_range[0]), torque.drive_range[1])
-    if value(f_trace, x0) <= 0 or value(f_det, x0) <= 0:
+    trace0, det0 = value(f_trace, x0), value(f_det, x0)
+    marginal = det0 > 0 and trace0 == 0 and al == 0
+    if marginal and (direction is None or value(f_trace, x0 + direction * 1e-9) <= 0):
+        warnings.warn(
+            f"critical_drive: alpha = 0 (undamped): the {state} state is marginally stable "
+            "(no damping to overcome), so the critical drive is 0: any damping-like torque "
+            "that pushes m away from it destabilises it.", DynamicsWarning, stacklevel=2)
+        return 0.0
+    if not marginal and (trace0 <= 0 or det0 <= 0):
         raise DynamicsError(f"the {state} state is unstable already at zero drive; check "
                             "the anisotropy, field and b0.")
     lo, hi = torque.drive_range
@@ -165,16 +181,31 @@ def critical_drive(macrospin, torque, *, state="parallel", direction=None):
     xn = max(neg) if neg else math.nan
     if direction is None:
         cands = [x for x in (xp, xn) if np.isfinite(x)]
-        return min(cands, key=abs) if cands else math.nan
-    if direction not in (1, -1, 1.0, -1.0):
-        raise DynamicsError(f"`direction` must be +1 or -1, got {direction!r}.")
-    return xp if direction > 0 else xn
+        out, where = (min(cands, key=abs) if cands else math.nan), "drive"
+    else:
+        out = xp if direction > 0 else xn
+        where = "positive drive" if direction > 0 else "negative drive"
+    if math.isnan(out):
+        unit = torque.drive_unit
+        bounded = bool(np.isfinite(lo) or np.isfinite(hi))
+        span = f" in the model's range [{lo:.6g}, {hi:.6g}] {unit}" if bounded else ""
+        hint = ("; the model is defined only there (a sweep's or scan's biases): compute a "
+                "wider bias range to look further" if bounded else "")
+        warnings.warn(f"critical_drive: the {state} state stays stable for every {where}{span} "
+                      f"(neither the damping nor a stiffness is overcome); returning "
+                      f"NaN{hint}.", DynamicsWarning, stacklevel=2)
+    return out
 
 
 def critical_current(macrospin, torque, *, state="parallel", direction=None):
     """Charge current density (A/m²) at :func:`critical_drive` (the drive itself for
     current-driven models; J(V_c, θ = 0 or π) for voltage-driven ones, NaN without a current)."""
-    x = critical_drive(macrospin, torque, state=state, direction=direction)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DynamicsWarning)
+        x = critical_drive(macrospin, torque, state=state, direction=direction)
+    for w in caught:                       # said at the caller of critical_current
+        warnings.warn(str(w.message).replace("critical_drive:", "critical_current:", 1),
+                      w.category, stacklevel=2)
     if torque.drive == "current" or not np.isfinite(x):
         return x
     return float(torque.current_density(x, _state_sign(state)))
@@ -207,8 +238,11 @@ def neel_brown_time(macrospin, torque=None, drive=0.0, *, state="parallel"):
     σ(1 + h)² = Δ(1 − I/I_c)².  Coefficients that depend on θ are taken at θ = 90°.
 
     Valid for σ(1+h)² ≫ 1: the relative error is about −1/σ(1+h)² to −1.5/σ(1+h)² (measured
-    against the exact first-passage time to z = ∓0.9).  Needs u ∥ p ∥ H and equal transverse
-    demagnetising factors.
+    against the exact first-passage time to z = ∓0.9; the formula is short by that much).
+    Below σ(1+h)² = :data:`NEEL_BROWN_WARN_BARRIER` = 15, where that error exceeds 10 %, the
+    number is returned with a :class:`~mtj_kwant.dynamics.DynamicsWarning` that states the
+    estimated error.  Needs u ∥ p ∥ H and equal transverse demagnetising factors: an in-plane
+    thin film (transverse factors 0 and 1) is refused, use :func:`~.solve.ensemble` for it.
 
     Returns
     -------
@@ -241,7 +275,9 @@ def neel_brown_time(macrospin, torque=None, drive=0.0, *, state="parallel"):
                             "p and applied field along one axis.")
     keff = macrospin.effective_anisotropy
     if keff <= 0:
-        raise DynamicsError(f"neel_brown_time: K_eff = {keff:.4g} J/m^3 <= 0, no barrier.")
+        raise DynamicsError(f"neel_brown_time: K_eff = {keff:.4g} J/m^3 <= 0: easy_axis is not an "
+                            "easy axis (the shape anisotropy outweighs Ku), so there is no "
+                            "barrier to escape over.")
     if torque is not None:
         if isinstance(drive, bool):
             raise DynamicsError(f"neel_brown_time: `drive` must be a number "
@@ -276,6 +312,11 @@ def neel_brown_time(macrospin, torque=None, drive=0.0, *, state="parallel"):
         return _nan(f"neel_brown_time: effective barrier sigma*(1+h)^2 = {barrier:.3g} < "
                     f"{NEEL_BROWN_MIN_BARRIER:g} (sigma = {sigma:.4g}, h = {h:.4g}), outside the "
                     "high-barrier formula's validity; returning NaN (use ensemble()).")
+    if barrier < NEEL_BROWN_WARN_BARRIER:
+        warnings.warn(f"neel_brown_time: effective barrier sigma*(1+h)^2 = {barrier:.3g} (sigma = "
+                      f"{sigma:.4g}, h = {h:.4g}) is low for the high-barrier formula: its "
+                      f"result is short by about {100 / barrier:.0f} to {150 / barrier:.0f} % "
+                      "(use ensemble() for a better number).", DynamicsWarning, stacklevel=2)
     tau_n = relaxation_time(macrospin)
     return (math.sqrt(math.pi) * tau_n / (sigma**1.5 * (1 - h * h) * (1 + h))
             * math.exp(barrier))
@@ -283,6 +324,10 @@ def neel_brown_time(macrospin, torque=None, drive=0.0, *, state="parallel"):
 
 #: Smallest effective barrier σ(1+h)² (in k_BT) at which :func:`neel_brown_time` reports a number.
 NEEL_BROWN_MIN_BARRIER = 5.0
+
+#: Effective barrier σ(1+h)² below which :func:`neel_brown_time` warns: its estimated error
+#: 1/σ(1+h)² to 1.5/σ(1+h)² exceeds 10 %.
+NEEL_BROWN_WARN_BARRIER = 15.0
 
 
 def _nan(reason):

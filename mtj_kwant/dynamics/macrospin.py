@@ -13,14 +13,54 @@ the fixed-layer direction ``p`` in this frame.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._common import (GAMMA_E, K_B, MU0, DynamicsError, finite_scalar, strict_keywords,
-                      vector3)
+from ._common import (GAMMA_E, K_B, MU0, DynamicsError, DynamicsWarning, finite_scalar,
+                      strict_keywords, vector3)
 
-__all__ = ["Macrospin"]
+__all__ = ["Macrospin", "PLAUSIBLE"]
+
+
+#: Plausible magnitudes of the macrospin's parameters: (low, high) of the value (|value| for
+#: Ku and H_applied), and the one-line reasons for values below and above.  A value outside
+#: is a unit mistake (metres for nm, tesla for A/m) or an absurd number that would overflow
+#: later (M_s = 1e300 gave an OverflowError in the integrator).
+PLAUSIBLE = {
+    "Ms": (1e3, 1e7,
+           "is in A/m, got {v:g}: below any ferromagnet's (plausible 1e3 to 1e7 A/m, e.g. "
+           "1.1e6 for CoFeB); from mu0*Ms in T multiply by 7.958e5, from emu/cm^3 by 1000",
+           "= {v:g} A/m is above any material's magnetisation (plausible 1e3 to 1e7 A/m; "
+           "Fe has 1.7e6)"),
+    "thickness": (0.01, 1e5,
+                  "is in nm, got {v:g}: did you give metres? (e.g. thickness=1.5 for 1.5 nm; "
+                  "plausible 0.01 to 1e5 nm)",
+                  "= {v:g} nm is not a macrospin's thickness (plausible 0.01 to 1e5 nm)"),
+    "area": (1.0, 1e12,
+             "is in nm^2, got {v:g}: did you give m^2? (e.g. area=40 * 40 for a 40 nm x 40 nm "
+             "pillar; plausible 1 to 1e12 nm^2)",
+             "= {v:g} nm^2 is not a macrospin's area (plausible 1 to 1e12 nm^2)"),
+    "Ku": (0.0, 1e8, "",
+           "= {v:g} J/m^3 is beyond any material's anisotropy (|Ku| up to ~2e7 J/m^3 for "
+           "SmCo5; plausible |Ku| <= 1e8)"),
+    "H_applied": (0.0, 1e9, "",
+                  "has |H| = {v:g} A/m, beyond any laboratory field (plausible |H| <= 1e9 "
+                  "A/m; the field is in A/m: 1 T is 7.958e5 A/m)"),
+    "temperature": (0.0, 1e4, "",
+                    "= {v:g} K is above any Curie temperature (plausible 0 to 1e4 K)"),
+}
+
+
+def _plausible(key, value):
+    """Refuse ``value`` of parameter ``key`` outside :data:`PLAUSIBLE` (one line)."""
+    lo, hi, below, above = PLAUSIBLE[key]
+    v = abs(value) if key in ("Ku", "H_applied") else value
+    if v < lo and below:
+        raise DynamicsError(f"Macrospin: `{key}` {below.format(v=value)}.", parameter=key)
+    if v > hi:
+        raise DynamicsError(f"Macrospin: `{key}` {above.format(v=value)}.", parameter=key)
 
 
 @strict_keywords
@@ -31,29 +71,32 @@ class Macrospin:
     Parameters
     ----------
     Ms : float
-        Saturation magnetisation M_s in A/m, > 0.
+        Saturation magnetisation M_s in A/m, in the plausible range [1e3, 1e7] (CoFeB 1.1e6,
+        Fe 1.7e6): values outside it (μ₀M_s in T, emu/cm³, or an absurd magnitude) are refused.
     thickness : float
-        Free-layer thickness d in nm, > 0 (it converts the torque per area into a torque per
-        volume).
+        Free-layer thickness d in nm, in [0.01, 1e5] (it converts the torque per area into a
+        torque per volume).  A value below 0.01 is refused as metres given for nm.
     area : float
-        Junction area A in nm², > 0 (volume V = A·d for the thermal field; current I = J·A).
+        Junction area A in nm², in [1, 1e12] (volume V = A·d for the thermal field; current
+        I = J·A).  A value below 1 is refused as m² given for nm².
     alpha : float
-        Gilbert damping α.  α > 0 for a physical layer; α = 0 (the conservative limit) is
-        accepted only at ``temperature = 0``.
+        Gilbert damping α >= 0.  α > 0 for a physical layer; α = 0 is the undamped
+        (conservative) limit, which the energy-conservation check integrates, accepted only at
+        ``temperature = 0`` (rk45; the Heun scheme needs α > 0).  Negative or NaN: refused.
     Ku : float
         First-order uniaxial anisotropy constant K_u in J/m³ (energy −K_u (m·u)²; a negative
-        value makes ``easy_axis`` a hard axis).  Default 0.
+        value makes ``easy_axis`` a hard axis), |K_u| <= 1e8.  Default 0.
     easy_axis : (3,) array_like
         Anisotropy axis u (normalised).  Default (0, 0, 1).
     demag_factors : (3,) array_like or "thin film"
         Diagonal demagnetising factors (N_x, N_y, N_z) with N_x + N_y + N_z = 1, or (0, 0, 0)
         when the shape anisotropy is already folded into ``Ku``.  Default "thin film" = (0, 0, 1).
     H_applied : (3,) array_like
-        Applied field H in A/m.  Default 0.
+        Applied field H in A/m, |H| <= 1e9 (1 T is 7.958e5 A/m).  Default 0.
     p : (3,) array_like
         Magnetisation direction of the pinned (fixed) layer, normalised.  Default (0, 0, 1).
     temperature : float
-        Temperature T in K, >= 0 (thermal field; 0 = deterministic).  Default 0.
+        Temperature T in K, in [0, 1e4] (thermal field; 0 = deterministic).  Default 0.
     gamma : float
         Gyromagnetic ratio γ in rad/(s·T), > 0.  Default |γ_e| = 1.76085962784e11
         (free electron, CODATA 2018).
@@ -62,8 +105,10 @@ class Macrospin:
     ------
     DynamicsError
         (a ValueError) for a non-positive M_s, d, A or γ, a negative α or T, α = 0 with T > 0,
-        demagnetising factors that do not sum to 1, a zero direction, or an unknown keyword,
-        in one line that names the parameter.
+        a magnitude outside the plausible ranges above (with the unit it expects: e.g.
+        "`thickness` is in nm, got 1.5e-09: did you give metres?"), demagnetising factors
+        that do not sum to 1, a zero direction, or an unknown keyword, in one line that names
+        the parameter.
 
     Notes
     -----
@@ -113,6 +158,8 @@ class Macrospin:
         set_("temperature", finite_scalar(name, "temperature", self.temperature, unit="K",
                                           nonnegative=True))
         set_("gamma", finite_scalar(name, "gamma", self.gamma, unit="rad/(s T)", positive=True))
+        for key in ("Ms", "thickness", "area", "Ku", "temperature"):
+            _plausible(key, getattr(self, key))
         if self.alpha == 0 and self.temperature > 0:
             raise DynamicsError(
                 "Macrospin: `alpha` = 0 with `temperature` > 0: the thermal field (variance ∝ α) "
@@ -120,6 +167,9 @@ class Macrospin:
             )
         set_("easy_axis", tuple(vector3(name, "easy_axis", self.easy_axis, unit=True).tolist()))
         set_("H_applied", tuple(vector3(name, "H_applied", self.H_applied).tolist()))
+        h_big = float(np.max(np.abs(self.H_applied)))            # |H| without overflow
+        _plausible("H_applied", h_big and h_big * float(np.linalg.norm(
+            np.asarray(self.H_applied) / h_big)))
         set_("p", tuple(vector3(name, "p", self.p, unit=True).tolist()))
         n = self.demag_factors
         if isinstance(n, str):
@@ -189,9 +239,21 @@ class Macrospin:
         r"""Δ = K_eff V/(k_BT) of an axially symmetric macrospin at zero field.
 
         K_eff = K_u − ½μ₀M_s²(N_u − N_⊥) for the easy axis u along a principal axis of the
-        demagnetising tensor.  inf at T = 0.
+        demagnetising tensor.  inf at T = 0.  NaN with a
+        :class:`~mtj_kwant.dynamics.DynamicsWarning` when K_eff < 0: ``easy_axis`` is then a
+        hard axis (e.g. a thin film whose shape anisotropy exceeds K_u), and Δ of that axis
+        is not a barrier.  An in-plane easy axis of a thin film (unequal transverse
+        demagnetising factors) is refused, see :attr:`effective_anisotropy`.
         """
         keff = self.effective_anisotropy
+        if keff < 0:
+            warnings.warn(
+                f"Macrospin.stability_factor: K_eff = {keff:.4g} J/m^3 < 0, so easy_axis "
+                f"{self.easy_axis} is a hard axis (the shape anisotropy "
+                f"{keff - self.Ku:.4g} J/m^3 outweighs Ku = {self.Ku:.4g}); there is no barrier "
+                "along it: returning NaN (raise Ku or give the real easy axis).",
+                DynamicsWarning, stacklevel=2)
+            return math.nan
         if self.temperature == 0:
             return math.inf
         return keff * self.volume / (K_B * self.temperature)
@@ -200,18 +262,27 @@ class Macrospin:
     def effective_anisotropy(self):
         """K_eff = K_u − ½μ₀M_s²(N_u − N_⊥) in J/m³ (easy axis along x, y or z, N_⊥ equal).
 
-        Raises DynamicsError when the macrospin is not axially symmetric about its easy axis.
+        Raises DynamicsError when the macrospin is not axially symmetric about its easy axis
+        (e.g. an in-plane thin film: the transverse factors 0 and 1 differ), a case that
+        :attr:`stability_factor` and :func:`~mtj_kwant.dynamics.neel_brown_time` do not
+        support; :func:`~mtj_kwant.dynamics.ensemble` simulates it.
         """
         u = np.asarray(self.easy_axis)
         i = int(np.argmax(np.abs(u)))
         n = np.asarray(self.demag_factors)
         others = [n[j] for j in range(3) if j != i]
-        if abs(abs(u[i]) - 1) > 1e-12 or abs(others[0] - others[1]) > 1e-12:
+        if abs(abs(u[i]) - 1) > 1e-12:
             raise DynamicsError(
-                "Macrospin: K_eff needs an easy axis along x, y or z and equal demagnetising "
-                f"factors across it; got easy_axis {self.easy_axis}, demag_factors "
-                f"{self.demag_factors}."
-            )
+                "Macrospin: K_eff, stability_factor and neel_brown_time need the easy axis "
+                f"along x, y or z (a principal axis of the demagnetising tensor); got easy_axis "
+                f"{self.easy_axis}: not supported, use ensemble() for switching times.")
+        if abs(others[0] - others[1]) > 1e-12:
+            raise DynamicsError(
+                "Macrospin: K_eff, stability_factor and neel_brown_time need an axially "
+                f"symmetric macrospin; easy axis {'xyz'[i]} has unequal transverse "
+                f"demagnetising factors {others[0]:g} and {others[1]:g} (an in-plane thin "
+                "film), whose two-axis barrier is not supported: use ensemble() for switching "
+                "times.")
         return self.Ku - 0.5 * MU0 * self.Ms**2 * (n[i] - others[0])
 
     def with_(self, **changes):

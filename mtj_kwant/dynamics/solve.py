@@ -32,6 +32,7 @@ deterministic second-order Heun method.  The thermal field is Gaussian with stan
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
@@ -40,7 +41,8 @@ import numpy as np
 from ..results import Result
 
 from . import _kernels
-from ._common import E_CHARGE, HBAR, DynamicsError, check_seed, finite_scalar, vector3
+from ._common import (E_CHARGE, HBAR, DynamicsError, DynamicsWarning, check_max_steps,
+                      check_seed, finite_scalar, vector3)
 from .macrospin import Macrospin
 from .torques import TorqueModel
 
@@ -88,20 +90,49 @@ def _check_pair(macrospin, torque):
                             f"PolynomialTorque, TabulatedTorque), got {type(torque).__name__}.")
 
 
+def _numbers(values):
+    """``values`` as a 1-D float array, or None when they are not all real numbers (text,
+    booleans, None and objects are not numbers: no silent parsing of "1e11")."""
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):
+        return None
+    if arr.dtype.kind not in "iuf":
+        return None
+    return arr.astype(float).reshape(-1)
+
+
 def _waveform(torque, drive):
     """(tw, xw) arrays of a constant or piecewise-linear drive."""
+    unit = torque.drive_unit
     if isinstance(drive, tuple) and len(drive) == 2:
-        tw = np.asarray(drive[0], float).reshape(-1)
-        xw = np.asarray(drive[1], float).reshape(-1)
-        if tw.size < 1 or tw.shape != xw.shape or np.any(np.diff(tw) <= 0):
-            raise DynamicsError("`drive` as (times, values) needs two arrays of the same length "
-                                "with increasing times (s).")
+        tw, xw = _numbers(drive[0]), _numbers(drive[1])
+        if tw is None or xw is None:
+            raise DynamicsError(f"`drive` as (times, values) needs numbers (times in s, values in "
+                                f"{unit}), got {drive!r}.", parameter="drive")
+        if tw.size < 1 or tw.shape != xw.shape:
+            raise DynamicsError(f"`drive` as (times, values) needs two arrays of the same length "
+                                f"(>= 1), got {tw.size} times and {xw.size} values.",
+                                parameter="drive")
+        if not np.all(np.isfinite(tw)):
+            raise DynamicsError("`drive` as (times, values): the times must be finite (s).",
+                                parameter="drive")
+        steps = np.diff(tw)
+        if np.any(steps == 0):
+            t_rep = float(tw[1:][steps == 0][0])
+            raise DynamicsError(
+                f"`drive` as (times, values): the time {t_rep:g} s is repeated (a jump); give "
+                f"the edge a short rise time instead, e.g. {t_rep:g} and {t_rep:g} + 1e-12 s "
+                "(rk45 ends a step on every knot, so a 1 ps edge costs a few steps).",
+                parameter="drive")
+        if np.any(steps < 0):
+            raise DynamicsError("`drive` as (times, values) needs increasing times (s); sort "
+                                "the knots by time.", parameter="drive")
     else:
-        try:
-            xw = np.array([float(drive)])
-        except (TypeError, ValueError):
-            raise DynamicsError(f"`drive` must be a number ({torque.drive_unit}) or a pair "
-                                f"(times_s, values), got {drive!r}.") from None
+        xw = _numbers(drive)
+        if xw is None or xw.size != 1:
+            raise DynamicsError(f"`drive` must be a number ({unit}) or a pair "
+                                f"(times_s, values), got {drive!r}.", parameter="drive")
         tw = np.zeros(1)
     torque.check_drive(xw)
     return np.ascontiguousarray(tw), np.ascontiguousarray(xw)
@@ -152,7 +183,8 @@ class Trajectory(Result):
         First time m·axis crosses ``switch_threshold`` from the side of m(0) (s), NaN if it
         did not.
     status : int
-        0 reached t_end, 1 stopped at the switch, 2 max_steps exhausted, 3 step-size underflow.
+        0 reached t_end, 1 stopped at the switch, 2 max_steps exhausted, 3 step-size underflow
+        (2 and 3 keep the last state reached; ``message`` says how far the run got).
     message : str
     success : bool
         status 0 or 1 (a property).
@@ -198,6 +230,44 @@ class Trajectory(Result):
 _STATUS = {0: "reached t_end", 1: "stopped at the switch",
            2: "max_steps exhausted before t_end; raise max_steps or loosen rtol",
            3: "step size underflow (stiff or singular right-hand side)"}
+
+
+def _status_message(status, t_reached, t_end, max_steps):
+    """The message of a Trajectory: for a run that stopped early, how far it got."""
+    if status == 2:
+        return (f"max_steps = {max_steps} exhausted at t = {t_reached:.4g} s of t_end = "
+                f"{t_end:.4g} s ({100 * t_reached / t_end:.3g} %); the last state reached is "
+                "stored; raise max_steps or loosen rtol")
+    if status == 3:
+        return (f"step size underflow at t = {t_reached:.4g} s of t_end = {t_end:.4g} s "
+                f"({100 * t_reached / t_end:.3g} %; stiff or singular right-hand side); the "
+                "last state reached is stored")
+    return _STATUS[status]
+
+
+#: Largest memory (bytes) that :func:`integrate` (Heun) and :func:`ensemble` may allocate for
+#: stored trajectories: beyond it they refuse in one line instead of exhausting the memory.
+MAX_STORED_BYTES = 2 * 2**30
+
+
+def _check_storage(owner, n, n_steps, stride, dt, t_end):
+    """Refuse stored trajectories (n samples, n_steps // stride + 1 points) above the limit."""
+    if not stride:
+        return
+    n_save = n_steps // stride + 1
+    size = n * n_save * 3 * 8
+    if size <= MAX_STORED_BYTES:
+        return
+    fits = t_end * n * 3 * 8 / MAX_STORED_BYTES                # save_every that fits,
+    unit = 10.0 ** (math.floor(math.log10(fits)) - 1)          # rounded up to 2 digits
+    fits = math.ceil(fits / unit) * unit
+    raise DynamicsError(
+        f"{owner}: storing {n} trajector{'y' if n == 1 else 'ies'} of {n_save} points "
+        f"(save_every = {stride * dt:.3g} s over t_end = {t_end:.3g} s) needs "
+        f"{size / 2**30:.3g} GiB, above the {MAX_STORED_BYTES / 2**30:g} GiB limit; store less: "
+        f"a larger save_every (>= {fits:.2g} s fits)"
+        + (", fewer samples, or save_every=None." if owner == "ensemble" else "."),
+        parameter="save_every")
 
 
 _CHUNK_BYTES = 16 * 2**20
@@ -282,14 +352,15 @@ def _heun_run(M0, dt, n_steps, P, tw, xw, xint, xl, Ca, Cb, seed, axis, thr, sto
     k = 0
     empty = np.empty((0, 0, 3))
     while k < n_steps and active.size:
+        # the chunk (noise of c steps) stays within _CHUNK_BYTES whatever the stride: a
+        # chunk need not end on a stored step (the kernel counts steps from k)
         chunk = max(1, _CHUNK_BYTES // (24 * active.size))
-        if stride:
-            chunk = max(stride, chunk // stride * stride)
         c = min(chunk, n_steps - k)
         noise = rng.standard_normal((c, active.size, 3)) * sdw if sdw > 0 else empty
-        out = np.full((c // stride if stride else 0, active.size, 3), np.nan)
+        rows = ((k + c) // stride - k // stride) if stride else 0
+        out = np.full((rows, active.size, 3), np.nan)
         _kernels.heun_chunk(M, active, k * dt, dt, c, noise, P, tw, xw, xint, xl, Ca, Cb, axis,
-                            thr, pos0, t_switch, bool(stop_on_switch), int(stride), out)
+                            thr, pos0, t_switch, bool(stop_on_switch), int(stride), out, k)
         running = np.isnan(t_switch[active]) if stop_on_switch else np.ones(active.size, bool)
         steps[active[running]] += c
         if stride and out.shape[0]:
@@ -354,6 +425,9 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
         ``stop_on_switch``) are always stored.  The switching time is found at every step,
         not from the stored points, so the sampling does not change it.
     max_steps : int
+        Most steps of the run, >= 1 (default 2e7).  rk45 stops there with status 2 and keeps
+        the last state reached (``t[-1]`` < t_end; the message says how far it got); Heun,
+        whose number of steps is t_end/dt, refuses a run longer than that up front.
 
     Returns
     -------
@@ -362,7 +436,9 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
     Raises
     ------
     DynamicsError
-        For invalid arguments, rk45 with T > 0, a drive outside the model's range.
+        For invalid arguments (a drive given as text, a waveform with a repeated time,
+        max_steps < 1), rk45 with T > 0, a drive outside the model's range, or stored Heun
+        points above :data:`MAX_STORED_BYTES` (2 GiB).
 
     Examples
     --------
@@ -378,6 +454,7 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
         raise DynamicsError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}.")
     t_end = finite_scalar("integrate", "t_end", t_end, unit="s", positive=True)
     seed = check_seed("integrate", seed)
+    max_steps = check_max_steps("integrate", max_steps)
     tw, xw = _waveform(torque, drive)
     m = _start(macrospin, m0)
     axis, thr = _switch(macrospin, switch_axis, switch_threshold)
@@ -406,9 +483,10 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
         n_steps = int(math.ceil(t_end / dt - 1e-9))
         dt = t_end / n_steps                      # the last step ends exactly at t_end
         if n_steps > max_steps:
-            raise DynamicsError(f"t_end/dt = {n_steps} steps exceeds max_steps = {max_steps}; "
-                                "raise max_steps or dt.")
+            raise DynamicsError(f"integrate: t_end/dt = {n_steps} steps exceeds max_steps = "
+                                f"{max_steps}; raise max_steps or dt.", parameter="max_steps")
         stride = max(1, int(round(save_every / dt))) if save_every > 0 else 1
+        _check_storage("integrate", 1, n_steps, stride, dt, t_end)
         tsw_a, m_end, saved, done = _heun_run(m[None, :], dt, n_steps, P, tw, xw, xint, xl, Ca,
                                               Cb, seed, axis, thr, stop_on_switch, stride)
         steps = int(done[0])
@@ -430,7 +508,7 @@ def integrate(macrospin, torque, drive, t_end, *, m0=None, method="rk45", dt=Non
     return Trajectory(t=ts, m=ms, drive=x, drive_unit=torque.drive_unit,
                       current_density=torque.current_density(x, cos),
                       energy=macrospin.energy(ms), switching_time=float(tsw), status=int(status),
-                      message=_STATUS[int(status)],
+                      message=_status_message(int(status), float(ts[-1]), t_end, max_steps),
                       n_steps=int(steps), n_rejected=int(rejected), method=method,
                       settings=settings)
 
@@ -457,7 +535,8 @@ def dm_dt(macrospin, torque, m, drive, *, field=None):
     macrospin : Macrospin
     torque : TorqueModel
     m : array_like (..., 3)
-        Unit magnetisation(s).
+        Unit magnetisation(s): |m| must be 1 to 1e-6 (the equation holds on the unit sphere;
+        normalise with ``m / np.linalg.norm(m, axis=-1, keepdims=True)``).
     drive : float
         Drive (V or A/m²).
     field : array_like (3,), optional
@@ -468,11 +547,30 @@ def dm_dt(macrospin, torque, m, drive, *, field=None):
     ndarray (..., 3)
         The equation of the module docstring, from the same compiled kernel as
         :func:`integrate`.
+
+    Raises
+    ------
+    DynamicsError
+        For m that is not (..., 3) finite unit vectors, and the errors of :func:`integrate`.
     """
     _check_pair(macrospin, torque)
     tw, xw = _waveform(torque, drive)
-    m = np.asarray(m, float)
-    flat = m.reshape(-1, 3)
+    flat = _numbers(m)
+    shape = np.shape(m)
+    if flat is None or flat.size == 0 or not shape or shape[-1] != 3:
+        raise DynamicsError(f"dm_dt: `m` must be unit vectors, numbers of shape (..., 3), got "
+                            f"{m!r}.", parameter="m")
+    m = flat.reshape(shape)
+    flat = flat.reshape(-1, 3)
+    if not np.all(np.isfinite(flat)):
+        raise DynamicsError("dm_dt: `m` must be finite unit vectors.", parameter="m")
+    norm = np.linalg.norm(flat, axis=1)
+    worst = float(norm[np.argmax(np.abs(norm - 1))])
+    if abs(worst - 1) > 1e-6:
+        raise DynamicsError(
+            f"dm_dt: `m` must be unit vectors (|m| = 1, the equation holds on the unit sphere), "
+            f"got |m| = {worst:.6g}; normalise it: m / np.linalg.norm(m, axis=-1, "
+            "keepdims=True).", parameter="m")
     xint, xl, Ca, Cb = _tables(torque)
     P = macrospin._params()
     h = np.zeros(3) if field is None else vector3("dm_dt", "field", field)
@@ -551,13 +649,18 @@ class EnsembleResult:
 
 
 def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_axis=None,
-             switch_threshold=0.0, stop_on_switch=True, save_every=None):
+             switch_threshold=0.0, stop_on_switch=True, save_every=None,
+             max_steps=20_000_000):
     r"""Integrate ``n`` independent stochastic macrospins (stochastic Heun, step ``dt``).
 
     Parameters as in :func:`integrate`; ``m0`` may be (3,) or (n, 3).  The thermal field comes
     from ``numpy.random.default_rng(seed)`` (``seed`` an integer >= 0, or None for a fresh one,
     recorded in ``EnsembleResult.seed``): a result is reproducible for given (seed, n).
-    ``save_every`` (s) stores every sample's m at that interval (None, the default: none).
+    ``save_every`` (s) stores every sample's m at that interval (None, the default: none); the
+    stored trajectories may take at most :data:`MAX_STORED_BYTES` (2 GiB: n × t_end/save_every
+    × 24 bytes), else the call is refused in one line that says which save_every fits.
+    ``max_steps`` (default 2e7, as :func:`integrate`) bounds t_end/dt, the steps of each sample:
+    a longer run is refused up front instead of running for days.
     All samples advance together, step by step (vectorised over the ensemble).
 
     **Which time.** ``switching_times`` are first-passage times of m·axis through
@@ -576,6 +679,7 @@ def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DynamicsError(f"ensemble: `n` must be a positive integer, got {n!r}.")
     seed = check_seed("ensemble", seed)
+    max_steps = check_max_steps("ensemble", max_steps)
     t_end = finite_scalar("ensemble", "t_end", t_end, unit="s", positive=True)
     dt = finite_scalar("ensemble", "dt", dt, unit="s", positive=True)
     tw, xw = _waveform(torque, drive)
@@ -583,12 +687,18 @@ def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_
     axis, thr = _switch(macrospin, switch_axis, switch_threshold)
     xint, xl, Ca, Cb = _tables(torque)
     _check_heun_dt("ensemble", macrospin, torque, xw, dt)
-    n_steps = int(math.ceil(t_end / dt - 1e-9))
+    n_steps = t_end / dt
+    if n_steps > max_steps:
+        raise DynamicsError(f"ensemble: t_end/dt = {n_steps:.3g} steps per sample exceeds "
+                            f"max_steps = {max_steps}; shorten t_end, or raise max_steps "
+                            "(the run takes n × t_end/dt Heun steps).", parameter="max_steps")
+    n_steps = int(math.ceil(n_steps - 1e-9))
     dt = t_end / n_steps                          # the last step ends exactly at t_end
     if save_every is not None:
         save_every = finite_scalar("ensemble", "save_every", save_every, unit="s",
                                    nonnegative=True)
     stride = max(1, int(round(save_every / dt))) if save_every else 0
+    _check_storage("ensemble", int(n), n_steps, stride, dt, t_end)
     tsw, final, saved, _ = _heun_run(M0, dt, n_steps, macrospin._params(), tw, xw, xint, xl,
                                      Ca, Cb, seed, axis, thr, stop_on_switch, stride)
     settings = dict(macrospin=asdict(macrospin), torque=_describe(torque),
@@ -661,13 +771,17 @@ def switching_threshold(macrospin, torque, *, state="parallel", t_end, tilt=0.01
         raise DynamicsError(f"`state` must be 'parallel' or 'antiparallel', got {state!r}.")
     s = 1.0 if state == "parallel" else -1.0
     p = np.asarray(macrospin.p)
-    xc = critical_drive(macrospin, torque, state=state, direction=direction)
+    with warnings.catch_warnings():      # NaN or 0 is handled here, with its own message
+        warnings.simplefilter("ignore", DynamicsWarning)
+        xc = critical_drive(macrospin, torque, state=state, direction=direction)
     if direction is None:
         direction = 1.0 if xc > 0 else -1.0
     if bracket is None:
-        if not np.isfinite(xc):
-            raise DynamicsError("switching_threshold: no analytic instability to bracket; "
-                                "give `bracket`.")
+        if not np.isfinite(xc) or xc == 0:
+            why = ("alpha = 0: the critical drive is 0 (marginal stability)" if xc == 0 else
+                   "no analytic instability over the model's range")
+            raise DynamicsError(f"switching_threshold: {why}, nothing to bracket; give "
+                                "`bracket`.")
         lo, hi = 0.0, 3.0 * abs(xc)
         lo_d, hi_d = torque.drive_range
         hi = min(hi, abs(hi_d if direction > 0 else lo_d))

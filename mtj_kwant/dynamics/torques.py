@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 
-from ._common import DynamicsError, finite_scalar, strict_keywords
+from ._common import (DynamicsError, DynamicsWarning, check_keywords, finite_scalar,
+                      strict_keywords)
 
 __all__ = ["TorqueModel", "ConstantTorque", "SlonczewskiTorque", "PolynomialTorque",
-           "TabulatedTorque"]
+           "TabulatedTorque", "SweepData", "sweep_data"]
 
 
 class _Table:
@@ -252,6 +254,10 @@ class PolynomialTorque(TorqueModel):
         Default 0 (J independent of θ).
     stderr : dict, optional
         Standard uncertainties of the coefficients by name (kept for reports; not used).
+    bias_range : (float, float), optional
+        The biases (V) where the polynomials hold: :attr:`drive_range`, outside which the
+        model refuses a drive (as :class:`TabulatedTorque`).  :meth:`from_sweep` sets the
+        sweep's range, so that a fit is not extrapolated.  None (default): any bias.
 
     Examples
     --------
@@ -269,11 +275,27 @@ class PolynomialTorque(TorqueModel):
     current: tuple | None = None
     polarization_product: float = 0.0
     stderr: dict = field(default_factory=dict, compare=False, repr=False)
+    bias_range: tuple | None = None
     drive = "voltage"
+
+    @property
+    def drive_range(self):
+        """(low, high) bias in V where the model is defined: ``bias_range`` or all biases."""
+        return (-math.inf, math.inf) if self.bias_range is None else self.bias_range
 
     def __post_init__(self):
         for k in ("a0", "a1", "a2", "b0", "b1", "b2", "polarization_product"):
             object.__setattr__(self, k, finite_scalar("PolynomialTorque", k, getattr(self, k)))
+        if self.bias_range is not None:
+            try:
+                lo, hi = (float(v) for v in self.bias_range)
+            except (TypeError, ValueError):
+                lo = hi = math.nan
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise DynamicsError("PolynomialTorque: `bias_range` must be (low, high) in V with "
+                                    f"low < high, got {self.bias_range!r}.",
+                                    parameter="bias_range")
+            object.__setattr__(self, "bias_range", (lo, hi))
         if self.current is not None:
             try:
                 c = tuple(float(v) for v in self.current)
@@ -296,48 +318,34 @@ class PolynomialTorque(TorqueModel):
         """Fit a :class:`~mtj_kwant.sweep.SweepResult` (or its JSON path).
 
         T∥ and T⊥ of ``part`` ("total" or "window") are fitted to degree 2 in V with their
-        error estimates as sigma and divided by sin θ of the sweep; J(V) to degree 3.
+        error estimates as sigma and divided by sin θ of the sweep; J(V) to degree 3, so the
+        sweep needs at least 4 distinct biases.  ``bias_range`` is the sweep's: the fit is
+        not extrapolated.  The sweep is checked first (:func:`sweep_data`: one line naming
+        the file, key and bias of a malformed entry; a warning naming unconverged points).
         """
+        data = sweep_data("PolynomialTorque.from_sweep", result, part=part, min_biases=4)
+        return cls._from_sweep_data(data, polarization_product)
+
+    @classmethod
+    def _from_sweep_data(cls, data, polarization_product=0.0):
+        """The fit of a checked sweep (:class:`SweepData`)."""
         from ..analytic.fits import fit_bias_polynomial, fit_inplane, fit_outofplane
-        from ..sweep import SweepResult
 
-        if not isinstance(result, SweepResult):
-            result = SweepResult.load(result)
-        if part not in ("total", "window"):
-            raise DynamicsError(f"PolynomialTorque.from_sweep: `part` must be 'total' or "
-                                f"'window', got {part!r}.")
-        tpar = getattr(result, f"torque_inplane_{part}")
-        tperp = getattr(result, f"torque_outofplane_{part}")
-        if tpar is None:
-            raise DynamicsError(
-                f"PolynomialTorque.from_sweep: the sweep has no '{part}' torques; rerun it "
-                "with parts='total' (or --parts total), or use part='window'."
-            )
-        s = _sweep_sin_theta("PolynomialTorque.from_sweep", result)
-        v = np.asarray(result.bias_V, float)
-
-        def sig(key):
-            # errors as sigma (an exactly-zero point's ~1e-291 is floored by the fit itself)
-            e = result.errors.get(key)
-            if e is None:
-                return None
-            e = np.abs(np.asarray(e, float)) / abs(s)
-            if not np.all(np.isfinite(e)) or np.any(e <= 0):
-                return None
-            return e
-
-        fa = fit_inplane(v, np.asarray(tpar) / s, 2, sigma=sig(f"torque_inplane_{part}"))
-        fb = fit_outofplane(v, np.asarray(tperp) / s, 2, sigma=sig(f"torque_outofplane_{part}"))
-        fj = fit_bias_polynomial(v, np.asarray(result.current_density, float), 3)
+        s, v = data.sin_theta, data.bias
+        fa = fit_inplane(v, data.torque_inplane / s, 2, sigma=data.sigma("torque_inplane"))
+        fb = fit_outofplane(v, data.torque_outofplane / s, 2,
+                            sigma=data.sigma("torque_outofplane"))
+        fj = fit_bias_polynomial(v, data.current_density, 3)
         cj = fj.coefficients
         # J at θ = 90° from J at the sweep's θ with G(θ) ∝ 1 + P_LP_R cos θ.
-        ratio = 1.0 + polarization_product * math.cos(math.radians(result.theta_deg))
+        ratio = 1.0 + polarization_product * math.cos(math.radians(data.theta_deg))
         stderr = {**{k: u for k, (_, u) in fa.named().items()},
                   **{k: u for k, (_, u) in fb.named().items()}}
         return cls(a0=fa.coefficients[0], a1=fa.coefficients[1], a2=fa.coefficients[2],
                    b0=fb.coefficients[0], b1=fb.coefficients[1], b2=fb.coefficients[2],
                    current=(cj[1] / ratio, cj[2] / ratio, cj[3] / ratio),
-                   polarization_product=polarization_product, stderr=stderr)
+                   polarization_product=polarization_product, stderr=stderr,
+                   bias_range=(float(v[0]), float(v[-1])))
 
     def _build(self):
         ta = _Table.global_poly([[self.a0], [self.a1], [self.a2]])
@@ -387,8 +395,10 @@ class TabulatedTorque(TorqueModel):
     drive = "voltage"
 
     def __init__(self, bias, theta, torque_inplane, torque_outofplane, current_density=None,
-                 *, n_harmonics=None):
+                 *, n_harmonics=None, **unknown):
         name = "TabulatedTorque"
+        check_keywords(name, unknown, ("bias", "theta", "torque_inplane", "torque_outofplane",
+                                       "current_density", "n_harmonics"))
         v = np.asarray(bias, float).reshape(-1)
         th = np.asarray(theta, float).reshape(-1)
         if v.size < 2 or np.any(np.diff(v) <= 0) or not np.all(np.isfinite(v)):
@@ -448,7 +458,9 @@ class TabulatedTorque(TorqueModel):
 
     @classmethod
     def from_scan(cls, scan, *, part="total", n_harmonics=None):
-        """Build from a :class:`~mtj_kwant.scan.ScanResult` (or its JSON path) over bias × θ.
+        """Build from a :class:`~mtj_kwant.scan.ScanResult` over bias × θ, or its file: the
+        JSON form, or the CSV that ``mtj-kwant scan --output x.csv`` writes (read with its
+        ``x.csv.meta.json`` beside it).
 
         Needs one value of every other parameter (φ, temperature, junction paths) and a full
         grid; θ is read in degrees from ``theta_deg``.
@@ -462,9 +474,18 @@ class TabulatedTorque(TorqueModel):
                                 "bias × θ.")
         if not isinstance(scan, (ScanResult, str, os.PathLike)):
             raise DynamicsError(f"TabulatedTorque.from_scan: expected a ScanResult or the path "
-                                f"of its JSON file, got {type(scan).__name__}.")
+                                f"of its file (.json, or the .csv of mtj-kwant scan --output "
+                                f"with its .csv.meta.json beside it), got {type(scan).__name__}.")
         if not isinstance(scan, ScanResult):
-            scan = ScanResult.load(scan)
+            path = os.fspath(scan)
+            if path.endswith(".meta.json"):
+                raise DynamicsError(
+                    f"TabulatedTorque.from_scan: {path} is the metadata beside a scan table; "
+                    f"give the table itself, {path[:-len('.meta.json')]}.")
+            try:
+                scan = ScanResult.load(path)
+            except (OSError, ValueError) as err:
+                raise DynamicsError(f"TabulatedTorque.from_scan: {err}") from None
         kp, ko = f"torque_inplane_{part}", f"torque_outofplane_{part}"
         if kp not in scan.columns:
             raise DynamicsError(f"TabulatedTorque.from_scan: the scan has no column {kp!r}; "
@@ -491,21 +512,16 @@ class TabulatedTorque(TorqueModel):
 
     @classmethod
     def from_sweep(cls, result, *, part="total"):
-        """Build from a :class:`~mtj_kwant.sweep.SweepResult` (one angle: T ∝ sin θ, J
-        independent of θ)."""
-        from ..sweep import SweepResult
+        """Build from a :class:`~mtj_kwant.sweep.SweepResult` or its JSON path (one angle:
+        T ∝ sin θ, J independent of θ), at least 2 distinct biases, in any order.
 
-        if not isinstance(result, SweepResult):
-            result = SweepResult.load(result)
-        _sweep_sin_theta("TabulatedTorque.from_sweep", result)
-        tp = getattr(result, f"torque_inplane_{part}")
-        if tp is None:
-            raise DynamicsError(f"TabulatedTorque.from_sweep: the sweep has no '{part}' "
-                                "torques; rerun it with parts='total', or use part='window'.")
-        to = getattr(result, f"torque_outofplane_{part}")
-        th = np.array([math.radians(result.theta_deg)])
-        return cls(result.bias_V, th, np.asarray(tp)[:, None], np.asarray(to)[:, None],
-                   np.asarray(result.current_density)[:, None])
+        The sweep is checked first (:func:`sweep_data`: one line naming the file, key and
+        bias of a malformed entry; a warning naming unconverged points).
+        """
+        data = sweep_data("TabulatedTorque.from_sweep", result, part=part, min_biases=2)
+        th = np.array([math.radians(data.theta_deg)])
+        return cls(data.bias, th, data.torque_inplane[:, None],
+                   data.torque_outofplane[:, None], data.current_density[:, None])
 
     def _build(self):
         v = self.bias
@@ -524,16 +540,160 @@ class TabulatedTorque(TorqueModel):
         return tuple(tables)
 
 
-def _sweep_sin_theta(owner, result):
-    """sin θ of a sweep, refusing a collinear one (θ = 0 or 180°: the torques vanish)."""
-    s = math.sin(math.radians(result.theta_deg))
+@dataclass(frozen=True)
+class SweepData:
+    """The columns of a checked sweep (:func:`sweep_data`), sorted by bias.
+
+    ``bias`` (V), ``torque_inplane``/``torque_outofplane`` of the part ((ħ/2e)·A/m², at the
+    sweep's θ, including sin θ), ``current_density`` (A/m²), their ``errors`` by column name
+    (None where absent or unusable), ``theta_deg``, ``sin_theta``, the ``part`` and the
+    ``name`` that messages use (the file, or None).
+    """
+
+    name: str | None
+    part: str
+    theta_deg: float
+    sin_theta: float
+    bias: np.ndarray
+    torque_inplane: np.ndarray
+    torque_outofplane: np.ndarray
+    current_density: np.ndarray
+    errors: dict
+
+    def sigma(self, column):
+        """Error estimates of ``column`` ("torque_inplane"/"torque_outofplane") divided by
+        |sin θ|, as fit weights, or None where they are missing, non-finite or zero."""
+        e = self.errors.get(column)
+        if e is None:
+            return None
+        e = np.abs(e) / abs(self.sin_theta)
+        return e if np.all(np.isfinite(e)) and np.all(e > 0) else None
+
+
+def sweep_data(owner, result, *, part="total", min_biases=2):
+    """Check a sweep (a :class:`~mtj_kwant.sweep.SweepResult` or its JSON path) once, before
+    any torque model is built from it, and return its columns (:class:`SweepData`).
+
+    Refused in one line that names the file (or ``owner``), the key and, for an entry, its
+    bias: ``part`` not "total"/"window" or absent from the sweep; θ = 0 or 180° (no torque);
+    ``bias_V``, ``current_density`` or a torque list of another length than ``bias_V``; an
+    entry that is not a finite number (text, ``null``/NaN, ±inf); a repeated bias; fewer than
+    ``min_biases`` biases.  Bias points whose integrals did not reach the tolerance
+    (``converged`` false, the sweep's status 1) are kept, with a
+    :class:`~mtj_kwant.dynamics.DynamicsWarning` that names them: their values are the best
+    estimates, with error estimates in the file.
+    """
+    from ..sweep import SweepResult
+
+    name = None
+    if isinstance(result, (str, os.PathLike)):
+        name = os.fspath(result)
+        try:
+            result = SweepResult.load(name)
+        except (OSError, ValueError) as err:
+            raise DynamicsError(f"{owner}: cannot read the sweep {name}: {err}") from None
+    if not isinstance(result, SweepResult):
+        raise DynamicsError(f"{owner}: expected a SweepResult or the path of its JSON file, got "
+                            f"{type(result).__name__}.")
+    where = f"{name}: " if name else f"{owner}: "
+    if part not in ("total", "window"):
+        raise DynamicsError(f"{owner}: `part` must be 'total' or 'window', got {part!r}.",
+                            parameter="part")
+    theta = getattr(result, "theta_deg", None)
+    if isinstance(theta, (bool, str)) or not isinstance(theta, (int, float, np.number)) \
+            or not math.isfinite(theta):
+        raise DynamicsError(f"{where}`theta_deg` must be a finite angle in degrees, got "
+                            f"{theta!r}.")
+    s = math.sin(math.radians(theta))
     if abs(s) < 1e-6:
         raise DynamicsError(
-            f"{owner}: the sweep is at theta = {result.theta_deg:g} deg, where m is collinear "
-            "with p and the torques vanish by symmetry, so they give no efficiency; rerun the "
-            "sweep at theta = 90 deg (mtj-kwant sweep ... --theta 90)."
+            f"{where}the sweep is at theta = {theta:g} deg, where m is collinear with p and the "
+            "torques vanish by symmetry, so they give no efficiency; rerun the sweep at "
+            "theta = 90 deg (mtj-kwant sweep SYSTEM.toml --theta 90 --bias ... --parts total)."
         )
-    return s
+    kp, ko = f"torque_inplane_{part}", f"torque_outofplane_{part}"
+    if getattr(result, kp, None) is None or getattr(result, ko, None) is None:
+        other = "window" if part == "total" else "total"
+        raise DynamicsError(
+            f"{where}the sweep has no '{part}' torques; rerun it with --parts "
+            f"{part if part == 'total' else 'both'} (parts='{part if part == 'total' else 'both'}' "
+            f"in Python), or use the {other} part (--part {other}).")
+    bias = _column(where, "bias_V", result.bias_V, None)
+    n = bias.size
+    cols = {key: _column(where, key, getattr(result, key), bias)
+            for key in (kp, ko, "current_density")}
+    order = np.argsort(bias, kind="stable")
+    vs = bias[order]
+    rep = vs[1:][np.diff(vs) == 0]
+    if rep.size:
+        raise DynamicsError(f"{where}`bias_V` repeats {rep[0]:g} V; a sweep's biases must be "
+                            "distinct (rerun it, or drop the repeated points).")
+    if n < min_biases:
+        shown = ", ".join(f"{x:g}" for x in vs)
+        why = ("the fit is quadratic in the torques and cubic in J (4 coefficients)"
+               if min_biases >= 4 else "the table interpolates between biases")
+        raise DynamicsError(f"{where}the sweep has {n} bias{'es' if n != 1 else ''} ({shown} V); "
+                            f"{owner} needs at least {min_biases}: {why}; add biases to the "
+                            "sweep" + (", or use the table (TabulatedTorque.from_sweep, "
+                                       "--model table), which needs 2" if min_biases > 2
+                                       else "") + ".")
+    errors = {}
+    raw_errors = getattr(result, "errors", None)
+    raw_errors = raw_errors if isinstance(raw_errors, dict) else {}
+    for short, key in (("torque_inplane", kp), ("torque_outofplane", ko)):
+        e = _numbers_or_none(raw_errors.get(key), n)
+        errors[short] = None if e is None else e[order]
+    converged = getattr(result, "converged", None)
+    if isinstance(converged, (list, tuple, np.ndarray)):
+        if len(converged) != n:
+            raise DynamicsError(f"{where}`converged` has {len(converged)} entries but `bias_V` "
+                                f"has {n}; the file is damaged or edited: rerun the sweep.")
+        bad = [i for i in order if not bool(converged[i])]
+        if bad:
+            shown = ", ".join(f"{bias[i]:g}" for i in bad[:6]) + (", ..." if len(bad) > 6 else "")
+            warnings.warn(
+                f"{where}{len(bad)} of {n} bias points did not reach the tolerance (converged "
+                f"false: bias {shown} V); their values are the best estimates, with the error "
+                "estimates in the file, and what is built from them inherits those errors "
+                "(rerun those points, e.g. with a looser --rtol, to clear this).",
+                DynamicsWarning, stacklevel=3)
+    return SweepData(name=name, part=part, theta_deg=float(theta), sin_theta=s, bias=vs,
+                     torque_inplane=cols[kp][order], torque_outofplane=cols[ko][order],
+                     current_density=cols["current_density"][order], errors=errors)
+
+
+def _column(where, key, values, bias):
+    """A sweep's list ``key`` as a finite float array aligned with ``bias`` (one-line errors)."""
+    if not isinstance(values, (list, tuple, np.ndarray)) or np.ndim(values) != 1:
+        raise DynamicsError(f"{where}`{key}` must be a list of numbers, got "
+                            f"{type(values).__name__}.")
+    if bias is not None and len(values) != bias.size:
+        raise DynamicsError(f"{where}`{key}` has {len(values)} entries but `bias_V` has "
+                            f"{bias.size}; the file is damaged or edited: rerun the sweep.")
+    out = np.empty(len(values))
+    for i, v in enumerate(values):
+        at = f"at bias {bias[i]:g} V" if bias is not None else f"entry {i}"
+        if v is None or isinstance(v, (bool, np.bool_)) or not isinstance(
+                v, (int, float, np.integer, np.floating)):
+            raise DynamicsError(f"{where}`{key}` {at} is {v!r}, not a number; the file is "
+                                "damaged or edited: rerun the sweep (at that bias).")
+        if not math.isfinite(v):
+            what = "null (NaN)" if math.isnan(v) else f"{float(v):g}"
+            raise DynamicsError(f"{where}`{key}` {at} is {what}, not a finite number: that point "
+                                "has no value; rerun the sweep at that bias, or drop it.")
+        out[i] = float(v)
+    return out
+
+
+def _numbers_or_none(values, n):
+    """Error estimates as n floats, or None if absent or malformed (they only weight fits)."""
+    if not isinstance(values, (list, tuple, np.ndarray)) or len(values) != n:
+        return None
+    try:
+        e = np.asarray(values, float).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    return e if e.size == n else None
 
 
 def _u_poly(n, c):

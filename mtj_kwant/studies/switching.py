@@ -51,10 +51,13 @@ voltages), ``phase_diagram.png`` (regions for both junctions, switching-field li
 without b1, and the b1 shift of the switching field versus V), ``switching_probability.png``
 (probability versus amplitude for several widths and versus width), CSV tables of every curve
 (``torques_*``, ``coefficients``, ``phase_*``, ``switching_fields``, ``critical_voltages``,
-``probability_*``), ``provenance.json``.
+``probability_*``, with the 95 % Wilson score interval of every probability in ``_lower`` /
+``_upper`` columns: unlike the binomial standard error it does not vanish at 0 or 1),
+``provenance.json``.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -62,8 +65,8 @@ import mtj_kwant as mk
 from mtj_kwant.analytic.fits import fit_sweep_torques
 from mtj_kwant.units import K_B_SI as K_B
 from mtj_kwant.units import MU0
-from mtj_kwant.dynamics import (Macrospin, TabulatedTorque, critical_drive, ensemble, integrate,
-                                stiffness_fields, tilted)
+from mtj_kwant.dynamics import (DynamicsWarning, Macrospin, TabulatedTorque, critical_drive,
+                                ensemble, integrate, stiffness_fields, tilted)
 
 from . import _lattice
 
@@ -76,6 +79,7 @@ THICKNESS = 1.5          # nm
 DIAMETER = 60.0          # nm
 ALPHA = 0.01
 DELTA = 45.0             # thermal stability factor at TEMPERATURE
+WILSON_Z = 1.959963984540054  # Wilson score intervals of the probabilities: 95 %
 TEMPERATURE = 300.0      # K
 PULSE_NS = 50.0          # ns, pulse width of the deterministic phase diagram
 RELAX_NS = 400.0         # ns, longest relaxation at V = 0 after each deterministic pulse
@@ -222,16 +226,39 @@ def _critical_voltages(layer, torque, grid, width, tilt):
 
 
 def _instability(layer, torque):
-    """Critical voltages of the linearised LLGS at H = 0 (infinite pulse), by state and sign."""
+    """Critical voltages of the linearised LLGS at H = 0 (infinite pulse), by state and sign;
+    NaN where the state stays stable over the table (recorded as such, so critical_drive's
+    warning is not repeated)."""
     out = {}
     for state, name in (("parallel", "P→AP"), ("antiparallel", "AP→P")):
         for direction in (1, -1):
             try:
-                out[(name, direction)] = critical_drive(layer, torque, state=state,
-                                                        direction=direction)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DynamicsWarning)
+                    out[(name, direction)] = critical_drive(layer, torque, state=state,
+                                                            direction=direction)
             except ValueError:  # unstable at zero drive
                 out[(name, direction)] = math.nan
     return out
+
+
+def wilson_interval(p, n, z=WILSON_Z):
+    r"""Wilson score interval (lower, upper) of a binomial fraction ``p`` of ``n`` samples.
+
+    .. math::
+
+        \frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}
+
+    (Wilson, J. Am. Stat. Assoc. 22, 209 (1927)); z = 1.96 for 95 %.  Unlike the binomial
+    standard error √(p(1−p)/n), it does not vanish at p = 0 or 1: 0 of 24 gives [0, 0.138].
+    """
+    p = np.asarray(p, float)
+    z2 = z * z / n
+    centre = (p + z2 / 2) / (1 + z2)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n)) / (1 + z2)
+    # exact ends at p = 0 and 1 (rounding would leave ±1e-18 around p)
+    return (np.clip(np.minimum(centre - half, p), 0.0, 1.0),
+            np.clip(np.maximum(centre + half, p), 0.0, 1.0))
 
 
 # ---- thermal switching ------------------------------------------------------------------------
@@ -440,24 +467,34 @@ def run(ctx):
             key = "P_to_AP" if name == "P→AP" else "AP_to_P"
             for w in widths_ns:
                 k = int(round(w * 1e-9 / save))
+                lower, upper = wilson_interval(P[:, k], n)
                 cols[f"{key}_{w:g}ns"] = P[:, k]
-                cols[f"{key}_{w:g}ns_stderr"] = np.sqrt(P[:, k] * (1 - P[:, k]) / n)
+                cols[f"{key}_{w:g}ns_lower"] = lower
+                cols[f"{key}_{w:g}ns_upper"] = upper
         ctx.table(f"probability_{label}", cols, {"bias_V": "V", "*": "fraction of "
-                                                 f"{n} samples; stderr binomial"})
+                                                 f"{n} samples; _lower/_upper: 95 % Wilson "
+                                                 "score interval"})
     k_long = int(round(widths_ns[-1] * 1e-9 / save))
     sel = {label: _selected(prob, amps, label, polarity[label], k_long) for label in JUNCTIONS}
     time_rows = {"junction": [], "switching": [], "bias_V": [], "width_ns": [],
-                 "probability": []}
+                 "probability": [], "probability_lower": [], "probability_upper": []}
     for label in JUNCTIONS:
         for name, v in sel[label]:
             k = int(np.argmin(np.abs(amps - v)))
+            lower, upper = wilson_interval(prob[(label, name)][k], n)
             time_rows["junction"] += [label] * times.size
             time_rows["switching"] += [name] * times.size
             time_rows["bias_V"] += [amps[k]] * times.size
             time_rows["width_ns"] += list(times * 1e9)
             time_rows["probability"] += list(prob[(label, name)][k])
+            time_rows["probability_lower"] += list(lower)
+            time_rows["probability_upper"] += list(upper)
     ctx.table("probability_vs_width", time_rows, {"width_ns": "ns", "probability":
-                                                  f"fraction of {n} samples"})
+                                                  f"fraction of {n} samples",
+                                                  "probability_lower": "95 % Wilson score "
+                                                  "interval, lower end",
+                                                  "probability_upper": "95 % Wilson score "
+                                                  "interval, upper end"})
     if not ctx.quick:
         _dt_check(ctx, layer, torques, amps, prob, t_end, n, dt, save, widths_ns)
     _probability_notes(ctx, prob, amps, widths_ns, save, n, polarity)
@@ -777,7 +814,8 @@ def _probability_figure(ctx, prob, amps, times, widths_ns, sel, save, n, polarit
             c = cmap(0.85 * i / max(len(widths_ns) - 1, 1))
             for name, ls, mk_ in (("P→AP", "-", "o"), ("AP→P", "--", "s")):
                 P = prob[(label, name)][:, k]
-                ax.errorbar(amps, P, yerr=np.sqrt(P * (1 - P) / n), fmt=mk_ + ls, ms=3,
+                lower, upper = wilson_interval(P, n)
+                ax.errorbar(amps, P, yerr=(P - lower, upper - P), fmt=mk_ + ls, ms=3,
                             color=c, lw=1, label=f"{name}, {w:g} ns")
         edge = _edge(crit[label], "AP→P", pol)
         if np.isfinite(edge):
