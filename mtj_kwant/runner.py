@@ -544,28 +544,39 @@ class _Chunk:
 
 #: Tasks in flight per pool worker (one running, one queued behind it).
 IN_FLIGHT = 2
+#: Target duration of one pool task (s): points are grouped until a task takes about this
+#: long (by the caller's own timing of the points it computed), so that the per-task
+#: overhead of a process pool (pickling, IPC: ~1 ms) stays a few per cent.
+TASK_S = 0.05
 
 
 def _evaluate_alongside(func, todo, pool, record):
     """Like :func:`_evaluate` with an owned process pool, the calling process computing too.
 
-    The pool takes points from the front of the list (one task each, :data:`IN_FLIGHT`
-    per worker), the caller from the back.  When the caller has nothing left, tasks the
+    The pool takes points from the front of the list (:data:`IN_FLIGHT` tasks per worker,
+    each of as many points as take about :data:`TASK_S` by the caller's timing, fewer near
+    the end), the caller from the back.  When the caller has nothing left, tasks the
     pool has not started are cancelled and computed here; then it waits for the ones
     running.  Never slower than the caller alone by more than the last running task.
     """
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, wait
 
+    import time
+
     pending = deque(todo)
     call = _Chunk(_WithWarnings(func))
     workers = pool._max_workers
     inflight = {}  # future -> [(key, point)]
     registry = {}
+    local = [0, 0.0]  # points computed here, seconds spent on them
 
     def top_up():
         while pending and len(inflight) < IN_FLIGHT * workers:
-            chunk = [pending.popleft()]
+            cost = local[1] / local[0] if local[0] else TASK_S
+            size = max(1, min(int(TASK_S / max(cost, 1e-6)),
+                              len(pending) // (2 * IN_FLIGHT * (workers + 1))))
+            chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
             inflight[pool.submit(call, [point for _, point in chunk])] = chunk
 
     def harvest(futures):
@@ -581,7 +592,11 @@ def _evaluate_alongside(func, todo, pool, record):
             harvest([f for f in list(inflight) if f.done()])
             if pending:
                 key, point = pending.pop()
-                record(key, func(point))
+                start = time.perf_counter()
+                result = func(point)
+                local[0] += 1
+                local[1] += time.perf_counter() - start
+                record(key, result)
                 top_up()
                 continue
             for future in list(inflight):  # take back what the pool has not started
