@@ -211,8 +211,9 @@ class Solver:
     def _read_blocks(self):
         """``onsite`` (N, 2, 2) at ε∥ = 0, ``slope`` (dH_jj/dε∥), ``t`` (N − 1) from Kwant.
 
-        Read from the sparse Hamiltonian (a dense one is O(N²): 1 GB at 2000 sites) at two
-        transverse energies (it is affine in ε∥).
+        :meth:`~mtj_kwant.system.JunctionSystem.blocks`: read from Kwant's sparse
+        Hamiltonian (a dense one is O(N²): 1 GB at 2000 sites) once per system, at a few
+        parameter sets (it is affine in m, V and ε∥), and assembled here in O(N).
 
         Raises
         ------
@@ -220,11 +221,8 @@ class Solver:
             Spin-dependent hoppings or transverse terms, or hoppings beyond nearest
             neighbours (not a chain of DESIGN.md §3).
         """
-        jsys, d_eps = self.jsys, self._probe_eps()
-        onsite0, hop, beyond = jsys.chain_blocks(self.params(0.0))
-        onsite1, _, _ = jsys.chain_blocks(self.params(d_eps))
-        self.onsite = onsite0
-        self.slope = (onsite1 - self.onsite) / d_eps
+        self.onsite, self.slope, hop, beyond = self.jsys.blocks(
+            theta=self.theta, phi=self.phi, bias=self.bias, d_eps=self._probe_eps())
         t = -hop[:, 0, 0].real  # hop: H_{j+1, j}
         if not np.allclose(hop, -t[:, None, None] * np.eye(2), atol=1e-12 * max(1, abs(t).max())):
             raise NotImplementedError(f"{type(self).__name__} needs spin-independent hoppings")

@@ -189,3 +189,26 @@ def test_resonance_finder_locates_known_states():
     gamma = expect[:, 1]
     assert np.all(np.abs(found[:, 0] - expect[:, 0]) <= 1e-14 + share * gamma)
     assert np.all(np.abs(found[:, 1] - gamma) <= 1e-14 + share * gamma)
+
+
+@pytest.mark.parametrize("name", ["fifn_2nm", "tb_fif"])
+def test_blocks_assembled_from_the_affine_basis_equal_kwant_reads(name):
+    """JunctionSystem.blocks (read from Kwant once, assembled in NumPy) equals a direct read of
+    Kwant's Hamiltonian at other angles, biases and transverse energies, to 1e-13 of the
+    blocks' scale (the assembly's round-off)."""
+    import mtj_kwant as mk
+
+    j = mk.load_junction(name)
+    js = make_system(j.at_spacing(0.05) if j.model == "free-electron" else j)
+    d_eps = 1.0 if j.model == "free-electron" else -j.hopping
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        theta, phi, bias = rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi), rng.uniform(-1, 1)
+        onsite, slope, hop, beyond = js.blocks(theta=theta, phi=phi, bias=bias, d_eps=d_eps)
+        on0, hop0, _ = js.chain_blocks(js.params(theta=theta, phi=phi, bias=bias))
+        on1, _, _ = js.chain_blocks(js.params(theta=theta, phi=phi, bias=bias, eps_par=d_eps))
+        scale = np.abs(on0).max()
+        np.testing.assert_allclose(onsite, on0, rtol=0, atol=1e-13 * scale)
+        np.testing.assert_allclose(slope, (on1 - on0) / d_eps, rtol=0, atol=1e-13 * scale)
+        np.testing.assert_array_equal(hop, hop0)
+        assert beyond == 0
