@@ -13,6 +13,9 @@ inelastic
     Electron–phonon and electron–magnon corrections, Eqs. (16)–(19).
 diffusion
     Spin diffusion in a free layer under a normal-metal cap, Eqs. (20)–(25).
+relaxation
+    The map from scattering rates ħ/τ_m, ħ/τ_sf and a layer's bands to D, λ_sf, λ_J, λ_φ of
+    the diffusion model, and the SCBA strengths for the same rates (DESIGN §8).
 fits
     Polynomial fits of T(V) with uncertainties (a0, a1, a2 / b0, b1, b2).
 """
@@ -44,6 +47,12 @@ from .inelastic import (
     magnon_outofplane_correction,
     phonon_inplane_torque,
     phonon_outofplane_correction,
+)
+from .relaxation import (
+    diffusion_parameters,
+    diffusion_parameters_from_bands,
+    free_electron_bands,
+    scba_strengths,
 )
 from .slonczewski import (
     FreeElectronElectrode,
@@ -88,6 +97,11 @@ __all__ = [
     "solve_diffusion_bvp",
     "spin_accumulation_profile",
     "thick_layer_limit",
+    # relaxation
+    "diffusion_parameters",
+    "diffusion_parameters_from_bands",
+    "free_electron_bands",
+    "scba_strengths",
     # fits
     "PolynomialFit",
     "fit_bias_polynomial",
