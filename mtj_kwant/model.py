@@ -87,9 +87,10 @@ def junction_path(name):
     if path.suffix == ".toml" and path.is_file():
         return path
     if bundled.is_file() and path.suffix in ("", ".toml"):
-        if path.is_file():
+        local = path if path.is_file() else Path(f"{text}.toml") if not path.suffix else None
+        if local is not None and local.is_file():  # a copy here, perhaps edited
             warnings.warn(f"{text}: the bundled junction {stem!r} is used, not the file "
-                          f"{text} here; write ./{text} for that file", JunctionWarning,
+                          f"{local} here; write ./{local} for that file", JunctionWarning,
                           stacklevel=3)
         return bundled
     if path.suffix not in ("", ".toml") or path.exists():

@@ -389,6 +389,12 @@ def test_bundled_junctions_by_name(tmp_path, monkeypatch):
     (tmp_path / "fe_mgo_fe").write_text((BUNDLED_DIR / "tb_fif.toml").read_text())
     with pytest.warns(JunctionWarning, match=r"write \./fe_mgo_fe for that file"):
         assert junction_path("fe_mgo_fe") == BUNDLED_DIR / "fe_mgo_fe.toml"
+    (tmp_path / "fe_mgo_fe").unlink()
+    (tmp_path / "fe_mgo_fe.toml").write_text((BUNDLED_DIR / "tb_fif.toml").read_text())
+    with pytest.warns(JunctionWarning, match=r"write \./fe_mgo_fe\.toml for that file"):
+        assert junction_path("fe_mgo_fe") == BUNDLED_DIR / "fe_mgo_fe.toml"
+    assert junction_path("fe_mgo_fe.toml").resolve() == tmp_path / "fe_mgo_fe.toml"
+    (tmp_path / "fe_mgo_fe").write_text((BUNDLED_DIR / "tb_fif.toml").read_text())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_junction("./fe_mgo_fe").model == "tight-binding"
