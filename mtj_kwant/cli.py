@@ -275,8 +275,9 @@ def _export_parser(sub):
                                  "unconverged points named in a warning")
     p.add_argument("--format", required=True, choices=TARGETS, help="target code")
     p.add_argument("--output", metavar="FILE", default=None,
-                   help="output file (default: standard output); a name ending in .json gets "
-                        "the parameters, units and notes as JSON instead of input snippets; "
+                   help="output file (default, or -: standard output); a name ending in "
+                        ".json gets the parameters, units and notes as JSON instead of input "
+                        "snippets; "
                         "mumax3 and OOMMF files hold one run, so several operating points go "
                         "to one file each, FILE_<V>V.mx3 / .mif (standard output takes one)")
     p.add_argument("--Ms", type=float, required=True, metavar="A/m",
@@ -416,6 +417,8 @@ def _export(args):
     from .dynamics import DynamicsError, Macrospin, export_parameters
     from .dynamics.export import ONE_RUN_PER_FILE, b0_meaning, drive_outside
 
+    if args.output == "-":                          # "-": standard output, as no --output
+        args.output = None
     for name, unit, low in (("Ms", "A/m", "> 0"), ("thickness", "nm", "> 0"),
                             ("alpha", "", ">= 0"), ("area", "nm^2", "> 0")):
         value = getattr(args, name)

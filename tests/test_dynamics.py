@@ -1515,3 +1515,155 @@ def test_export_messages_name_the_right_reason_and_option(tmp_path, capsys):
     line = _one_line_error(capsys, ["export", str(sweep), "--format", "mumax3", "--bias", "0.1",
                                     "--output", "/proc/x.mx3", *_CLI_LAYER])
     assert re.search(r"--output /proc/x\.mx3: cannot write", line), line
+
+
+# ---------------------------------------------------------------------------------------------
+# re-review: bounds, raw errors, table range, sweep/scan checks, bias 0, --output -
+# ---------------------------------------------------------------------------------------------
+
+def _hot_layer():
+    return Macrospin(Ms=1e6, thickness=1.5, area=1600, alpha=0.01, Ku=1e6, temperature=300.0)
+
+
+def test_ensemble_save_every_zero_stores_every_step_as_integrate_does():
+    """save_every=0 stored nothing in ensemble but every step in integrate."""
+    fl, tq = _hot_layer(), ConstantTorque(eta_par=0.1)
+    ens = dyn.ensemble(fl, tq, 1e11, 1e-11, n=3, dt=4e-13, save_every=0, seed=1,
+                       stop_on_switch=False)
+    assert ens.trajectories is not None and ens.trajectories.shape == (3, 26, 3)
+    np.testing.assert_array_equal(ens.trajectories[:, -1], ens.m_final)
+    assert dyn.ensemble(fl, tq, 1e11, 1e-11, n=3, dt=4e-13, seed=1).trajectories is None
+
+
+def test_ensemble_refuses_too_many_total_steps_and_unallocatable_sizes():
+    """n = 1e5 at 2.5e6 steps each (hours) was accepted; n = 1e12 gave a raw MemoryError."""
+    fl, tq = _hot_layer(), ConstantTorque(eta_par=0.1)
+    with pytest.raises(DynamicsError, match=r"^ensemble: n × t_end/dt = 100000 × 2500000 = "
+                                            r"2\.5e\+11 Heun steps exceeds max_total_steps = "
+                                            r"1e\+10 .*raise max_total_steps\.$"):
+        dyn.ensemble(fl, tq, 1e11, 1e-6, n=100000, dt=4e-13)
+    with pytest.raises(DynamicsError, match=r"max_total_steps"):
+        dyn.ensemble(fl, tq, 1e11, 1e-9, n=10**12, dt=4e-13)
+    with pytest.raises(DynamicsError, match=r"^ensemble: n = 1000000000000 samples need .* GiB "
+                                            r"of working state .*use at most n = 16777216"):
+        dyn.ensemble(fl, tq, 1e11, 1e-9, n=10**12, dt=4e-13, max_total_steps=1e20)
+    ens = dyn.ensemble(fl, tq, 1e11, 2e-12, n=2, dt=4e-13, max_total_steps=10, seed=1)
+    assert ens.n == 2
+    with pytest.raises(DynamicsError, match=r"n × t_end/dt = 2 × 5 = 10 .* max_total_steps = 9"):
+        dyn.ensemble(fl, tq, 1e11, 2e-12, n=2, dt=4e-13, max_total_steps=9)
+
+
+def test_tabulated_torque_public_methods_refuse_biases_outside_the_table():
+    """components(5.0, pi/2) extrapolated silently although integrate refused 5 V."""
+    v, th = np.linspace(-0.2, 0.2, 5), np.radians([30.0, 90.0, 150.0])
+    tpar = np.outer(2e11 * v, np.sin(th))
+    tab = TabulatedTorque(bias=v, theta=th, torque_inplane=tpar, torque_outofplane=-tpar,
+                          current_density=np.outer(1e12 * v, np.ones(3)))
+    assert np.isfinite(tab.components(0.2, math.pi / 2)[0])
+    for call in (lambda: tab.components(5.0, math.pi / 2), lambda: tab.coefficients(-0.3, 0.0),
+                 lambda: tab.current_density([0.1, 0.25], 0.0)):
+        with pytest.raises(DynamicsError, match=r"^TabulatedTorque: drive .* V outside the "
+                                                r"model's range \[-0\.2, 0\.2\] V"):
+            call()
+
+
+@pytest.mark.parametrize("gamma", [0.0, -1.76e11, math.inf, math.nan, 1.76e11 * MU0, 5e13])
+def test_macrospin_gamma_outside_physical_ratios_is_refused(gamma):
+    with pytest.raises(DynamicsError, match=r"^Macrospin: `gamma` "):
+        Macrospin(**BASE, gamma=gamma)
+    assert Macrospin(**BASE, gamma=1.76e11 * 2.0023 / 2).gamma > 0
+
+
+def test_integrate_max_steps_and_m0_errors_are_one_line():
+    fl, tq = perpendicular(), ConstantTorque(eta_par=0.1)
+    with pytest.raises(DynamicsError, match=r"^integrate: `max_steps` = 1e\+30 exceeds the "
+                                            r"largest 64-bit step count"):
+        dyn.integrate(fl, tq, 1e11, 1e-10, max_steps=10**30)
+    with pytest.raises(DynamicsError, match=r"^`m0` must be three numbers \[x, y, z\]"):
+        dyn.integrate(fl, tq, 1e11, 1e-10, m0="z")
+
+
+@pytest.mark.parametrize("name,edit,pattern", [
+    ("nested", lambda d: d["torque_inplane_total"].__setitem__(4, [1, 2]),
+     r"`torque_inplane_total` at bias 0\.2 V is \[1, 2\], not a number"),
+    ("convtext", lambda d: d["converged"].__setitem__(3, "no"),
+     r"`converged` at bias 0\.1 V is 'no', not true or false"),
+    ("convnull", lambda d: d["converged"].__setitem__(1, None),
+     r"`converged` at bias -0\.1 V is .*, not true or false"),
+])
+def test_malformed_sweep_entries_of_the_re_review(tmp_path, name, edit, pattern):
+    path = _malformed(tmp_path, name, edit)
+    with pytest.raises(DynamicsError, match=re.escape(str(path)) + ": " + pattern):
+        TabulatedTorque.from_sweep(path)
+
+
+def test_from_scan_names_file_and_column_of_a_bad_csv_cell_and_missing_files(tmp_path):
+    from mtj_kwant.scan import ScanResult
+
+    v, th = np.linspace(-0.2, 0.2, 3), np.array([30.0, 90.0, 150.0])
+    V, TH = (g.ravel() for g in np.meshgrid(v, th, indexing="ij"))
+    cols = dict(bias_V=V.tolist(), theta_deg=TH.tolist(), phi_deg=[0.0] * V.size,
+                torque_inplane_total=(1e11 * V).tolist(),
+                torque_outofplane_total=(1e10 * V).tolist(),
+                current_density=(1e12 * V).tolist(), converged=[True] * V.size)
+    ScanResult(parameters=["bias_V", "theta_deg", "phi_deg"], columns=cols,
+               settings={}).save(tmp_path / "x.csv")
+    lines = (tmp_path / "x.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    k = header.index("current_density")
+    for cell in ("abc", ""):
+        row = lines[2].split(",")
+        row[k] = cell
+        (tmp_path / "bad.csv").write_text("\n".join([lines[0], lines[1], ",".join(row),
+                                                     *lines[3:]]) + "\n")
+        (tmp_path / "bad.csv.meta.json").write_text((tmp_path / "x.csv.meta.json").read_text())
+        with pytest.raises(DynamicsError, match=r"bad\.csv: column 'current_density' has a "
+                                                r"non-numeric entry " + repr(cell)):
+            TabulatedTorque.from_scan(tmp_path / "bad.csv")
+    with pytest.raises(DynamicsError, match=r"nosuch\.csv: no such file\.$"):
+        TabulatedTorque.from_scan(tmp_path / "nosuch.csv")
+    sweep = _synthetic_sweep(tmp_path / "s.json", [-0.2, -0.1, 0.0, 0.1, 0.2])
+    with pytest.raises(DynamicsError, match=r"s\.json is a sweep .*use "
+                                            r"TabulatedTorque\.from_sweep"):
+        TabulatedTorque.from_scan(sweep)
+
+
+def test_bias_zero_exports_alike_with_the_table_and_the_fit(tmp_path, capsys):
+    """The table wrote Pol = 0 at V = 0 (J = 0) with a note; the fit refused the point."""
+    from mtj_kwant.cli import main
+
+    def offset(d):       # an in-plane torque left at V = 0 (J = 0), as a fit constant is
+        d["torque_inplane_total"] = [t + 3e6 for t in d["torque_inplane_total"]]
+
+    sweep = _malformed(tmp_path, "offset", offset)
+    fl = Macrospin(Ms=1e6, thickness=1.0, area=1000.0, alpha=0.01)
+    for src in (TabulatedTorque.from_sweep(sweep), PolynomialTorque.from_sweep(sweep), sweep):
+        ex = dyn.export_parameters(src, "mumax3", macrospin=fl, drive=[0.0, 0.1])
+        assert ex.parameters["Pol"][0] == 0 and ex.parameters["EpsilonPrime"][0] == 0
+        assert ex.parameters["Pol"][1] != 0
+        assert any(n.startswith("J = 0 at some operating points: their efficiencies are set "
+                                "to 0") for n in ex.notes)
+    for model in ("table", "fit"):
+        assert main(["export", str(sweep), "--format", "mumax3", "--bias", "0", "--model", model,
+                     *_CLI_LAYER]) == 0
+        out = capsys.readouterr().out
+        assert "J = 0 at some operating points" in out and "\nPol = 0\n" in out
+
+
+def test_export_output_dash_is_standard_output_and_outside_drive_has_its_digits(tmp_path,
+                                                                                  capsys,
+                                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sweep = _synthetic_sweep(tmp_path / "s.json", [-0.2, -0.1, 0.0, 0.1, 0.2])
+    err = _one_line_error(capsys, ["export", str(sweep), "--format", "mumax3", "--bias", "0.1",
+                                   "0.2", "--output", "-", *_CLI_LAYER])
+    assert "give one --bias, or --output FILE.mx3" in err
+    assert not list(tmp_path.glob("-*"))
+    from mtj_kwant.cli import main
+    assert main(["export", str(sweep), "--format", "mumax3", "--bias", "0.1", "--output", "-",
+                 *_CLI_LAYER]) == 0
+    assert capsys.readouterr().out.startswith("// mtj-kwant export --format mumax3")
+    assert not list(tmp_path.glob("-*"))
+    err = _one_line_error(capsys, ["export", str(sweep), "--format", "mumax3", "--bias",
+                                   "0.2000001", *_CLI_LAYER])
+    assert "--bias: 0.2000001 V lies outside the sweep's biases [-0.2, 0.2] V" in err

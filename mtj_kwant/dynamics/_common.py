@@ -87,12 +87,20 @@ def finite_scalar(owner, name, value, *, unit="", positive=False, nonnegative=Fa
     return v
 
 
+#: Largest accepted ``max_steps`` (the kernels count steps in 64-bit integers).
+MAX_STEPS_LIMIT = 2**63 - 1
+
+
 def check_max_steps(owner, max_steps):
-    """``max_steps`` as an int >= 1, with a one-line error."""
+    """``max_steps`` as an int in [1, MAX_STEPS_LIMIT], with a one-line error."""
     if (isinstance(max_steps, (bool, np.bool_)) or not isinstance(max_steps, (int, np.integer))
             or max_steps < 1):
         raise DynamicsError(f"{owner}: `max_steps` must be an integer >= 1 (the most steps one "
                             f"run may take), got {max_steps!r}.", parameter="max_steps")
+    if max_steps > MAX_STEPS_LIMIT:
+        raise DynamicsError(f"{owner}: `max_steps` = {max_steps:.3g} exceeds the largest "
+                            f"64-bit step count {MAX_STEPS_LIMIT} (2**63 - 1); give at most "
+                            "that.", parameter="max_steps")
     return int(max_steps)
 
 

@@ -452,7 +452,7 @@ def drive_outside(torque, drive):
     unit = torque.drive_unit
     span = ("the sweep's biases" if unit == "V" and np.isfinite(lo) and np.isfinite(hi)
             else "the model's range")
-    return (f"{out[0]:g} {unit} lies outside {span} [{lo:g}, {hi:g}] {unit}; the export does "
+    return (f"{out[0]:.10g} {unit} lies outside {span} [{lo:g}, {hi:g}] {unit}; the export does "
             "not extrapolate.")
 
 
@@ -561,11 +561,18 @@ def export_parameters(source, target, *, macrospin, drive, part="total", m0=None
         zero = J == 0
         pol = np.where(zero, 0.0, a / np.where(zero, 1.0, J))
         epsp = np.where(zero, 0.0, -bb / (2 * np.where(zero, 1.0, J)))
-    if np.any(zero & ((a != 0) | (bb != 0))):
-        raise DynamicsError("export_parameters: a torque at zero current (J = 0) cannot be "
-                            "written as an efficiency; drop that operating point.")
     if np.any(zero):
-        notes.append("J = 0 at some operating points: their efficiencies are set to 0")
+        # the table and the fit alike (bias 0 of a sweep): no current, no efficiency; a torque
+        # left there (a fit's constant) is not spin transfer and is dropped, with its value
+        left = zero & ((a != 0) | (bb != 0))
+        dropped = ""
+        if np.any(left):
+            i = int(np.flatnonzero(left)[0])
+            dropped = (f" (the model's a = {a[i]:.4g}, b - b0 = {bb[i]:.4g} (ħ/2e) A/m² at "
+                       f"{x[i]:g} {torque.drive_unit}, with no current to carry them, are "
+                       "dropped)")
+        notes.append("J = 0 at some operating points: their efficiencies are set to 0"
+                     + dropped)
     if slon:
         pol = np.full(x.shape, torque.P)
         epsp = np.full(x.shape, torque.epsilon_prime)

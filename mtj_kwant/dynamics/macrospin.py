@@ -63,6 +63,11 @@ def _plausible(key, value):
         raise DynamicsError(f"Macrospin: `{key}` {above.format(v=value)}.", parameter=key)
 
 
+#: Accepted gyromagnetic ratios γ of :class:`Macrospin` in rad/(s·T) (the electron's is
+#: 1.76e11; outside this range the value is a unit slip, e.g. γ₀ = μ₀γ or γ/2π).
+GAMMA_RANGE = (1e9, 1e13)
+
+
 @strict_keywords
 @dataclass(frozen=True, kw_only=True, eq=True)
 class Macrospin:
@@ -98,7 +103,8 @@ class Macrospin:
     temperature : float
         Temperature T in K, in [0, 1e4] (thermal field; 0 = deterministic).  Default 0.
     gamma : float
-        Gyromagnetic ratio γ in rad/(s·T), > 0.  Default |γ_e| = 1.76085962784e11
+        Gyromagnetic ratio γ in rad/(s·T), in [1e9, 1e13] (``GAMMA_RANGE``).  Default
+        |γ_e| = 1.76085962784e11
         (free electron, CODATA 2018).
 
     Raises
@@ -157,7 +163,14 @@ class Macrospin:
         set_("Ku", finite_scalar(name, "Ku", self.Ku, unit="J/m^3"))
         set_("temperature", finite_scalar(name, "temperature", self.temperature, unit="K",
                                           nonnegative=True))
-        set_("gamma", finite_scalar(name, "gamma", self.gamma, unit="rad/(s T)", positive=True))
+        gamma = finite_scalar(name, "gamma", self.gamma, unit="rad/(s T)", positive=True)
+        if not GAMMA_RANGE[0] <= gamma <= GAMMA_RANGE[1]:
+            raise DynamicsError(
+                f"{name}: `gamma` = {gamma:.4g} rad/(s T) lies outside the physical range "
+                f"[{GAMMA_RANGE[0]:g}, {GAMMA_RANGE[1]:g}] rad/(s T) of gyromagnetic ratios "
+                f"(the free electron's is {GAMMA_E:.6g}; gamma is γ, not γ₀ = μ₀γ or "
+                "γ/2π in Hz/T).", parameter="gamma")
+        set_("gamma", gamma)
         for key in ("Ms", "thickness", "area", "Ku", "temperature"):
             _plausible(key, getattr(self, key))
         if self.alpha == 0 and self.temperature > 0:

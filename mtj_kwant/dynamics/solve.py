@@ -141,7 +141,11 @@ def _waveform(torque, drive):
 def _start(macrospin, m0, n=None):
     if m0 is None:
         m0 = macrospin.p
-    m = np.asarray(m0, float)
+    try:
+        m = np.asarray(m0, float)
+    except (TypeError, ValueError):
+        raise DynamicsError(f"`m0` must be three numbers [x, y, z] (or an array (n, 3) in "
+                            f"ensemble), got {m0!r}.", parameter="m0") from None
     if m.shape == (3,):
         m = vector3("integrate", "m0", m, unit=True)
         return m if n is None else np.tile(m, (n, 1))
@@ -271,6 +275,15 @@ def _check_storage(owner, n, n_steps, stride, dt, t_end):
 
 
 _CHUNK_BYTES = 16 * 2**20
+
+#: Default bound of :func:`ensemble` on its whole run, n × t_end/dt Heun steps (about an hour
+#: at a few 1e6 sample-steps per second): beyond it the call is refused unless the caller
+#: raises ``max_total_steps``.
+MAX_TOTAL_STEPS = 1e10
+
+#: Memory per sample of :func:`ensemble`'s working state (m0, m, final m, switching time,
+#: step count, masks; bytes): n × this may take at most :data:`MAX_STORED_BYTES`.
+_SAMPLE_BYTES = 128
 
 
 #: Largest rotation angle per Heun step, θ = ω_max Δt (DESIGN §3a: refuse, do not return garbage).
@@ -650,17 +663,21 @@ class EnsembleResult:
 
 def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_axis=None,
              switch_threshold=0.0, stop_on_switch=True, save_every=None,
-             max_steps=20_000_000):
+             max_steps=20_000_000, max_total_steps=MAX_TOTAL_STEPS):
     r"""Integrate ``n`` independent stochastic macrospins (stochastic Heun, step ``dt``).
 
     Parameters as in :func:`integrate`; ``m0`` may be (3,) or (n, 3).  The thermal field comes
     from ``numpy.random.default_rng(seed)`` (``seed`` an integer >= 0, or None for a fresh one,
     recorded in ``EnsembleResult.seed``): a result is reproducible for given (seed, n).
-    ``save_every`` (s) stores every sample's m at that interval (None, the default: none); the
+    ``save_every`` (s) stores every sample's m at that interval (None, the default: none; 0:
+    every step, as in :func:`integrate`); the
     stored trajectories may take at most :data:`MAX_STORED_BYTES` (2 GiB: n × t_end/save_every
     × 24 bytes), else the call is refused in one line that says which save_every fits.
     ``max_steps`` (default 2e7, as :func:`integrate`) bounds t_end/dt, the steps of each sample:
-    a longer run is refused up front instead of running for days.
+    a longer run is refused up front instead of running for days.  ``max_total_steps``
+    (default :data:`MAX_TOTAL_STEPS`, 1e10) bounds the whole run, n × t_end/dt Heun steps, in
+    the same way; raise it for a longer run.  An ``n`` whose working state (about 128 bytes
+    per sample) exceeds :data:`MAX_STORED_BYTES` is refused too.
     All samples advance together, step by step (vectorised over the ensemble).
 
     **Which time.** ``switching_times`` are first-passage times of m·axis through
@@ -682,22 +699,39 @@ def ensemble(macrospin, torque, drive, t_end, *, n, dt, m0=None, seed=0, switch_
     max_steps = check_max_steps("ensemble", max_steps)
     t_end = finite_scalar("ensemble", "t_end", t_end, unit="s", positive=True)
     dt = finite_scalar("ensemble", "dt", dt, unit="s", positive=True)
+    max_total_steps = finite_scalar("ensemble", "max_total_steps", max_total_steps,
+                                    positive=True)
     tw, xw = _waveform(torque, drive)
-    M0 = _start(macrospin, m0, int(n))
-    axis, thr = _switch(macrospin, switch_axis, switch_threshold)
-    xint, xl, Ca, Cb = _tables(torque)
-    _check_heun_dt("ensemble", macrospin, torque, xw, dt)
     n_steps = t_end / dt
     if n_steps > max_steps:
         raise DynamicsError(f"ensemble: t_end/dt = {n_steps:.3g} steps per sample exceeds "
                             f"max_steps = {max_steps}; shorten t_end, or raise max_steps "
                             "(the run takes n × t_end/dt Heun steps).", parameter="max_steps")
     n_steps = int(math.ceil(n_steps - 1e-9))
+    total = float(n) * n_steps
+    if total > max_total_steps:
+        raise DynamicsError(
+            f"ensemble: n × t_end/dt = {int(n)} × {n_steps} = {total:.3g} Heun steps exceeds "
+            f"max_total_steps = {max_total_steps:.3g} (hours of run time); use fewer samples, "
+            "a shorter t_end or a larger dt, or raise max_total_steps.",
+            parameter="max_total_steps")
+    state = float(n) * _SAMPLE_BYTES
+    if state > MAX_STORED_BYTES:
+        raise DynamicsError(
+            f"ensemble: n = {int(n)} samples need {state / 2**30:.3g} GiB of working state "
+            f"(about {_SAMPLE_BYTES} bytes each), above the {MAX_STORED_BYTES / 2**30:g} GiB "
+            f"limit; use at most n = {MAX_STORED_BYTES // _SAMPLE_BYTES} per call (run several "
+            "calls with different seeds).", parameter="n")
+    M0 = _start(macrospin, m0, int(n))
+    axis, thr = _switch(macrospin, switch_axis, switch_threshold)
+    xint, xl, Ca, Cb = _tables(torque)
+    _check_heun_dt("ensemble", macrospin, torque, xw, dt)
     dt = t_end / n_steps                          # the last step ends exactly at t_end
     if save_every is not None:
         save_every = finite_scalar("ensemble", "save_every", save_every, unit="s",
                                    nonnegative=True)
-    stride = max(1, int(round(save_every / dt))) if save_every else 0
+    # save_every = 0 stores every step, as in integrate; None stores nothing
+    stride = 0 if save_every is None else max(1, int(round(save_every / dt)))
     _check_storage("ensemble", int(n), n_steps, stride, dt, t_end)
     tsw, final, saved, _ = _heun_run(M0, dt, n_steps, macrospin._params(), tw, xw, xint, xl,
                                      Ca, Cb, seed, axis, thr, stop_on_switch, stride)

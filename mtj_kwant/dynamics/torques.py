@@ -107,8 +107,17 @@ class TorqueModel:
             object.__setattr__(self, "_cache", cache)
         return cache
 
+    def _check_range(self, x):
+        """Refuse drives outside a finite ``drive_range`` (the public methods do not
+        extrapolate a table or a fit)."""
+        lo, hi = self.drive_range
+        if (math.isfinite(lo) or math.isfinite(hi)) and np.size(x):
+            self.check_drive(x)
+
     def coefficients(self, x, cos_theta):
-        """(a, b) in (ħ/2e)·A/m² at drive ``x`` and cos θ = m·p; broadcast arrays."""
+        """(a, b) in (ħ/2e)·A/m² at drive ``x`` and cos θ = m·p; broadcast arrays.  A drive
+        outside ``drive_range`` is refused (DynamicsError), as in :func:`integrate`."""
+        self._check_range(x)
         ta, tb, _ = self._tables()
         return ta(x, cos_theta), tb(x, cos_theta)
 
@@ -120,7 +129,9 @@ class TorqueModel:
         return a * np.sin(theta), b * np.sin(theta)
 
     def current_density(self, x, cos_theta):
-        """Charge current density J in A/m² at drive ``x`` and cos θ (NaN if the model has none)."""
+        """Charge current density J in A/m² at drive ``x`` and cos θ (NaN if the model has none);
+        a drive outside ``drive_range`` is refused."""
+        self._check_range(x)
         return self._tables()[2](x, cos_theta)
 
     def check_drive(self, values):
@@ -132,7 +143,7 @@ class TorqueModel:
         tol = 1e-9 * max(abs(lo), abs(hi), 1.0) if np.isfinite(lo) else 0.0
         if v.min() < lo - tol or v.max() > hi + tol:
             raise DynamicsError(
-                f"{type(self).__name__}: drive {v.min() if v.min() < lo else v.max():.6g} "
+                f"{type(self).__name__}: drive {v.min() if v.min() < lo else v.max():.10g} "
                 f"{self.drive_unit} outside the model's range [{lo:.6g}, {hi:.6g}] "
                 f"{self.drive_unit}; extend the scan or keep the drive inside it."
             )
@@ -476,15 +487,22 @@ class TabulatedTorque(TorqueModel):
             raise DynamicsError(f"TabulatedTorque.from_scan: expected a ScanResult or the path "
                                 f"of its file (.json, or the .csv of mtj-kwant scan --output "
                                 f"with its .csv.meta.json beside it), got {type(scan).__name__}.")
+        path = None
         if not isinstance(scan, ScanResult):
             path = os.fspath(scan)
             if path.endswith(".meta.json"):
                 raise DynamicsError(
                     f"TabulatedTorque.from_scan: {path} is the metadata beside a scan table; "
                     f"give the table itself, {path[:-len('.meta.json')]}.")
+            if not os.path.exists(path):
+                raise DynamicsError(f"TabulatedTorque.from_scan: {path}: no such file.")
             try:
                 scan = ScanResult.load(path)
             except (OSError, ValueError) as err:
+                if "'sweep' result" in str(err):
+                    raise DynamicsError(
+                        f"TabulatedTorque.from_scan: {path} is a sweep (one θ), not a scan over "
+                        "bias × θ; use TabulatedTorque.from_sweep for it.") from None
                 raise DynamicsError(f"TabulatedTorque.from_scan: {err}") from None
         kp, ko = f"torque_inplane_{part}", f"torque_outofplane_{part}"
         if kp not in scan.columns:
@@ -497,13 +515,24 @@ class TabulatedTorque(TorqueModel):
                 raise DynamicsError(
                     f"TabulatedTorque.from_scan: the scan varies {name!r}; select one value "
                     "of every parameter besides bias_V and theta_deg first.")
-        v = np.asarray(scan["bias_V"], float)
-        th = np.asarray(scan["theta_deg"], float)
+        def numbers(key):
+            try:
+                col = np.asarray(scan[key], float)
+            except (TypeError, ValueError):
+                bad = next((c for c in scan[key] if not _is_number(c)), None)
+                src = f"{path}: " if path else ""
+                raise DynamicsError(f"TabulatedTorque.from_scan: {src}column {key!r} has a "
+                                    f"non-numeric entry {str(bad)!r}; the file is damaged or "
+                                    "edited: rerun the scan.") from None
+            return col
+
+        v = numbers("bias_V")
+        th = numbers("theta_deg")
         vs, ts = np.unique(v), np.unique(th)
         grids = []
         for key in (kp, ko, "current_density"):
             g = np.full((vs.size, ts.size), np.nan)
-            g[np.searchsorted(vs, v), np.searchsorted(ts, th)] = np.asarray(scan[key], float)
+            g[np.searchsorted(vs, v), np.searchsorted(ts, th)] = numbers(key)
             if np.isnan(g).any() and key != "current_density":
                 raise DynamicsError("TabulatedTorque.from_scan: the scan is not a full "
                                     "bias x theta grid.")
@@ -648,6 +677,11 @@ def sweep_data(owner, result, *, part="total", min_biases=2):
         if len(converged) != n:
             raise DynamicsError(f"{where}`converged` has {len(converged)} entries but `bias_V` "
                                 f"has {n}; the file is damaged or edited: rerun the sweep.")
+        for i, c in enumerate(converged):
+            if not isinstance(c, (bool, np.bool_)):
+                raise DynamicsError(f"{where}`converged` at bias {bias[i]:g} V is {c!r}, not "
+                                    "true or false; the file is damaged or edited: rerun the "
+                                    "sweep (at that bias).")
         bad = [i for i in order if not bool(converged[i])]
         if bad:
             shown = ", ".join(f"{bias[i]:g}" for i in bad[:6]) + (", ..." if len(bad) > 6 else "")
@@ -664,7 +698,8 @@ def sweep_data(owner, result, *, part="total", min_biases=2):
 
 def _column(where, key, values, bias):
     """A sweep's list ``key`` as a finite float array aligned with ``bias`` (one-line errors)."""
-    if not isinstance(values, (list, tuple, np.ndarray)) or np.ndim(values) != 1:
+    if not isinstance(values, (list, tuple, np.ndarray)) or (
+            isinstance(values, np.ndarray) and values.ndim != 1):
         raise DynamicsError(f"{where}`{key}` must be a list of numbers, got "
                             f"{type(values).__name__}.")
     if bias is not None and len(values) != bias.size:
@@ -683,6 +718,15 @@ def _column(where, key, values, bias):
                                 "has no value; rerun the sweep at that bias, or drop it.")
         out[i] = float(v)
     return out
+
+
+def _is_number(c):
+    """Whether ``c`` converts to a float (a cell of a scan table)."""
+    try:
+        float(c)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _numbers_or_none(values, n):
