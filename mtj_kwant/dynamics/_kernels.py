@@ -184,6 +184,22 @@ def _hermite_root(t0, t1, g0, g1, d0, d1):
     return t0 + 0.5 * (lo + hi) * h
 
 
+@njit(inline="always", **_OPTS)
+def _store(ts, ms, n, t, mx, my, mz):
+    """Append (t, m) to the stored samples, doubling the arrays when full."""
+    if n >= ts.shape[0]:
+        ts2 = np.empty(2 * ts.shape[0])
+        ms2 = np.empty((2 * ts.shape[0], 3))
+        ts2[:n] = ts[:n]
+        ms2[:n] = ms[:n]
+        ts, ms = ts2, ms2
+    ts[n] = t
+    ms[n, 0] = mx
+    ms[n, 1] = my
+    ms[n, 2] = mz
+    return ts, ms, n + 1
+
+
 @njit(**_OPTS)
 def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_steps,
           save_every, sw_axis, sw_thr, sw_on, stop_on_switch):
@@ -202,9 +218,8 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
     accepted step at least ``save_every`` after the previous stored one, and always at the end
     (t_end, the switch, or the last state reached when max_steps or the step size ran out).
     """
-    cap = 1024
-    ts = np.empty(cap)
-    ms = np.empty((cap, 3))
+    ts = np.empty(1024)
+    ms = np.empty((1024, 3))
     mx, my, mz = m0[0], m0[1], m0[2]
     t = 0.0
     ts[0] = 0.0
@@ -293,19 +308,7 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
             k1x, k1y, k1z = rhs(t, mx, my, mz, P, tw, xw, xint, xl, Ca, Cb, 0.0, 0.0, 0.0)
             done = sw_on and stop_on_switch and not np.isnan(t_switch)
             if t - last_save >= save_every or t >= t_end or done:
-                if n >= cap:
-                    cap *= 2
-                    ts2 = np.empty(cap)
-                    ms2 = np.empty((cap, 3))
-                    ts2[:n] = ts[:n]
-                    ms2[:n] = ms[:n]
-                    ts = ts2
-                    ms = ms2
-                ts[n] = t
-                ms[n, 0] = mx
-                ms[n, 1] = my
-                ms[n, 2] = mz
-                n += 1
+                ts, ms, n = _store(ts, ms, n, t, mx, my, mz)
                 last_save = t
             if done:
                 status = 1
@@ -326,18 +329,7 @@ def dopri(m0, t_end, P, tw, xw, xint, xl, Ca, Cb, rtol, atol, h0, hmax, max_step
                 h *= max(0.2, 0.9 * err ** (-0.2))
     if ts[n - 1] < t:
         # stopped early (max_steps, underflow): the last state reached is always stored
-        if n >= cap:
-            ts2 = np.empty(cap + 1)
-            ms2 = np.empty((cap + 1, 3))
-            ts2[:n] = ts[:n]
-            ms2[:n] = ms[:n]
-            ts = ts2
-            ms = ms2
-        ts[n] = t
-        ms[n, 0] = mx
-        ms[n, 1] = my
-        ms[n, 2] = mz
-        n += 1
+        ts, ms, n = _store(ts, ms, n, t, mx, my, mz)
     return ts[:n], ms[:n], t_switch, status, steps, rejected
 
 
