@@ -205,8 +205,17 @@ class Solver:
         return self.jsys.params(theta=self.theta, phi=self.phi, bias=self.bias, eps_par=eps_par)
 
     def _torque(self, spin_density):
-        """Δ_j m_j × s_j for spin densities of shape (..., N, 3)."""
-        return self.chain.delta[:, None] * np.cross(self.site_magnetization, spin_density)
+        """Δ_j m_j × s_j for spin densities of shape (..., N, 3).
+
+        Written out by component (``np.cross`` broadcasts through slow copies: it cost more
+        than the profile kernel itself).
+        """
+        m, s, d = self.site_magnetization, spin_density, self.chain.delta
+        out = np.empty(np.broadcast_shapes(m.shape, s.shape))
+        out[..., 0] = d * (m[:, 1] * s[..., 2] - m[:, 2] * s[..., 1])
+        out[..., 1] = d * (m[:, 2] * s[..., 0] - m[:, 0] * s[..., 2])
+        out[..., 2] = d * (m[:, 0] * s[..., 1] - m[:, 1] * s[..., 0])
+        return out
 
     def _read_blocks(self):
         """``onsite`` (N, 2, 2) at ε∥ = 0, ``slope`` (dH_jj/dε∥), ``t`` (N − 1) from Kwant.
