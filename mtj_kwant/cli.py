@@ -608,10 +608,6 @@ def _check(args):
             raise UsageError(f"--{err.argument}: {err.reason}") from None
     if args.command == "profile" and not math.isfinite(args.bias):
         raise UsageError("--bias: must be a finite number in volts")
-    for key in ("output", "plot"):
-        value = getattr(args, key, None)
-        if value is not None and Path(value).is_dir():
-            raise UsageError(f"--{key}: {value} is a directory; give a file name")
 
 
 def _run(args):

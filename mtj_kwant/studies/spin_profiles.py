@@ -58,6 +58,8 @@ from mtj_kwant.analytic.fits import fit_status
 from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevectors
 from mtj_kwant.ratios import ratio
 
+from ._free_layers import FREE_LAYERS
+
 
 TITLE = "Transverse spin density in the free layer: precession, dephasing and decay"
 
@@ -65,13 +67,8 @@ BIAS = 0.1  # V
 THETA, PHI = math.pi / 2, 0.0
 #: Free-layer direction m = (sinθ cosφ, sinθ sinφ, cosθ) (DESIGN.md §1).
 M = mk.magnetization_direction(THETA, PHI)
-CASES = {
-    "weak": dict(label="weak ferromagnet", potential=0.0, exchange=1.5, color="C0"),
-    "strong": dict(label="strong ferromagnet (Fe-like)", potential=None, exchange=None,
-                   color="C3"),
-    "half_metal": dict(label="half-metal (minority band closed)", potential=1.5, exchange=3.0,
-                       color="C2"),
-}
+#: The free layers compared (U, Δ in eV; see _free_layers).
+CASES = dict(FREE_LAYERS)
 DENSITY_UNIT = "<sigma>/nm^3"
 #: The fit of the envelope stops this far before the cap (nm) ...
 CAP_MARGIN = 1.0

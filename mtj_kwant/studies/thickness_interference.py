@@ -62,6 +62,7 @@ from mtj_kwant.analytic.slonczewski import barrier_decay_constant, spin_wavevect
 from mtj_kwant.ratios import ratio
 
 from . import _lattice
+from ._free_layers import FREE_LAYERS
 
 TITLE = "Torque versus free-layer thickness: quantum interference, half-metal and the 1/d limit"
 
@@ -69,11 +70,7 @@ BIAS = 0.1  # V, small: the window torque is the linear-response transport torqu
 THETA = math.pi / 2
 #: Free layers (spin-averaged band bottom U and exchange Δ in eV); "strong" is the file's.
 CASES = {
-    "weak": dict(label="weak ferromagnet", potential=0.0, exchange=1.5, color="C0"),
-    "strong": dict(label="strong ferromagnet (Fe-like)", potential=None, exchange=None,
-                   color="C3"),
-    "half_metal": dict(label="half-metal (minority band closed)", potential=1.5, exchange=3.0,
-                       color="C2"),
+    **FREE_LAYERS,
     "half_metal_mismatched": dict(label="half-metal, majority band mismatched with cap "
                                         "(control)", potential=0.595, exchange=5.05, color="C4"),
 }
