@@ -13,6 +13,7 @@ built from the :class:`~mtj_kwant.model.Chain` of the junction.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -74,9 +75,10 @@ class JunctionSystem:
         out.update(self.transverse.momenta(eps_par))
         return out
 
-    @property
+    @functools.cached_property
     def transverse(self):
-        """The junction's transverse model (:func:`mtj_kwant.transverse.transverse_model`)."""
+        """The junction's transverse model (:func:`mtj_kwant.transverse.transverse_model`),
+        built once (``params`` reads it for every Kwant evaluation)."""
         return transverse_model(self.junction)
 
     def eps_par(self, params):
