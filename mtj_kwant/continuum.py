@@ -56,7 +56,8 @@ UNUSABLE_DEVIATION = 0.1
 FIXED_DEVIATION_WARN = 0.01
 
 #: Quantities of a :class:`~mtj_kwant.integrate.PointResult` that are extrapolated.
-_FIELDS = ("current_density", "torque", "interfacial", "torque_sea", "torque_total")
+_FIELDS = ("current_density", "torque", "interfacial", "torque_sea", "torque_total",
+           "spin_current_difference", "spin_flip_loss")  # the last two: with scattering
 
 
 def _energy_range(junction, bias, temperature):
@@ -141,7 +142,8 @@ def _vector(r):
 def _errors(r):
     keys = {"current_density": "current_density", "torque": "torque",
             "interfacial": "interfacial", "torque_sea": "torque_sea",
-            "torque_total": "torque_total"}
+            "torque_total": "torque_total", "spin_current_difference":
+            "spin_current_difference", "spin_flip_loss": "spin_flip_loss"}
     parts = [np.atleast_1d(np.asarray(r.errors[keys[k]], float)) for k in _FIELDS
              if getattr(r, k) is not None]
     return np.concatenate(parts)
@@ -179,6 +181,8 @@ def _tolerance(vec, rtol, sea, current_floor=0.0, current_only=False, collinear=
         out[4:7] = np.inf
         if sea:
             out[7:13] = np.inf
+    if not sea:  # with scattering: the spin-current difference and the loss, as the torque
+        out[7:] = out[1:4].max()
     return np.maximum(out, 16 * UNDERFLOW)  # errors are never below integrate.UNDERFLOW
 
 

@@ -112,6 +112,13 @@ class PointResult:
         :func:`~mtj_kwant.continuum.lattice_point`), same keys as ``errors``.
     lattice_steps : tuple of float
         Lattice steps (nm) the values come from (several: extrapolated).
+    spin_current_difference, spin_flip_loss : ndarray (3,) or None
+        With elastic scattering (:mod:`mtj_kwant.scba`): the spin-current difference
+        J_in − J_out across the free layer and the spin-flip loss summed over it, (ħ/2e)
+        A/m²; ``torque`` is then the exchange torque of Eq. (22), their sum.
+    scba : dict or None
+        With scattering: the self-consistency record (energies, transverse nodes,
+        iterations).
     roundoff : float
         The round-off floor of the window's current, torque and interfacial
         spin current (A/m², (ħ/2e) A/m²), a coherent bound: a quantity
@@ -136,6 +143,9 @@ class PointResult:
     lattice_excess: float = 0.0
     collinear: bool = False
     roundoff: float = 0.0
+    spin_current_difference: np.ndarray | None = None
+    spin_flip_loss: np.ndarray | None = None
+    scba: dict | None = None
 
 
 def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
@@ -1007,6 +1017,20 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     if linear_response and (bias != 0 or parts != "window"):
         raise ValueError("linear_response needs bias=0 and parts='window' (the derivative of "
                          "the window part at V = 0)")
+    if getattr(junction, "has_scattering", False):
+        if parts != "window":
+            raise OptionsError("parts", "with elastic scattering (a layer's [scattering] "
+                               "table) only the window part is computed; use parts='window' "
+                               "(the Fermi sea needs an analytic self-energy, not "
+                               "implemented)")
+        if solver != "batched":
+            raise OptionsError("solver", "elastic scattering is solved by the batched "
+                               "SCBA solver only; use solver='batched'")
+        from .scba import scattering_window
+        return scattering_window(jsys, theta=theta, phi=phi, bias=bias,
+                                 temperature=temperature, rtol=rtol, profile=profile,
+                                 reference=reference, max_eval=max_eval, progress=progress,
+                                 linear_response=linear_response)
     kT = K_B * float(temperature)
     floor = float(current_floor) / (E_OVER_H * PER_NM2)  # SI -> integrated units
     mu_l = junction.fermi_energy + 0.5 * bias

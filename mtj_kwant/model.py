@@ -36,6 +36,7 @@ __all__ = [
     "JunctionWarning",
     "Electrode",
     "Layer",
+    "Scattering",
     "Junction",
     "Chain",
     "load_junction",
@@ -160,6 +161,71 @@ def _validate_hoppings(element, key):
             object.__setattr__(element, name, _number(f"{key}.{name}", value, positive=True))
 
 
+#: Keys of a layer's ``[layer.scattering]`` table (DESIGN.md §8).
+SCATTERING_KEYS = ("momentum", "spin_flip")
+
+
+@dataclass(frozen=True)
+class Scattering:
+    """Elastic scattering of a metal layer, as rates ħ/τ in eV (DESIGN.md §8).
+
+    The ``[layer.scattering]`` table of a junction file.  The rates are those at the
+    layer's Fermi energy; :func:`mtj_kwant.analytic.relaxation.scba_self_energy_strengths`
+    turns them into the strengths of the site-local SCBA self-energies.
+
+    Parameters
+    ----------
+    momentum : float
+        ħ/τ_m >= 0 (eV), the spin-averaged rate of isotropic momentum (and phase)
+        relaxation: Σ_jj = D G_jj.
+    spin_flip : float
+        ħ/τ_sf >= 0 (eV), the rate at which a spin accumulation relaxes:
+        Σ_jj = D_s Σ_α σ_α G_jj σ_α.
+
+    Raises
+    ------
+    JunctionError
+        A rate that is not a finite number >= 0.
+    """
+
+    momentum: float = 0.0
+    spin_flip: float = 0.0
+
+    def __post_init__(self):
+        self._validate("scattering")
+
+    def _validate(self, key):
+        for name in SCATTERING_KEYS:
+            object.__setattr__(self, name,
+                               _number(f"{key}.{name}", getattr(self, name), nonnegative=True))
+
+    @property
+    def active(self):
+        """True when a rate is nonzero."""
+        return self.momentum > 0 or self.spin_flip > 0
+
+    def to_dict(self):
+        """``{"momentum": ..., "spin_flip": ...}`` (the file's table)."""
+        return {name: getattr(self, name) for name in SCATTERING_KEYS}
+
+
+def _scattering(key, value):
+    """A validated :class:`Scattering` from a table (dict) or an instance; ``key`` names it."""
+    if isinstance(value, Scattering):
+        value = value.to_dict()
+    if not isinstance(value, dict):
+        _fail(key, f"expected a table [layer.scattering] with keys {', '.join(SCATTERING_KEYS)}, "
+                   f"got {type(value).__name__} {value!r}")
+    for name in value:
+        if name not in SCATTERING_KEYS:
+            close = difflib.get_close_matches(str(name), SCATTERING_KEYS, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            _fail(f"{key}.{name}", f"unknown key; {hint}allowed: {', '.join(SCATTERING_KEYS)} "
+                                   "(rates ħ/τ in eV)")
+    return Scattering(**{name: _number(f"{key}.{name}", v, nonnegative=True)
+                         for name, v in value.items()})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Electrode:
     """A semi-infinite electrode.
@@ -258,6 +324,11 @@ class Layer:
         neighbour (the previous layer or the left electrode; tight binding
         only).  Default: the geometric mean √(t_left t_right) of the two
         neighbours' hoppings.
+    scattering : Scattering or dict, optional
+        Elastic scattering rates ħ/τ_m, ħ/τ_sf in eV (DESIGN.md §8; a dict
+        ``{"momentum": ..., "spin_flip": ...}`` is converted).  Metal layers
+        only, and only with a constant ``potential`` (the rates are defined for
+        the layer's bulk bands at the Fermi energy).  ``None``: no scattering.
     """
 
     kind: str
@@ -269,6 +340,7 @@ class Layer:
     magnetization: tuple | None = None
     hopping: float | None = None
     interface_hopping: float | None = None
+    scattering: Scattering | None = None
 
     def _validate(self, key):
         if self.kind not in KINDS:
@@ -310,6 +382,18 @@ class Layer:
             object.__setattr__(
                 self, "magnetization", _unit_vector(f"{key}.magnetization", self.magnetization)
             )
+        if self.scattering is not None:
+            if self.kind != "metal":
+                _fail(f"{key}.scattering",
+                      f"scattering is supported in metal layers only (this layer has kind = "
+                      f"{self.kind!r}); remove the table")
+            if callable(self.potential) or isinstance(self.potential, tuple):
+                shown = "a function" if callable(self.potential) else list(self.potential)
+                _fail(f"{key}.scattering",
+                      f"a layer with scattering needs a constant potential (one number), got "
+                      f"{shown}: the rates are defined for the layer's bulk bands at E_F")
+            object.__setattr__(self, "scattering", _scattering(f"{key}.scattering",
+                                                               self.scattering))
 
     @property
     def potential_max(self):
@@ -497,6 +581,11 @@ class Junction:
         if self.right.free:
             return "right"
         return next(i for i, lay in enumerate(self.layers) if lay.free)
+
+    @property
+    def has_scattering(self):
+        """True when a layer has a nonzero scattering rate (DESIGN.md §8)."""
+        return any(lay.scattering is not None and lay.scattering.active for lay in self.layers)
 
     @property
     def pinned_direction(self):
@@ -703,6 +792,14 @@ class Chain:
         Indices of the bonds (j, j+1) where spin current enters and leaves the
         free element.  ``None`` for "leaves" when the free element is the
         semi-infinite right electrode.
+    layer_index : ndarray of int (N,)
+        Element of each site: −1 the left electrode, i the layer i,
+        ``len(layers)`` the right electrode.
+    momentum_rate, spin_flip_rate : ndarray (N,)
+        Elastic scattering rates ħ/τ_m, ħ/τ_sf (eV) of each site's layer
+        (DESIGN.md §8); zero on electrode (pad) sites and in layers without
+        scattering.  Default (not given): zeros.  The SCBA strengths per site
+        are :func:`mtj_kwant.analytic.relaxation.scba_self_energy_strengths`.
     """
 
     x: np.ndarray
@@ -718,6 +815,23 @@ class Chain:
     model: str
     free_bonds: tuple
     layer_index: np.ndarray
+    momentum_rate: np.ndarray | None = None
+    spin_flip_rate: np.ndarray | None = None
+
+    def __post_init__(self):
+        for name in ("momentum_rate", "spin_flip_rate"):
+            value = getattr(self, name)
+            value = (np.zeros(len(self.x)) if value is None
+                     else np.asarray(value, dtype=float).copy())
+            if value.shape != (len(self.x),):
+                raise ValueError(f"Chain.{name} must have shape ({len(self.x)},) (one rate per "
+                                 f"site), got {value.shape}")
+            object.__setattr__(self, name, value)
+
+    @property
+    def has_scattering(self):
+        """True when a site has a nonzero scattering rate."""
+        return bool(np.any(self.momentum_rate > 0) or np.any(self.spin_flip_rate > 0))
 
     @property
     def n_sites(self):
@@ -735,6 +849,7 @@ class Chain:
 
         # Per-site raw properties: potential, mass, delta, magnetization, free flag.
         U, mass, delta, mags, free, layer_index, xs = [], [], [], [], [], [], []
+        rate_m, rate_s = [], []
 
         def add_electrode(el, positions, idx):
             for x in positions:
@@ -745,6 +860,8 @@ class Chain:
                 mags.append(el.magnetization or tuple(p))
                 free.append(el.free)
                 layer_index.append(idx)
+                rate_m.append(0.0)  # electrodes are ballistic (DESIGN.md §8: layers only)
+                rate_s.append(0.0)
 
         add_electrode(j.left, [(i + 0.5) * a for i in range(-pad_left, 0)], -1)
         x0 = 0.0
@@ -773,6 +890,9 @@ class Chain:
                 mags.append(layer.magnetization or tuple(p))
                 free.append(layer.free)
                 layer_index.append(i)
+                sc = layer.scattering
+                rate_m.append(sc.momentum if sc is not None else 0.0)
+                rate_s.append(sc.spin_flip if sc is not None else 0.0)
             x0 += layer_nm
         add_electrode(j.right, [x0 + (i + 0.5) * a for i in range(pad)], len(j.layers))
 
@@ -854,6 +974,8 @@ class Chain:
             model=j.model,
             free_bonds=(int(bond_in), None if bond_out is None else int(bond_out)),
             layer_index=np.array(layer_index),
+            momentum_rate=np.array(rate_m, dtype=float),
+            spin_flip_rate=np.array(rate_s, dtype=float),
         )
 
     @property
@@ -890,7 +1012,7 @@ _TOP_KEYS = {
 _ELECTRODE_KEYS = ("potential", "exchange", "magnetization", "effective_mass", "free",
                    *TB_ELEMENT_KEYS)
 _LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free",
-               "magnetization", *TB_ELEMENT_KEYS)
+               "magnetization", *TB_ELEMENT_KEYS, "scattering")
 
 
 def _check_keys(table, allowed, where, required=()):
@@ -920,6 +1042,11 @@ def _from_tables(data, source=None):
     electrodes = {}
     for side in ("left", "right"):
         table = data[side]
+        if "scattering" in table:
+            _fail(f"{side}.scattering",
+                  "scattering is supported in metal layers only, not in the semi-infinite "
+                  'electrodes; give a scattering cap as a finite [[layer]] kind = "metal" '
+                  f"next to [{side}]")
         _check_keys(table, _ELECTRODE_KEYS, f"{side}.", required=("potential",))
         electrodes[side] = Electrode(**table)
     layers = []
@@ -987,9 +1114,13 @@ def load_junction(path):
 def junction_to_dict(junction):
     """The junction as plain TOML-like tables (for result metadata).
 
-    Callable potentials are written as their ``repr``.
+    Callable potentials are written as their ``repr``; a layer's
+    :class:`Scattering` as its table ``{"momentum": ..., "spin_flip": ...}``
+    (left out when the layer has none).
     """
     def conv(value):
+        if isinstance(value, Scattering):
+            return value.to_dict()
         if callable(value):
             return repr(value)
         if isinstance(value, tuple):
@@ -1036,7 +1167,7 @@ def junction_from_dict(data, source=None):
         raise JunctionError(str(err)) from None
 
 
-_PATH = re.compile(r"^(?:(left|right)\.(\w+)|layer\[(-?\d+)\]\.(\w+)|(\w+))$")
+_PATH = re.compile(r"^(?:(left|right)\.(\w+)|layer\[(-?\d+)\]\.(\w+)(?:\.(\w+))?|(\w+))$")
 
 
 def junction_with(junction, changes):
@@ -1050,7 +1181,8 @@ def junction_with(junction, changes):
         (and of its error messages): ``"fermi_energy"``, ``"left.exchange"``,
         ``"right.potential"``, ``"layer[1].thickness"``,
         ``"layer[0].potential"`` (a number or ``[left_edge, right_edge]``),
-        ``"layer[-1].exchange"``.
+        ``"layer[-1].exchange"``, ``"layer[1].scattering.momentum"`` (creates
+        the layer's scattering table if it has none; the other rate is then 0).
 
     Returns
     -------
@@ -1068,7 +1200,7 @@ def junction_with(junction, changes):
         if match is None:
             raise JunctionError(f"{path}: not a parameter path (use e.g. 'layer[1].thickness', "
                                 "'left.exchange' or 'fermi_energy')")
-        side, side_key, index, layer_key, top_key = match.groups()
+        side, side_key, index, layer_key, sub_key, top_key = match.groups()
         if isinstance(value, np.generic):
             value = value.item()
         if side:
@@ -1078,7 +1210,17 @@ def junction_with(junction, changes):
             if not -len(data["layer"]) <= i < len(data["layer"]):
                 raise JunctionError(f"{path}: the junction has {len(data['layer'])} layers "
                                     f"(indices 0 to {len(data['layer']) - 1})")
-            data["layer"][i][layer_key] = value
+            if sub_key is None:
+                data["layer"][i][layer_key] = value
+            elif layer_key == "scattering":
+                table = data["layer"][i].get("scattering")
+                table = dict(table) if isinstance(table, dict) else {}
+                table[sub_key] = value
+                data["layer"][i]["scattering"] = table
+            else:
+                raise JunctionError(f"{path}: not a parameter path (only layer[i].scattering "
+                                    "has sub-keys: layer[i].scattering.momentum, "
+                                    "layer[i].scattering.spin_flip)")
         else:
             data[top_key] = value
     for table in [data, data["left"], data["right"], *data["layer"]]:

@@ -43,8 +43,6 @@ and τ the exchange torque density.  Eq. (22) of the model paper is the exchange
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import _scba
@@ -54,6 +52,20 @@ __all__ = ["ScbaEnergy", "ScbaError", "pauli", "SCBA_TOL"]
 #: Default relative tolerance of the self-consistency (residual of Σ and of Σⁱⁿ relative
 #: to their size); its effect on the observables enters their error estimates.
 SCBA_TOL = 1e-10
+
+
+#: −Im Σ (eV) of the first iterate when no start is given (Σ = 0 would leave the pivots of
+#: the scattering layers' bound states singular at nodes that hit them).
+START_BROADENING = 1e-3
+
+#: The in-scattering self-consistency is converged this much tighter than :data:`SCBA_TOL`
+#: (relative to |Σⁱⁿ|, whose size is the largest density, not the current).
+LESSER_TOL_FACTOR = 1e-4
+
+#: Relative change of the observables per relative change of Σ assumed when a
+#: self-consistency stops above its tolerance (its error then enters the estimate as this
+#: times the relative residual).
+SC_SENSITIVITY = 10.0
 
 
 class ScbaError(RuntimeError):
@@ -68,8 +80,8 @@ def pauli(x):
     return x0, v
 
 
-def anderson(g, x0, tol, *, depth=8, max_iter=300, what="SCBA"):
-    """Fixed point x = g(x) by Anderson acceleration (type II, Walker & Ni 2011).
+def anderson(g, x0, tol, *, depth=6, max_iter=300, what="SCBA"):
+    """Fixed point x = g(x) by Anderson acceleration (type II, Walker & Ni 2011), safeguarded.
 
     Parameters
     ----------
@@ -79,29 +91,37 @@ def anderson(g, x0, tol, *, depth=8, max_iter=300, what="SCBA"):
     tol : callable
         ``tol(x)``: the allowed max |g(x) − x|.
     depth : int
-        Number of previous iterates kept.
+        Number of previous iterates kept.  The history is dropped when a step does not
+        reduce the residual below the best one seen (then the best iterate's image is
+        taken, a plain step).
     max_iter : int
 
     Returns
     -------
-    x, residual, iterations
-
-    Raises
-    ------
-    ScbaError
-        Not converged in ``max_iter`` iterations.
+    x, residual, iterations, converged
+        The image g(x) of the best iterate and its residual |g(x) − x|; ``converged`` is
+        False when ``tol`` was not met in ``max_iter`` iterations or the residual stopped
+        decreasing for 30 iterations (a residual at the round-off of a resonance node).
     """
     x = np.asarray(x0, float).copy()
     dx, df = [], []
     gx = g(x)
     f = gx - x
+    best = (float(np.abs(f).max(initial=0.0)), gx, 0)
     for it in range(1, max_iter + 1):
         res = float(np.abs(f).max(initial=0.0))
+        if res < best[0]:
+            best = (res, gx, it)
         if res <= tol(gx):
-            return gx, res, it
-        if dx:
+            return gx, res, it, True
+        if it - best[2] > 30:
+            break
+        if res > 2 * best[0]:  # the extrapolation went astray: restart from the best
+            dx, df = [], []
+            x_new = best[1]
+        elif dx:
             dX, dF = np.array(dx).T, np.array(df).T
-            gamma, *_ = np.linalg.lstsq(dF, f, rcond=None)
+            gamma, *_ = np.linalg.lstsq(dF, f, rcond=1e-12)
             x_new = x + f - (dX + dF) @ gamma
         else:
             x_new = x + f
@@ -113,8 +133,7 @@ def anderson(g, x0, tol, *, depth=8, max_iter=300, what="SCBA"):
             dx.pop(0)
             df.pop(0)
         x, gx, f = x_new, gx_new, f_new
-    raise ScbaError(f"{what} did not converge in {max_iter} iterations "
-                    f"(residual {np.abs(f).max():.3g})")
+    return best[1], best[0], it, False
 
 
 class ScbaEnergy:
@@ -154,6 +173,9 @@ class ScbaEnergy:
         self.n = n = onsite.shape[0]
         self.d_m, self.d_s = np.asarray(d_m, float), np.asarray(d_s, float)
         self.sites = np.flatnonzero((self.d_m > 0) | (self.d_s > 0))
+        # a slice when contiguous (views instead of copies in the iterations)
+        self._idx = (slice(self.sites[0], self.sites[-1] + 1)
+                     if len(self.sites) and np.all(np.diff(self.sites) == 1) else self.sites)
         self.a = (self.d_m + 3 * self.d_s)[self.sites]
         self.b = (self.d_m - self.d_s)[self.sites]
         self.energy = float(energy)
@@ -195,24 +217,36 @@ class ScbaEnergy:
         w = self.weights[0]
         if ns == 0:
             self.sigma = self._sweep(np.zeros((0, 4), complex))
-            self.iterations, self.residual = 0, 0.0
+            self.iterations, self.residual, self.converged = 0, 0.0, True
+            self.relative_residual = 0.0
             self.reference_shift = np.zeros(0)
             return
         sh = None if shift is None else np.asarray(shift, float)[self.sites]
 
+        dmax = float(np.maximum(np.abs(self.a), np.abs(self.b)).max())
+        floor = [0.0]
+
+        idx = self._idx
+
         def g(x):
             sig = x.view(complex).reshape(ns, 4)
             self._sweep(sig)
-            gloc = np.tensordot(w, self.gd[:, self.sites], 1)
+            gloc = np.tensordot(w, self.gd[:, idx], 1)
+            if not floor[0]:  # round-off of Σ: ~1e-16 of the terms D |G| summed over nodes
+                floor[0] = 1e-14 * dmax * float(np.tensordot(np.abs(w), np.abs(
+                    self.gd[:, idx, 0]).max(axis=1), 1))
             new, _ = self._sigma_of(gloc, sh)
             return np.ascontiguousarray(new).view(float).ravel()
 
-        x0 = np.zeros(ns * 8) if sigma0 is None else \
-            np.ascontiguousarray(np.asarray(sigma0, complex)[self.sites]).view(float).ravel()
-        x, self.residual, self.iterations = anderson(
-            g, x0, lambda v: self.tol * max(np.abs(v).max(initial=0.0), 1e-300))
+        if sigma0 is None:  # a small broadening: no pivot of a bound state is singular
+            sigma0 = np.zeros((self.n, 4), complex)
+            sigma0[:, 0] = sigma0[:, 3] = -START_BROADENING * 1j
+        x0 = np.ascontiguousarray(np.asarray(sigma0, complex)[self.sites]).view(float).ravel()
+        x, self.residual, self.iterations, self.converged = anderson(
+            g, x0, lambda v: max(self.tol * np.abs(v).max(initial=0.0), floor[0], 1e-300))
+        self.relative_residual = self.residual / max(np.abs(x).max(), 1e-300)
         self.sigma = self._sweep(x.view(complex).reshape(ns, 4))
-        gloc = np.tensordot(w, self.gd[:, self.sites], 1)
+        gloc = np.tensordot(w, self.gd[:, self._idx], 1)
         self.reference_shift = 0.5 * (gloc[:, 0] + gloc[:, 3]).real
 
     def shift_array(self):
@@ -222,15 +256,22 @@ class ScbaEnergy:
         return out
 
     # -- the in-scattering (window) solution ----------------------------------------------
-    def window(self, lead):
+    def window(self, lead, src0=None):
         """Gⁿ of the states injected by ``lead`` with the scatterers' in-scattering solved.
 
         X = G(Γ_lead + Σⁱⁿ[X̂])G†, Σⁱⁿ_j = D^m X̂_j + D^s Σ_α σ_α X̂_j σ_α: linear in X̂,
         solved by Anderson acceleration (GMRES-like for a linear map).
 
+        Parameters
+        ----------
+        lead : {0, 1}
+        src0 : ndarray (N, 4) complex, optional
+            A start for Σⁱⁿ (e.g. the solution at a neighbouring energy, ``"sigma_in"``).
+
         Returns
         -------
         dict with (per weight row w)
+            ``sigma_in`` (N, 4): the converged Σⁱⁿ;
             ``bond`` (nw, N − 1, 4): particle and spin currents on every bond;
             ``site`` (nw, N, 4): Tr σ_β X̂_j (density, spin density);
             ``loss`` (nw, N, 3): spin-flip loss L_j (module docstring);
@@ -259,16 +300,30 @@ class ScbaEnergy:
             return out
 
         if ns:
+            dmax = float(np.maximum(np.abs(self.a), np.abs(self.b)).max())
+            floor = [0.0]
+
+            idx = self._idx
+
             def g(x):
                 run(x.view(complex).reshape(ns, 4))
-                xs = np.tensordot(w, xloc[:, self.sites], 1)
+                xs = np.tensordot(w, xloc[:, idx], 1)
+                if not floor[0]:
+                    floor[0] = 1e-14 * dmax * float(np.tensordot(np.abs(w), np.abs(
+                        xloc[:, idx, 0]).max(axis=1), 1))
                 return np.ascontiguousarray(sig_in(xs)).view(float).ravel()
-            x, residual, iterations = anderson(
-                g, np.zeros(ns * 8), lambda v: self.tol * max(np.abs(v).max(initial=0.0),
-                                                              1e-300))
+            # Σⁱⁿ is set by the largest density at a scattering site, which can exceed the
+            # current that flows by many orders (states injected toward a barrier): its
+            # tolerance is LESSER_TOL_FACTOR tighter than the retarded one's
+            x0 = np.zeros(ns * 8) if src0 is None else np.ascontiguousarray(
+                np.asarray(src0, complex)[self.sites]).view(float).ravel()
+            x, residual, iterations, converged = anderson(
+                g, x0, lambda v: max(
+                    self.tol * LESSER_TOL_FACTOR * np.abs(v).max(initial=0.0), floor[0],
+                    1e-300), max_iter=600)
             src_sites = x.view(complex).reshape(ns, 4)
         else:
-            src_sites, residual, iterations = np.zeros((0, 4), complex), 0.0, 0
+            src_sites, residual, iterations, converged = np.zeros((0, 4), complex), 0.0, 0, True
         src = run(src_sites)
         W = self.weights
         xs = np.tensordot(W, xloc, 1)              # (nw, N, 4)
@@ -283,8 +338,8 @@ class ScbaEnergy:
                 - _mul4(gs, srcb))
         tr = 1j * np.stack([comm[..., 0] + comm[..., 3], comm[..., 1] + comm[..., 2],
                             1j * (comm[..., 1] - comm[..., 2]), comm[..., 0] - comm[..., 3]], -1)
-        return {"bond": np.tensordot(W, bond, 1), "site": site, "loss": tr[..., 1:].real,
-                "source": tr[..., 0].real, "iterations": iterations, "residual": residual,
+        return {"sigma_in": src, "bond": np.tensordot(W, bond, 1), "site": site, "loss": tr[..., 1:].real,
+                "source": tr[..., 0].real, "iterations": iterations, "residual": residual, "converged": converged,
                 "xloc": xs, "gloc": gs}
 
 
@@ -298,3 +353,379 @@ def _mul4(a, b):
 
 def _dag4(a):
     return a[..., [0, 2, 1, 3]].conj()
+
+
+# ------------------------------------------------------------------------------------------
+# the transverse quadrature at one energy
+# ------------------------------------------------------------------------------------------
+from .quadrature import NODES as _GK_NODES, WK as _GK_WK, WG as _GK_WG  # noqa: E402
+
+#: Panels of the transverse quadrature are bisected until each is at most this wide in the
+#: quadrature variable (eV for the continuum below the tail; v ∈ [−1, 1] for tight binding).
+MAX_PANEL = 1.0
+#: Refinement rounds of the transverse grid at one energy.
+MAX_ROUNDS = 12
+
+
+class TransverseGrid:
+    """Gauss–Kronrod (7/15) panels of the transverse integral ∫d²k∥/(2π)² at one energy.
+
+    Continuum transverse model: ε∥ ∈ [0, ε_c] in panels, and a tail [ε_c, ∞) in u = ε_c/ε
+    ∈ (0, 1] (integrands decay as 1/ε∥² there, bounded in u); tight binding: the variable v
+    of :meth:`~mtj_kwant.transverse.SquareLatticeTransverse.variable` over [−1, 1] with the
+    density ρ₂D in the weights.
+
+    Parameters
+    ----------
+    tm : transverse model
+    panels : sequence of (a, b, tail)
+        Panel ends in the quadrature variable; ``tail`` True for a panel in u.
+    cut : float
+        ε_c (eV) of the tail.
+
+    Attributes
+    ----------
+    eps : ndarray (nk,)
+        Transverse energies of the nodes (eV).
+    weights : ndarray (2 + n_panels, nk)
+        Kronrod rule, embedded Gauss rule, and per panel (Kronrod − Gauss) on its nodes
+        (the panels' error estimates).
+    """
+
+    def __init__(self, tm, panels, cut=None):
+        self.tm, self.cut = tm, cut
+        self.panels = [tuple(p) for p in panels]
+        arr = np.array([(a, b) for a, b, _ in self.panels], float)
+        tail = np.array([bool(k) for _, _, k in self.panels])
+        a, b = arr[:, :1], arr[:, 1:]
+        # x = a + (b − a)(1 − cos πs)/2, s ∈ [0, 1]: the Jacobian vanishes at both ends and
+        # removes the square-root branch points of the lead self-energies at the channel
+        # thresholds (panel ends)
+        s01 = 0.5 * (1.0 + _GK_NODES)
+        x = a + (b - a) * 0.5 * (1.0 - np.cos(np.pi * s01))   # (np, 15)
+        jac_s = (b - a) * 0.25 * np.pi * np.sin(np.pi * s01)
+        wk, wg = jac_s * _GK_WK, jac_s * _GK_WG
+        if tm.kind == "free-electron":
+            eps, jac = x.copy(), np.ones_like(x)
+            if tail.any():
+                u = x[tail]
+                eps[tail] = cut / u
+                jac[tail] = cut / u**2
+            dens = np.full_like(x, tm.nested_prefactor)
+        else:
+            from .transverse import tb_dos
+            t = tm.t
+            eps = 4 * t * np.sign(x) * x**2
+            dens = tb_dos(eps, t) * 8 * t * np.abs(x) * tm.nested_prefactor
+            jac = np.ones_like(x)
+        self.eps = np.ascontiguousarray(eps.ravel())
+        f = jac * dens
+        npn = len(arr)
+        w = np.zeros((2 + npn, npn, 15))
+        w[0], w[1] = wk * f, wg * f
+        for p in range(npn):
+            w[2 + p, p] = (wk[p] - wg[p]) * f[p]
+        self.weights = w.reshape(2 + npn, -1)
+
+    def __len__(self):
+        return len(self.eps)
+
+    def refined(self, bad):
+        """The grid with the panels flagged in ``bad`` bisected."""
+        out = []
+        for (a, b, k), split in zip(self.panels, bad):
+            if split:
+                m = 0.5 * (a + b)
+                out += [(a, m, k), (m, b, k)]
+            else:
+                out.append((a, b, k))
+        return TransverseGrid(self.tm, out, self.cut)
+
+
+def _breakpoints(points, lo, hi):
+    """Sorted unique breakpoints in [lo, hi] without gaps below 1e-9 of the range (panels
+    of zero width would put nodes on a bound state's exact energy)."""
+    pts = np.unique(np.clip(np.asarray(points, float), lo, hi))
+    keep = np.r_[True, np.diff(pts) > 1e-9 * (hi - lo)]
+    pts = pts[keep]
+    pts[-1] = hi
+    return pts
+
+
+def transverse_grid(solver, tm, energy, width=0.0):
+    """The first transverse grid at ``energy``: breakpoints at the leads' channel thresholds
+    and around the ballistic system's narrow resonances (half widths raised to ``width``, the
+    scatterers' broadening), panels no wider than :data:`MAX_PANEL`, and (continuum) the
+    tail beyond 1 eV above the highest threshold."""
+    from .integrate import _resonance_points, _subdivide, find_resonances
+    th = np.concatenate([lead.thresholds(energy) for lead in solver.leads])
+    if tm.kind == "free-electron":
+        th = th[th > 0]
+        cut = th.max(initial=0.0) + 1.0
+        res = find_resonances(solver, 0.0, cut, energy=energy, step=5e-3)
+        res[:, 1] = np.maximum(res[:, 1], width)
+        pts = _subdivide(_breakpoints(np.r_[0.0, th, cut, _resonance_points(res, 0.0, cut)],
+                                      0.0, cut), MAX_PANEL)
+        panels = [(a, b, False) for a, b in zip(pts[:-1], pts[1:])]
+        panels += [(0.0, 0.5, True), (0.5, 1.0, True)]
+        return TransverseGrid(tm, panels, cut)
+    lo, hi = -4 * tm.t, 4 * tm.t
+    res = find_resonances(solver, lo, hi, energy=energy, step=5e-3)
+    res[:, 1] = np.maximum(res[:, 1], width)
+    v = tm.variable(np.clip(np.r_[th, _resonance_points(res, lo, hi)], lo, hi))
+    pts = _subdivide(_breakpoints(np.r_[-1.0, 0.0, 1.0, v], -1.0, 1.0), 0.25)
+    return TransverseGrid(tm, [(a, b, False) for a, b in zip(pts[:-1], pts[1:])])
+
+
+# ------------------------------------------------------------------------------------------
+# one energy, adaptive in k∥; the window part at one bias
+# ------------------------------------------------------------------------------------------
+class _Packer:
+    """The integrated vector of the SCBA window: the ballistic layout's vector
+    (:class:`mtj_kwant.integrate._Layout`) with the torque replaced by the exchange torque of
+    Eq. (22) (for a finite free layer), then the spin-current difference J_in − J_out (3) and
+    the spin-flip loss Σ_free L (3)."""
+
+    def __init__(self, layout, chain, site_mag):
+        self.layout = layout
+        self.free = np.flatnonzero(chain.free)
+        self.finite = not layout.fif
+        self.delta = chain.delta
+        self.mag = site_mag
+        self.size = layout.size + 6
+
+    def __call__(self, r):
+        lay = self.layout
+        v = lay.pack(r["bond"][:, lay.bonds], r["site"])
+        diff = v[:, 1:4].copy()
+        s = r["site"][:, self.free, 1:]
+        tau = (self.delta[self.free, None] * np.cross(self.mag[self.free], s)).sum(1)
+        loss = r["loss"][:, self.free].sum(1)
+        if self.finite:
+            v[:, 1:4] = tau
+        return np.concatenate([v, diff, loss], 1)
+
+    def tolerance(self, base):
+        lay = self.layout
+
+        def tol(value):  # the extra vectors: as the torque
+            out = np.empty(value.shape)
+            out[:lay.size] = base(value[:lay.size])
+            out[lay.size:] = out[1:4].max()
+            return out
+        return tol
+
+
+def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, sigma0=None,
+                 sigma_in0=None, max_rounds=MAX_ROUNDS, width=0.0):
+    """The SCBA window vector at one energy, the transverse grid refined until its
+    (Kronrod − Gauss) error meets ``tol``.
+
+    Returns
+    -------
+    dict
+        ``value`` (size,), ``error`` (size,): k∥ quadrature error plus the measured
+        non-conservation of the particle current (self-consistency) on the current;
+        ``sigma`` (N, 4); ``scba`` (ScbaEnergy); ``nodes``; ``rounds``; ``converged``.
+    """
+    grid = transverse_grid(solver, tm, energy, width)
+    iters = 0
+    for rnd in range(1, max_rounds + 1):
+        se = ScbaEnergy(solver, d_m, d_s, energy, grid.eps, grid.weights, shift=shift,
+                        sigma0=sigma0)
+        r = se.window(lead, sigma_in0)
+        sigma_in0 = r["sigma_in"]
+        iters += se.iterations + r["iterations"]
+        vec = pack(r)
+        panel_err = np.abs(vec[2:])
+        err = panel_err.sum(0)
+        allowed = tol(vec[0])
+        # the self-energy's own quadrature error (Σ is real-linear in Ĝ once its scalar
+        # Hermitian part is removed), relative to its size
+        if len(se.sites):
+            sig_rows = np.stack([se._sigma_of(row, None)[0] for row in r["gloc"][:, se.sites]])
+            g_panel = np.abs(sig_rows[2:]).max(axis=(1, 2))
+            g_allowed = min(1.0, float(np.min(allowed / np.maximum(np.abs(vec[0]), 1e-300)))) \
+                * np.abs(sig_rows[0]).max()
+        else:
+            g_panel, g_allowed = np.zeros(len(vec) - 2), 0.0
+        ok = bool(np.all(err <= allowed)) and g_panel.sum() <= g_allowed
+        if ok or rnd == max_rounds:
+            break
+        share = allowed / len(grid.panels)
+        bad = np.any(panel_err > share, axis=1) | (g_panel > g_allowed / len(grid.panels))
+        if not bad.any():
+            bad = panel_err.max(1) >= panel_err.max()
+        grid = grid.refined(bad)
+        sigma0 = se.sigma
+    cur = r["bond"][0, :, 0]
+    err = err.copy()
+    err[0] += float(cur.max() - cur.min()) if len(cur) else 0.0
+    # a self-consistency stopped above its tolerance (stagnating at a node whose ballistic
+    # resonance is narrower than Σ): SC_SENSITIVITY × the relative residual of |value|
+    rel = se.relative_residual + r["residual"] / max(
+        float(np.abs(r["xloc"][0][se.sites]).max(initial=0.0)) * float(
+            np.abs(se.b).max(initial=0.0)), 1e-300)
+    sc_ok = se.converged and r["converged"]
+    if not sc_ok:
+        err += SC_SENSITIVITY * rel * np.abs(vec[0])
+    return {"value": vec[0], "error": err, "sigma": se.sigma, "sigma_in": r["sigma_in"],
+            "scba": se, "nodes": len(grid),
+            "rounds": rnd, "converged": ok and (sc_ok or rel < 1e-6), "iterations": iters}
+
+
+def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, profile=False,
+                      reference=0, max_eval=400_000, progress=None, linear_response=False,
+                      strengths=None):
+    """Window part at one bias with elastic scattering (SCBA), as a :class:`PointResult`.
+
+    Parameters
+    ----------
+    jsys : JunctionSystem
+    theta, phi, bias, temperature, rtol, profile, reference, max_eval, progress,
+    linear_response
+        As for :func:`mtj_kwant.integrate.bias_point` (window part only).
+    strengths : (ndarray, ndarray), optional
+        The self-energy strengths (D_m, D_s) per chain site (eV² nm²); default from the
+        junction's rates (:func:`mtj_kwant.analytic.relaxation.scba_self_energy_strengths`).
+
+    Returns
+    -------
+    PointResult
+        ``torque`` is the exchange torque of Eq. (22) on a finite free layer (the
+        interfacial spin-current difference for a free electrode); ``spin_current_difference``
+        and ``spin_flip_loss`` (both (ħ/2e) A/m²) hold J_in − J_out and the spin-flip loss
+        summed over the free layer (their sum is ``torque`` up to the errors); ``scba`` in
+        the result holds the self-consistency record.
+
+    Notes
+    -----
+    Window part with the left electrode as the reference (``reference=0``)::
+
+        O = ∫ dE [f_L − f_R] o[X(E)],  X = G (Γ_L + Σⁱⁿ[X̂]) G†
+
+    at every energy on an adaptive transverse quadrature (:func:`solve_energy`); the
+    energy integral is adaptive Gauss–Kronrod.  The errors add the energy quadrature's, the
+    transverse quadrature's (propagated through the energy integral) and, on the current,
+    the largest deviation of the particle current between bonds (the self-consistency).
+    """
+    from .integrate import (PointResult, _Layout, _tolerance, _to_si, _profile_dict,
+                            is_collinear, UNDERFLOW)
+    from .physics import FERMI_TAIL, fermi, fermi_slope
+    from .quadrature import adaptive_quad
+    from .solvers import ChainSolver
+    from .units import K_B
+
+    junction, chain = jsys.junction, jsys.chain
+    if strengths is None:
+        from .analytic.relaxation import scba_self_energy_strengths
+        strengths = scba_self_energy_strengths(junction, chain)
+    d_m, d_s = (np.asarray(x, float) for x in strengths)
+    kT = K_B * float(temperature)
+    mu_l = junction.fermi_energy + 0.5 * bias
+    mu_r = junction.fermi_energy - 0.5 * bias
+    sol = ChainSolver(jsys, theta=theta, phi=phi, bias=bias)
+    tm = jsys.transverse
+    layout = _Layout(chain, sol.site_magnetization, sol.m, profile)
+    layout.lead = reference
+    collinear = is_collinear(sol)
+    pack = _Packer(layout, chain, sol.site_magnetization)
+    base = _tolerance(rtol, layout, collinear=collinear)
+    tol = pack.tolerance(base)
+    sign = 1.0 if reference == 0 else -1.0
+    record = {"energies": [], "nodes": [], "rounds": [], "iterations": 0, "k_error": None,
+              "n": 0, "converged": True}
+    state = {"sigma": None, "sigma_in": None, "scale": None}
+
+    # a first solution at the Fermi energy: the scatterers' broadening, and a start for Σ
+    ref = solve_energy(sol, d_m, d_s, tm, junction.fermi_energy, reference, pack,
+                       lambda v: tol(v) / 3)
+    shift = None  # the level shift removed at every energy (module docstring)
+    state["sigma"], state["sigma_in"] = ref["sigma"], ref["sigma_in"]
+    # the narrowest broadening by the scatterers, −Im Σ (the resonances' breakpoints below
+    # it only cost evaluations)
+    sig_sites = ref["sigma"][ref["scba"].sites]
+    width = float(np.min(-0.5 * (sig_sites[:, 0] + sig_sites[:, 3]).imag)) \
+        if len(sig_sites) else 0.0
+
+    def inner(energy):
+        def tol_k(value):
+            a = np.abs(value)
+            if state["scale"] is not None:
+                a = np.maximum(a, state["scale"])
+            return tol(a) / 3
+        out = solve_energy(sol, d_m, d_s, tm, energy, reference, pack, tol_k, shift=shift,
+                           sigma0=state["sigma"], sigma_in0=state["sigma_in"],
+                           width=max(width, 0.0))
+        state["sigma"], state["sigma_in"] = out["sigma"], out["sigma_in"]
+        a = np.abs(out["value"])
+        state["scale"] = a if state["scale"] is None else np.maximum(state["scale"], a)
+        record["energies"].append(float(energy))
+        record["nodes"].append(out["nodes"])
+        record["rounds"].append(out["rounds"])
+        record["iterations"] += out["iterations"]
+        record["converged"] &= out["converged"]
+        record["k_error"] = out["error"] if record["k_error"] is None else \
+            record["k_error"] + out["error"]
+        record["n"] += 1
+        if progress is not None:
+            progress(out["nodes"])
+        return out["value"]
+
+    tail = FERMI_TAIL * kT
+    e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
+    if linear_response:
+        if bias != 0:
+            raise ValueError("linear_response needs bias=0")
+        if kT == 0:
+            value = sign * inner(mu_l)
+            err = record["k_error"].copy()
+            q_conv = True
+        else:
+            q = adaptive_quad(lambda es: np.array([sign * fermi_slope(e, mu_l, kT) * inner(e)
+                                                   for e in es]), [e_lo, mu_l, e_hi], tol,
+                              max_eval=max_eval, what="SCBA energy integral")
+            value, q_conv = q.value, q.converged
+            err = q.error + record["k_error"] / record["n"] * (e_hi - e_lo) / (4 * kT)
+    elif bias == 0:
+        value, err, q_conv = np.zeros(pack.size), np.zeros(pack.size), True
+    else:
+        edges = np.concatenate([lead.bands().ravel() for lead in sol.leads])
+        pts = np.unique(np.r_[e_lo, e_hi, mu_l, mu_r, edges])
+        pts = pts[(pts >= e_lo) & (pts <= e_hi)]
+
+        def outer(es):
+            w = sign * (fermi(es, mu_l, kT) - fermi(es, mu_r, kT))
+            return np.array([wi * inner(e) for e, wi in zip(es, w)])
+        q = adaptive_quad(outer, pts, tol, max_eval=max_eval, what=f"SCBA energy integral at "
+                          f"bias {bias:g} V")
+        value, q_conv = q.value, q.converged
+        err = q.error + record["k_error"] / record["n"] * (e_hi - e_lo)
+    main, extra = value[:layout.size], value[layout.size:]
+    main_err, extra_err = err[:layout.size], err[layout.size:]
+    window = _to_si(jsys, layout.unpack(main))
+    window_err = _to_si(jsys, layout.unpack(main_err))
+    flux = _to_si(jsys, {"torque": extra})["torque"]
+    flux_err = _to_si(jsys, {"torque": extra_err})["torque"]
+    if collinear:
+        window_err["torque"] = np.maximum(window_err["torque"], np.abs(window["torque"]))
+    window_err = {k: np.maximum(v, UNDERFLOW) for k, v in window_err.items()}
+    out = PointResult(
+        current_density=float(window["current"]),
+        torque=np.asarray(window["torque"]),
+        interfacial=np.asarray(window["interfacial"]),
+        errors={"current_density": float(window_err["current"]),
+                "torque": np.asarray(window_err["torque"]),
+                "interfacial": np.asarray(window_err["interfacial"]),
+                "spin_current_difference": np.maximum(flux_err[:3], UNDERFLOW),
+                "spin_flip_loss": np.maximum(flux_err[3:], UNDERFLOW)},
+        n_eval=int(sum(record["nodes"])), converged=bool(q_conv and record["converged"]),
+        reference=reference, collinear=collinear,
+        profile=_profile_dict(jsys, window, window_err) if profile else None)
+    out.spin_current_difference = np.asarray(flux[:3])
+    out.spin_flip_loss = np.asarray(flux[3:])
+    out.scba = {"energies": len(record["energies"]), "transverse_nodes_mean":
+                float(np.mean(record["nodes"])) if record["nodes"] else 0.0,
+                "iterations": int(record["iterations"]),
+                "max_rounds": int(max(record["rounds"], default=0))}
+    return out

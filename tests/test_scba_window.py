@@ -1,0 +1,102 @@
+"""The window part with elastic scattering (SCBA) integrated over energy and k∥ (issue 14).
+
+The per-energy solver is checked against a dense implementation in tests/test_scba.py; here
+the integrated route: dispatch from bias_point, the sum rule of Eq. (22) after integration,
+the ballistic limit, collinear zeros, refusals, and the continuum extrapolation carrying the
+new quantities.
+"""
+
+import numpy as np
+import pytest
+
+import mtj_kwant as mk
+from mtj_kwant.continuum import lattice_point
+from mtj_kwant.integrate import bias_point
+from mtj_kwant.model import junction_with
+from mtj_kwant.options import OptionsError
+from mtj_kwant.scba import scattering_window
+
+THETA = 0.5 * np.pi
+STEP = 0.1  # nm: a coarse lattice, every check here holds on any lattice
+
+
+@pytest.fixture(scope="module")
+def dephased():
+    js = mk.make_system(mk.load_junction("fifn_dephasing").at_spacing(STEP))
+    return js, bias_point(js, theta=THETA, phi=0.2, bias=0.1, rtol=1e-4)
+
+
+def test_dispatch_and_sum_rule(dephased):
+    """bias_point runs the SCBA route for a junction with scattering; after integration
+    J_in − J_out = T (Eq. 22, exchange torque) + spin-flip loss, within the errors (the sum
+    rule holds per site and node to round-off, test_scba.py); T ⟂ m; the spin flip removes the
+    longitudinal spin current (the loss along m is the spin current's longitudinal part)."""
+    js, r = dephased
+    assert r.scba is not None and r.converged
+    diff, loss, tq = r.spin_current_difference, r.spin_flip_loss, r.torque
+    err = (r.errors["spin_current_difference"] + r.errors["spin_flip_loss"]
+           + r.errors["torque"])
+    assert np.all(np.abs(diff - tq - loss) <= err + 1e-9 * np.abs(diff).max())
+    m = mk.magnetization_direction(THETA, 0.2)
+    assert abs(tq @ m) <= 1e-9 * np.abs(tq).max()
+    # the loss is not negligible with ħ/τ_sf = 0.01 eV: its longitudinal part is the spin
+    # current along m that enters the free layer and does not leave it
+    assert abs(loss @ m) > 100 * r.errors["spin_flip_loss"].max()
+    assert abs(loss @ m - diff @ m) <= err.max()
+
+
+def test_momentum_only_loses_no_spin():
+    """Momentum relaxation conserves spin: loss = 0 within its error, T = J_in − J_out."""
+    j = junction_with(mk.load_junction("fifn_dephasing"), {"layer[1].scattering.spin_flip": 0.0})
+    js = mk.make_system(j.at_spacing(STEP))
+    r = bias_point(js, theta=THETA, bias=0.1, rtol=1e-4)
+    scale = np.abs(r.torque).max()
+    assert np.abs(r.spin_flip_loss).max() <= 1e-6 * scale
+    assert np.all(np.abs(r.spin_current_difference - r.torque)
+                  <= r.errors["torque"] + r.errors["spin_current_difference"] + 1e-9 * scale)
+
+
+def test_zero_strengths_equal_the_ballistic_route():
+    """Strengths 0 through the SCBA route (its own adaptive k∥ grids, self-consistency
+    skipped) equal the ballistic nested quadrature within the two routes' errors, on a
+    junction without quantum-well resonances in the metal layer (a Fe-like layer between the
+    barrier and the free electrode, matched bands)."""
+    j = mk.load_junction("fe_mgo_fe")
+    layers = list(j.layers) + [mk.Layer(kind="metal", thickness=0.5, exchange=3.86)]
+    j = j.replace(layers=tuple(layers)).at_spacing(STEP)
+    js = mk.make_system(j)
+    n = js.chain.n_sites
+    r = scattering_window(js, theta=THETA, bias=0.1, rtol=1e-5,
+                          strengths=(np.zeros(n), np.zeros(n)))
+    b = bias_point(js, theta=THETA, bias=0.1, rtol=1e-7, method="nested")
+    assert abs(r.current_density - b.current_density) <= (
+        r.errors["current_density"] + b.errors["current_density"])
+    assert np.all(np.abs(r.torque - b.torque) <= r.errors["torque"] + b.errors["torque"])
+    assert abs(r.current_density - b.current_density) <= 1e-5 * abs(b.current_density)
+
+
+def test_collinear_torque_is_zero(dephased):
+    js, _ = dephased
+    r = bias_point(js, theta=0.0, bias=0.1, rtol=1e-3)
+    assert r.collinear
+    assert np.all(np.abs(r.torque) <= r.errors["torque"])
+
+
+def test_refusals(dephased):
+    js, _ = dephased
+    with pytest.raises(OptionsError, match="parts"):
+        bias_point(js, theta=THETA, bias=0.1, parts="both")
+    with pytest.raises(OptionsError, match="solver"):
+        bias_point(js, theta=THETA, bias=0.1, solver="kwant")
+
+
+@pytest.mark.slow
+def test_continuum_extrapolation_carries_the_loss():
+    """lattice_point extrapolates the spin-current difference and the loss with the rest
+    (~1 min: three lattices)."""
+    r = lattice_point(mk.load_junction("fifn_dephasing"), theta=THETA, bias=0.1, rtol=1e-3)
+    assert r.converged and len(r.lattice_steps) >= 2
+    assert set(r.lattice_errors) >= {"spin_current_difference", "spin_flip_loss"}
+    err = (r.errors["spin_current_difference"] + r.errors["spin_flip_loss"]
+           + r.errors["torque"])
+    assert np.all(np.abs(r.spin_current_difference - r.torque - r.spin_flip_loss) <= err)
