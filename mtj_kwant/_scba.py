@@ -132,7 +132,7 @@ def retarded(z, eps, onsite, slope, t, sig_s, sig_l, sig_r, gl, gr, gd):
 
 
 @nb.njit(**_JIT)
-def lesser(t, src, gam_l, gam_r, use_l, use_r, gl, gr, gd, xloc, bond):
+def lesser(t, src, gam_l, gam_r, use_l, use_r, gl, gr, gd, xloc, bond, with_bonds):
     """The local in-scattering functions Gⁿ_jj and the bond currents at every node.
 
     Parameters
@@ -147,7 +147,8 @@ def lesser(t, src, gam_l, gam_r, use_l, use_r, gl, gr, gd, xloc, bond):
     xloc : ndarray (nk, N, 4) complex
         Output: Gⁿ_jj.
     bond : ndarray (nk, N − 1, 4)
-        Output: 2 t_j Im Tr σ_β Gⁿ_{j+1,j}, β = 0 (particle), x, y, z.
+        Output: 2 t_j Im Tr σ_β Gⁿ_{j+1,j}, β = 0 (particle), x, y, z (only written
+        ``with_bonds``: the self-consistency iterations need the local functions only).
     """
     nk, n = gl.shape[0], gl.shape[1]
     nl = np.empty((n, 4), np.complex128)
@@ -193,7 +194,7 @@ def lesser(t, src, gam_l, gam_r, use_l, use_r, gl, gr, gd, xloc, bond):
             g = _get(gd[k], j)
             x = _sandwich(g, s)
             _set(xloc[k], j, x)
-            if j > 0:
+            if with_bonds and j > 0:
                 # Gⁿ_{j,j−1} = −t (G_jj gⁿL_{j−1} + Gⁿ_jj gL_{j−1}†)
                 y = _axpy(1.0, _mul(g, _get(nl, j - 1)), _mul(x, _dag(_get(gl[k], j - 1))))
                 c = -t[j - 1]

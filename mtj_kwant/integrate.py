@@ -115,7 +115,7 @@ class PointResult:
     spin_current_difference, spin_flip_loss : ndarray (3,) or None
         With elastic scattering (:mod:`mtj_kwant.scba`): the spin-current difference
         J_in − J_out across the free layer and the spin-flip loss summed over it, (ħ/2e)
-        A/m²; ``torque`` is then the exchange torque of Eq. (22), their sum.
+        A/m²; ``torque`` is then the exchange torque of Eq. (22): difference − loss.
     scba : dict or None
         With scattering: the self-consistency record (energies, transverse nodes,
         iterations).

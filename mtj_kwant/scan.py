@@ -15,6 +15,10 @@ Every point returns the same flat set of columns (units in ``UNITS``)::
     torque_inplane_window, ..._outofplane_window, torque_{x,y,z}_window
     interfacial_inplane_window, interfacial_outofplane_window
     torque_{inplane,outofplane,x,y,z}_{sea,total}       (parts total / both)
+    {spin_current_difference,spin_flip_loss}_{inplane,outofplane,longitudinal}_window
+                                         with a layer's [scattering] table (mtj_kwant.scba):
+                                         J_in − J_out across the free layer and the spin-flip
+                                         loss in it; torque = difference − loss (Eq. 22)
     <each of the above>_error            error estimate, same unit (quadrature, and for a
                                          continuum junction also discretisation)
     <each of the above>_lattice_error    discretisation part (free electron; for a fixed
@@ -70,6 +74,9 @@ def _projected(prefix, suffix, vec, err, m, p):
     for name, e in zip(("inplane", "outofplane"), axes or (None, None)):
         out[f"{prefix}_{name}_{suffix}"] = float(vec @ e) if e is not None else 0.0
         out[f"{prefix}_{name}_{suffix}_error"] = float(err @ np.abs(e)) if e is not None else 0.0
+    if prefix in ("spin_current_difference", "spin_flip_loss"):  # also the part along m
+        out[f"{prefix}_longitudinal_{suffix}"] = float(vec @ m)
+        out[f"{prefix}_longitudinal_{suffix}_error"] = float(err @ np.abs(m))
     if prefix == "torque":
         for i, c in enumerate("xyz"):
             out[f"torque_{c}_{suffix}"] = float(vec[i])
@@ -101,6 +108,11 @@ def solver_notes(solver, parts, *, stacklevel=3):
         warnings.warn(KWANT_SEA_NOTE, SolverNote, stacklevel=stacklevel)
         return [KWANT_SEA_NOTE]
     return []
+
+
+def _scattering_table(junction):
+    """Whether a layer of the junction has a ``[scattering]`` table (rates 0 included)."""
+    return any(getattr(lay, "scattering", None) is not None for lay in junction.layers)
 
 
 def as_junction(junction):
@@ -168,6 +180,17 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
     if parts != "window":
         blocks += [("torque", "sea", r.torque_sea, "torque_sea"),
                    ("torque", "total", r.torque_total, "torque_total")]
+    if _scattering_table(junction):
+        # with a [scattering] table the columns exist at every point (rates 0 included: the
+        # ballistic route, whose torque is the spin-current difference, with no loss)
+        if r.spin_flip_loss is None:
+            r.spin_current_difference, r.spin_flip_loss = r.torque, np.zeros(3)
+            for errs in (r.errors, r.lattice_errors):
+                errs["spin_current_difference"] = errs["torque"]
+                errs["spin_flip_loss"] = np.zeros(3)
+        blocks += [("spin_current_difference", "window", r.spin_current_difference,
+                    "spin_current_difference"),
+                   ("spin_flip_loss", "window", r.spin_flip_loss, "spin_flip_loss")]
     for prefix, suffix, vec, key in blocks:
         out.update(_projected(prefix, suffix, vec, r.errors[key], m, p))
         lat.update({k.replace("_error", "_lattice_error"): v for k, v in _projected(

@@ -43,6 +43,9 @@ and τ the exchange torque density.  Eq. (22) of the model paper is the exchange
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from . import _scba
@@ -284,11 +287,11 @@ class ScbaEnergy:
         bond = np.empty((nk, self.n - 1, 4))
         use_l, use_r = lead == 0, lead == 1
 
-        def run(src_sites):
+        def run(src_sites, with_bonds=False):
             src = np.zeros((self.n, 4), complex)
             src[self.sites] = src_sites
             _scba.lesser(self.t, src, self.gam_l, self.gam_r, use_l, use_r,
-                         self.gl, self.gr, self.gd, xloc, bond)
+                         self.gl, self.gr, self.gd, xloc, bond, with_bonds)
             return src
 
         def sig_in(xs):
@@ -324,7 +327,7 @@ class ScbaEnergy:
             src_sites = x.view(complex).reshape(ns, 4)
         else:
             src_sites, residual, iterations, converged = np.zeros((0, 4), complex), 0.0, 0, True
-        src = run(src_sites)
+        src = run(src_sites, True)
         W = self.weights
         xs = np.tensordot(W, xloc, 1)              # (nw, N, 4)
         gs = np.tensordot(W, self.gd, 1)
@@ -430,6 +433,13 @@ class TransverseGrid:
     def __len__(self):
         return len(self.eps)
 
+    def edges(self):
+        """(ends of the ordinary panels, ends of the tail panels): a seed for
+        :func:`transverse_grid` at a nearby energy."""
+        main = [x for a, b, k in self.panels if not k for x in (a, b)]
+        tail = [x for a, b, k in self.panels if k for x in (a, b)]
+        return np.unique(main), np.unique(tail)
+
     def refined(self, bad):
         """The grid with the panels flagged in ``bad`` bisected."""
         out = []
@@ -452,28 +462,36 @@ def _breakpoints(points, lo, hi):
     return pts
 
 
-def transverse_grid(solver, tm, energy, width=0.0):
+def transverse_grid(solver, tm, energy, width=0.0, seed=None):
     """The first transverse grid at ``energy``: breakpoints at the leads' channel thresholds
     and around the ballistic system's narrow resonances (half widths raised to ``width``, the
     scatterers' broadening), panels no wider than :data:`MAX_PANEL`, and (continuum) the
-    tail beyond 1 eV above the highest threshold."""
+    tail beyond 1 eV above the highest threshold.  ``seed``: the panel ends of a grid refined
+    at a nearby energy (:meth:`TransverseGrid.edges`), added as breakpoints (the refinement
+    then starts where that energy's ended)."""
     from .integrate import _resonance_points, _subdivide, find_resonances
+    # breakpoints at the resonances' centre and 10^k half widths out, k < decades: two
+    # decades once the scatterers' broadening is known (below it nothing is narrower)
+    decades = 2 if width > 0 else 4
+    main_seed, tail_seed = (np.zeros(0), np.zeros(0)) if seed is None else seed
     th = np.concatenate([lead.thresholds(energy) for lead in solver.leads])
     if tm.kind == "free-electron":
         th = th[th > 0]
         cut = th.max(initial=0.0) + 1.0
         res = find_resonances(solver, 0.0, cut, energy=energy, step=5e-3)
         res[:, 1] = np.maximum(res[:, 1], width)
-        pts = _subdivide(_breakpoints(np.r_[0.0, th, cut, _resonance_points(res, 0.0, cut)],
-                                      0.0, cut), MAX_PANEL)
+        pts = np.r_[0.0, th, cut, _resonance_points(res, 0.0, cut, decades),
+                    main_seed[main_seed < cut]]
+        pts = _subdivide(_breakpoints(pts, 0.0, cut), MAX_PANEL)
         panels = [(a, b, False) for a, b in zip(pts[:-1], pts[1:])]
-        panels += [(0.0, 0.5, True), (0.5, 1.0, True)]
+        tail = _breakpoints(np.r_[0.0, 0.5, 1.0, tail_seed], 0.0, 1.0)
+        panels += [(a, b, True) for a, b in zip(tail[:-1], tail[1:])]
         return TransverseGrid(tm, panels, cut)
     lo, hi = -4 * tm.t, 4 * tm.t
     res = find_resonances(solver, lo, hi, energy=energy, step=5e-3)
     res[:, 1] = np.maximum(res[:, 1], width)
-    v = tm.variable(np.clip(np.r_[th, _resonance_points(res, lo, hi)], lo, hi))
-    pts = _subdivide(_breakpoints(np.r_[-1.0, 0.0, 1.0, v], -1.0, 1.0), 0.25)
+    v = tm.variable(np.clip(np.r_[th, _resonance_points(res, lo, hi, decades)], lo, hi))
+    pts = _subdivide(_breakpoints(np.r_[-1.0, 0.0, 1.0, v, main_seed], -1.0, 1.0), 0.25)
     return TransverseGrid(tm, [(a, b, False) for a, b in zip(pts[:-1], pts[1:])])
 
 
@@ -492,7 +510,8 @@ class _Packer:
         self.finite = not layout.fif
         self.delta = chain.delta
         self.mag = site_mag
-        self.size = layout.size + 6
+        self.n = chain.n_sites
+        self.size = layout.size + 6 + (3 * self.n if layout.profile else 0)
 
     def __call__(self, r):
         lay = self.layout
@@ -503,7 +522,10 @@ class _Packer:
         loss = r["loss"][:, self.free].sum(1)
         if self.finite:
             v[:, 1:4] = tau
-        return np.concatenate([v, diff, loss], 1)
+        cols = [v, diff, loss]
+        if lay.profile:  # the spin-flip loss of every site
+            cols.append(r["loss"].reshape(len(v), -1))
+        return np.concatenate(cols, 1)
 
     def tolerance(self, base):
         lay = self.layout
@@ -517,7 +539,7 @@ class _Packer:
 
 
 def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, sigma0=None,
-                 sigma_in0=None, max_rounds=MAX_ROUNDS, width=0.0):
+                 sigma_in0=None, max_rounds=MAX_ROUNDS, width=0.0, seed=None):
     """The SCBA window vector at one energy, the transverse grid refined until its
     (Kronrod − Gauss) error meets ``tol``.
 
@@ -528,7 +550,7 @@ def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, s
         non-conservation of the particle current (self-consistency) on the current;
         ``sigma`` (N, 4); ``scba`` (ScbaEnergy); ``nodes``; ``rounds``; ``converged``.
     """
-    grid = transverse_grid(solver, tm, energy, width)
+    grid = transverse_grid(solver, tm, energy, width, seed)
     iters = 0
     for rnd in range(1, max_rounds + 1):
         se = ScbaEnergy(solver, d_m, d_s, energy, grid.eps, grid.weights, shift=shift,
@@ -570,13 +592,13 @@ def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, s
     if not sc_ok:
         err += SC_SENSITIVITY * rel * np.abs(vec[0])
     return {"value": vec[0], "error": err, "sigma": se.sigma, "sigma_in": r["sigma_in"],
-            "scba": se, "nodes": len(grid),
+            "scba": se, "nodes": len(grid), "grid": grid,
             "rounds": rnd, "converged": ok and (sc_ok or rel < 1e-6), "iterations": iters}
 
 
 def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, profile=False,
                       reference=0, max_eval=400_000, progress=None, linear_response=False,
-                      strengths=None):
+                      strengths=None, threads=None):
     """Window part at one bias with elastic scattering (SCBA), as a :class:`PointResult`.
 
     Parameters
@@ -588,6 +610,10 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     strengths : (ndarray, ndarray), optional
         The self-energy strengths (D_m, D_s) per chain site (eV² nm²); default from the
         junction's rates (:func:`mtj_kwant.analytic.relaxation.scba_self_energy_strengths`).
+    threads : int, optional
+        Energies solved at once (threads; the compiled kernels release the GIL); default
+        the number of CPUs.  The result does not depend on it beyond the self-consistency
+        tolerance (each energy starts from the solution of the previous batch).
 
     Returns
     -------
@@ -595,7 +621,8 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
         ``torque`` is the exchange torque of Eq. (22) on a finite free layer (the
         interfacial spin-current difference for a free electrode); ``spin_current_difference``
         and ``spin_flip_loss`` (both (ħ/2e) A/m²) hold J_in − J_out and the spin-flip loss
-        summed over the free layer (their sum is ``torque`` up to the errors); ``scba`` in
+        summed over the free layer (difference = ``torque`` + loss, Eq. (22) and the
+        module's sum rule, up to the errors); ``scba`` in
         the result holds the self-consistency record.
 
     Notes
@@ -637,40 +664,56 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
               "n": 0, "converged": True}
     state = {"sigma": None, "sigma_in": None, "scale": None}
 
+    threads = max(1, min(int(threads if threads is not None else (os.cpu_count() or 1)), 16))
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
     # a first solution at the Fermi energy: the scatterers' broadening, and a start for Σ
     ref = solve_energy(sol, d_m, d_s, tm, junction.fermi_energy, reference, pack,
                        lambda v: tol(v) / 3)
     shift = None  # the level shift removed at every energy (module docstring)
     state["sigma"], state["sigma_in"] = ref["sigma"], ref["sigma_in"]
+    seed = ref["grid"].edges()  # every energy starts from the panels refined at E_F
     # the narrowest broadening by the scatterers, −Im Σ (the resonances' breakpoints below
     # it only cost evaluations)
     sig_sites = ref["sigma"][ref["scba"].sites]
     width = float(np.min(-0.5 * (sig_sites[:, 0] + sig_sites[:, 3]).imag)) \
         if len(sig_sites) else 0.0
 
-    def inner(energy):
+    def inner_many(energies):
+        """The window vectors at ``energies``, solved on ``threads`` threads (the kernels
+        release the GIL); each starts from the last Σ, Σⁱⁿ of the previous batch."""
+        scale = state["scale"]
+
         def tol_k(value):
             a = np.abs(value)
-            if state["scale"] is not None:
-                a = np.maximum(a, state["scale"])
+            if scale is not None:
+                a = np.maximum(a, scale)
             return tol(a) / 3
-        out = solve_energy(sol, d_m, d_s, tm, energy, reference, pack, tol_k, shift=shift,
-                           sigma0=state["sigma"], sigma_in0=state["sigma_in"],
-                           width=max(width, 0.0))
-        state["sigma"], state["sigma_in"] = out["sigma"], out["sigma_in"]
-        a = np.abs(out["value"])
-        state["scale"] = a if state["scale"] is None else np.maximum(state["scale"], a)
-        record["energies"].append(float(energy))
-        record["nodes"].append(out["nodes"])
-        record["rounds"].append(out["rounds"])
-        record["iterations"] += out["iterations"]
-        record["converged"] &= out["converged"]
-        record["k_error"] = out["error"] if record["k_error"] is None else \
-            record["k_error"] + out["error"]
-        record["n"] += 1
-        if progress is not None:
-            progress(out["nodes"])
-        return out["value"]
+
+        def one(energy):
+            return solve_energy(sol, d_m, d_s, tm, energy, reference, pack, tol_k,
+                                shift=shift, sigma0=state["sigma"],
+                                sigma_in0=state["sigma_in"], width=max(width, 0.0),
+                                seed=seed)
+        energies = [float(e) for e in np.atleast_1d(energies)]
+        outs = list(pool.map(one, energies)) if pool is not None else list(map(one, energies))
+        for energy, out in zip(energies, outs):
+            a = np.abs(out["value"])
+            state["scale"] = a if state["scale"] is None else np.maximum(state["scale"], a)
+            record["energies"].append(energy)
+            record["nodes"].append(out["nodes"])
+            record["rounds"].append(out["rounds"])
+            record["iterations"] += out["iterations"]
+            record["converged"] &= out["converged"]
+            record["k_error"] = out["error"] if record["k_error"] is None else \
+                record["k_error"] + out["error"]
+            record["n"] += 1
+            if progress is not None:
+                progress(out["nodes"])
+        state["sigma"], state["sigma_in"] = outs[-1]["sigma"], outs[-1]["sigma_in"]
+        return np.array([out["value"] for out in outs])
+
+    def inner(energy):
+        return inner_many([energy])[0]
 
     tail = FERMI_TAIL * kT
     e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
@@ -682,8 +725,8 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
             err = record["k_error"].copy()
             q_conv = True
         else:
-            q = adaptive_quad(lambda es: np.array([sign * fermi_slope(e, mu_l, kT) * inner(e)
-                                                   for e in es]), [e_lo, mu_l, e_hi], tol,
+            q = adaptive_quad(lambda es: sign * fermi_slope(es, mu_l, kT)[:, None]
+                              * inner_many(es), [e_lo, mu_l, e_hi], tol,
                               max_eval=max_eval, what="SCBA energy integral")
             value, q_conv = q.value, q.converged
             err = q.error + record["k_error"] / record["n"] * (e_hi - e_lo) / (4 * kT)
@@ -696,13 +739,17 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
 
         def outer(es):
             w = sign * (fermi(es, mu_l, kT) - fermi(es, mu_r, kT))
-            return np.array([wi * inner(e) for e, wi in zip(es, w)])
+            return w[:, None] * inner_many(es)
         q = adaptive_quad(outer, pts, tol, max_eval=max_eval, what=f"SCBA energy integral at "
                           f"bias {bias:g} V")
         value, q_conv = q.value, q.converged
         err = q.error + record["k_error"] / record["n"] * (e_hi - e_lo)
-    main, extra = value[:layout.size], value[layout.size:]
-    main_err, extra_err = err[:layout.size], err[layout.size:]
+    if pool is not None:
+        pool.shutdown()
+    main, extra = value[:layout.size], value[layout.size:layout.size + 6]
+    main_err, extra_err = err[:layout.size], err[layout.size:layout.size + 6]
+    site_loss = value[layout.size + 6:].reshape(-1, 3)
+    site_loss_err = err[layout.size + 6:].reshape(-1, 3)
     window = _to_si(jsys, layout.unpack(main))
     window_err = _to_si(jsys, layout.unpack(main_err))
     flux = _to_si(jsys, {"torque": extra})["torque"]
@@ -722,6 +769,13 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
         n_eval=int(sum(record["nodes"])), converged=bool(q_conv and record["converged"]),
         reference=reference, collinear=collinear,
         profile=_profile_dict(jsys, window, window_err) if profile else None)
+    if profile:
+        to_flux = _to_si(jsys, {"torque": 1.0})["torque"]
+        out.profile["spin_flip_loss"] = site_loss * to_flux
+        out.profile["error_arrays"]["spin_flip_loss"] = np.maximum(site_loss_err * to_flux,
+                                                                   UNDERFLOW)
+        out.profile["errors"]["spin_flip_loss"] = float(
+            out.profile["error_arrays"]["spin_flip_loss"].max())
     out.spin_current_difference = np.asarray(flux[:3])
     out.spin_flip_loss = np.asarray(flux[3:])
     out.scba = {"energies": len(record["energies"]), "transverse_nodes_mean":

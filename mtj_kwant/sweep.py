@@ -51,7 +51,11 @@ class SweepResult(Result):
     densities in A/m² (see ``units``).  ``interfacial_*_window`` is the spin
     current entering the free layer across its barrier-side interface; the
     ``*_total`` and ``*_sea`` lists are filled for ``parts`` "total" and
-    "both" (DESIGN.md §1).  ``errors`` holds an integration error estimate
+    "both" (DESIGN.md §1).  With elastic scattering (a layer's ``[scattering]``
+    table, :mod:`mtj_kwant.scba`) the window torque is the exchange torque of Eq. (22),
+    and ``spin_current_difference_*_window`` (J_in − J_out across the free layer) and
+    ``spin_flip_loss_*_window`` (spin lost to spin flips in it; difference = torque +
+    loss) are filled, in-plane, out-of-plane and along m.  ``errors`` holds an integration error estimate
     per list: quadrature plus, for a continuum junction, discretisation.
     ``lattice_errors`` holds the discretisation part (for a fixed
     ``lattice_spacing``: that lattice's error against the continuum, not
@@ -89,6 +93,12 @@ class SweepResult(Result):
     torque_vector_total: list | None = None
     lattice_errors: dict = field(default_factory=dict)
     lattice_spacing_nm: list = field(default_factory=list)
+    spin_current_difference_inplane_window: list | None = None
+    spin_current_difference_outofplane_window: list | None = None
+    spin_current_difference_longitudinal_window: list | None = None
+    spin_flip_loss_inplane_window: list | None = None
+    spin_flip_loss_outofplane_window: list | None = None
+    spin_flip_loss_longitudinal_window: list | None = None
 
     def _outcome(self):
         return _convergence(self.converged, self.bias_V, self.rtol, "bias points")
@@ -130,6 +140,12 @@ class ProfileResult(Result):
     their own ``torque_remainder``.  ``status`` is
     :data:`~mtj_kwant.results.NOT_CONVERGED` when the integrals did not reach the
     tolerance (``converged``).
+
+    With elastic scattering (a layer's ``[scattering]``, :mod:`mtj_kwant.scba`),
+    ``spin_flip_loss`` holds the spin lost to spin flips on every site shown, (ħ/2e) A/m²
+    (error array in ``error_arrays``); the spin sum rule of each site is
+    I_{j−1} − I_j = ``torque_density`` + ``spin_flip_loss``, and ``torque`` is the
+    exchange torque of Eq. (22), the sum of ``torque_density`` over the free sites.
     """
 
     kind = "profile"
@@ -162,6 +178,7 @@ class ProfileResult(Result):
     torque_remainder: list = field(default_factory=lambda: [0.0, 0.0, 0.0])
     free_depth_nm: float | None = None
     depth_note: str = ""
+    spin_flip_loss: list | None = None
 
     def _outcome(self):
         if self.converged:
@@ -232,6 +249,12 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
             extra[key] = c[key]
             keys.append(key)
         extra["torque_vector_total"] = vectors("total")
+    if "spin_flip_loss_inplane_window" in c:  # elastic scattering (mtj_kwant.scba)
+        for prefix in ("spin_current_difference", "spin_flip_loss"):
+            for comp in ("inplane", "outofplane", "longitudinal"):
+                key = f"{prefix}_{comp}_window"
+                extra[key] = c[key]
+                keys.append(key)
     errors = {key: c[f"{key}_error"] for key in keys}
     lattice_errors = {key: c[f"{key}_lattice_error"] for key in keys}
     return SweepResult(
@@ -578,8 +601,10 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
                           f"discretisation error is {excess:.3g}x the tolerance; leave "
                           "lattice_spacing out for a lattice chosen to meet it",
                           LatticeWarning, stacklevel=3)
-    shown = _shown(main, n, last, m)
-    error_arrays = _shown(main["error_arrays"], n, None, m)
+    if "spin_flip_loss" in main:
+        keys = keys + ("spin_flip_loss",)
+    shown = _shown(main, n, last, m, keys)
+    error_arrays = _shown(main["error_arrays"], n, None, m, keys)
     remainder_err = np.zeros(3)
     if last is not None:  # |I − m mᵀ| bounds the error of the projection
         proj = np.abs(np.eye(3) - np.outer(m, m))
@@ -646,6 +671,8 @@ def _profile(junction, bias, *, theta, phi, temperature, parts, rtol, solver, sy
         torque_remainder=shown["torque_remainder"].tolist(),
         free_depth_nm=free_depth,
         depth_note=depth_note,
+        spin_flip_loss=(shown["spin_flip_loss"].tolist() if "spin_flip_loss" in shown
+                        else None),
     )
 
 
