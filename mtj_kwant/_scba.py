@@ -27,43 +27,47 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-_JIT = dict(cache=True, nogil=True)
+_JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=True)
 
 
-@nb.njit(inline="always")
+_INL = dict(inline="always", error_model="numpy", fastmath=True)
+
+
+@nb.njit(**_INL)
 def _mul(a, b):
     return (a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
             a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3])
 
 
-@nb.njit(inline="always")
+@nb.njit(**_INL)
 def _inv(a):
-    d = 1.0 / (a[0] * a[3] - a[1] * a[2])
+    det = a[0] * a[3] - a[1] * a[2]
+    d = det.conjugate() / (det.real * det.real + det.imag * det.imag)
     return (a[3] * d, -a[1] * d, -a[2] * d, a[0] * d)
 
 
-@nb.njit(inline="always")
+@nb.njit(**_INL)
 def _dag(a):
     return (a[0].conjugate(), a[2].conjugate(), a[1].conjugate(), a[3].conjugate())
 
 
-@nb.njit(inline="always")
+@nb.njit(**_INL)
 def _axpy(s, a, b):
     """s·a + b."""
     return (s * a[0] + b[0], s * a[1] + b[1], s * a[2] + b[2], s * a[3] + b[3])
 
 
-@nb.njit(inline="always")
+@nb.njit(**_INL)
 def _get(x, j):
     return (x[j, 0], x[j, 1], x[j, 2], x[j, 3])
 
 
-@nb.njit(inline="always")
+@nb.njit(**_INL)
 def _set(x, j, a):
     x[j, 0], x[j, 1], x[j, 2], x[j, 3] = a[0], a[1], a[2], a[3]
 
 
-@nb.njit(inline="always")
+@nb.njit(**_INL)
 def _sandwich(g, s):
     """g s g†."""
     return _mul(_mul(g, s), _dag(g))
