@@ -6,8 +6,10 @@ k∥-independent local self-energy Σ_j of the scattering sites and returns the 
 functions at every node (the weighted sums over ε∥, and the panels' error estimates, are
 taken with NumPy by the caller).
 
-2×2 blocks are tuples of four complex numbers (row major), so that nothing is allocated
-inside the loops.
+Nodes are processed in chunks of W lanes (:data:`mtj_kwant._rgf.W`); a 2×2 block of one
+lane is 8 reals (a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, row major), stored entry-major in a
+row of 8W reals (the layout of :mod:`mtj_kwant._rgf`), so that every inner loop runs over
+the lanes and vectorises.
 
 Notation (Datta's): A_j = z − H_jj(ε∥) − Σ_j − Σ_L δ_j0 − Σ_R δ_j,N−1 is the diagonal of
 G⁻¹; the hoppings are −t_j·1 between sites j and j+1.  g^L_j and g^R_j are the left- and
@@ -24,192 +26,190 @@ and the particle and spin currents on bond j (toward +x) are 2 t_j Im Tr σ_β G
 
 from __future__ import annotations
 
-import numba as nb
-import numpy as np
+from numba import njit
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=True)
+from ._rgf import W, _block, _inv, _mul, _put
 
+__all__ = ["W", "retarded", "lesser"]
 
-_INL = dict(inline="always", error_model="numpy", fastmath=True)
-
-
-@nb.njit(**_INL)
-def _mul(a, b):
-    return (a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
-            a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3])
+_OPTS = dict(cache=True, nogil=True, error_model="numpy", fastmath=True)
+_INL = dict(_OPTS, inline="always")
 
 
-@nb.njit(**_INL)
-def _inv(a):
-    det = a[0] * a[3] - a[1] * a[2]
-    d = det.conjugate() / (det.real * det.real + det.imag * det.imag)
-    return (a[3] * d, -a[1] * d, -a[2] * d, a[0] * d)
-
-
-@nb.njit(**_INL)
+@njit(**_INL)
 def _dag(a):
-    return (a[0].conjugate(), a[2].conjugate(), a[1].conjugate(), a[3].conjugate())
+    return (a[0], -a[1], a[4], -a[5], a[2], -a[3], a[6], -a[7])
 
 
-@nb.njit(**_INL)
-def _axpy(s, a, b):
-    """s·a + b."""
-    return (s * a[0] + b[0], s * a[1] + b[1], s * a[2] + b[2], s * a[3] + b[3])
-
-
-@nb.njit(**_INL)
-def _get(x, j):
-    return (x[j, 0], x[j, 1], x[j, 2], x[j, 3])
-
-
-@nb.njit(**_INL)
-def _set(x, j, a):
-    x[j, 0], x[j, 1], x[j, 2], x[j, 3] = a[0], a[1], a[2], a[3]
-
-
-@nb.njit(**_INL)
+@njit(**_INL)
 def _sandwich(g, s):
-    """g s g†."""
-    return _mul(_mul(g, s), _dag(g))
+    """g s g† for Hermitian s (8 reals): Hermitian, so three of its entries are computed."""
+    m0r, m0i, m1r, m1i, m2r, m2i, m3r, m3i = _mul(g, s)
+    g0r, g0i, g1r, g1i, g2r, g2i, g3r, g3i = g
+    # (g s g†)_00 = m00 g00* + m01 g01*, _11 = m10 g10* + m11 g11* (real),
+    # _01 = m00 g10* + m01 g11*, _10 = its conjugate
+    x00 = m0r * g0r + m0i * g0i + m1r * g1r + m1i * g1i
+    x11 = m2r * g2r + m2i * g2i + m3r * g3r + m3i * g3i
+    x01r = m0r * g2r + m0i * g2i + m1r * g3r + m1i * g3i
+    x01i = m0i * g2r - m0r * g2i + m1i * g3r - m1r * g3i
+    return (x00, 0.0, x01r, x01i, x01r, -x01i, x11, 0.0)
 
 
-@nb.njit(**_JIT)
-def _diagonal(z, eps, onsite, slope, sig_s, sig_l, sig_r, k, a_out):
-    """A_j = z − H_jj − Σ_j (leads at the ends) at node k, into a_out (N, 4)."""
-    n = onsite.shape[0]
-    for j in range(n):
-        e = z - eps[k] * slope[j]
-        a_out[j, 0] = e - onsite[j, 0] - sig_s[j, 0]
-        a_out[j, 1] = -onsite[j, 1] - sig_s[j, 1]
-        a_out[j, 2] = -onsite[j, 2] - sig_s[j, 2]
-        a_out[j, 3] = e - onsite[j, 3] - sig_s[j, 3]
-    for i in range(4):
-        a_out[0, i] -= sig_l[k, i]
-        a_out[n - 1, i] -= sig_r[k, i]
+@njit(**_INL)
+def _axpy(s, a, b):
+    """s·a + b of blocks (8 reals), s real."""
+    return (s * a[0] + b[0], s * a[1] + b[1], s * a[2] + b[2], s * a[3] + b[3],
+            s * a[4] + b[4], s * a[5] + b[5], s * a[6] + b[6], s * a[7] + b[7])
 
 
-@nb.njit(**_JIT)
-def retarded(z, eps, onsite, slope, t, sig_s, sig_l, sig_r, gl, gr, gd):
-    """The local retarded Green's functions at every node, and the connected ones.
+@njit(**_INL)
+def _row(x, j, b):
+    """Block of lane b of row j of a (…, 8W) array."""
+    return _block(x, j, b)
+
+
+@njit(**_INL)
+def _lane(x, b):
+    """Block of lane b of a (8W,) row."""
+    return (x[b], x[W + b], x[2 * W + b], x[3 * W + b],
+            x[4 * W + b], x[5 * W + b], x[6 * W + b], x[7 * W + b])
+
+
+@njit(**_INL)
+def _diag(zr, e, on8, j, sl, b, fl, fr, sig_l, sig_r):
+    """A_j of lane b: (z − ε∥ slope_j) − H_jj − Σ_j, minus fl·Σ_L and fr·Σ_R."""
+    d = zr - e * sl
+    l, r = _lane(sig_l, b), _lane(sig_r, b)
+    return (d - on8[j, 0] - fl * l[0] - fr * r[0], -on8[j, 1] - fl * l[1] - fr * r[1],
+            -on8[j, 2] - fl * l[2] - fr * r[2], -on8[j, 3] - fl * l[3] - fr * r[3],
+            -on8[j, 4] - fl * l[4] - fr * r[4], -on8[j, 5] - fl * l[5] - fr * r[5],
+            d - on8[j, 6] - fl * l[6] - fr * r[6], -on8[j, 7] - fl * l[7] - fr * r[7])
+
+
+@njit(**_OPTS)
+def retarded(zr, eps, on8, slope, t, sig_l, sig_r, gl, gr, gd):
+    """Left-, right-connected and full diagonal retarded Green's functions at every node.
 
     Parameters
     ----------
-    z : complex
-        Energy (eV).
-    eps : ndarray (nk,)
-        Transverse energies (eV).
-    onsite : ndarray (N, 4) complex
-        H_jj at ε∥ = 0, row major.
+    zr : float
+        Energy (eV, real: the window).
+    eps : ndarray (nc, W)
+        Transverse energies of the nodes, in chunks of W lanes.
+    on8 : ndarray (N, 8)
+        H_jj at ε∥ = 0 plus the scatterers' Σ_j (k∥-independent), 8 reals per block.
     slope : ndarray (N,)
         dH_jj/dε∥ (a multiple of the identity).
     t : ndarray (N − 1,)
         Hoppings (eV, the matrix element is −t).
-    sig_s : ndarray (N, 4) complex
-        The scatterers' local self-energy.
-    sig_l, sig_r : ndarray (nk, 4) complex
+    sig_l, sig_r : ndarray (nc, 8W)
         Lead self-energies at the end sites.
-    gl, gr, gd : ndarray (nk, N, 4) complex
-        Output: the left- and right-connected and the full diagonal Green's functions
-        G_jj(ε_k) at every node.
+    gl, gr, gd : ndarray (nc, N, 8W)
+        Output.
     """
-    n, nk = onsite.shape[0], eps.shape[0]
-    a = np.empty((n, 4), np.complex128)
-    for k in range(nk):
-        _diagonal(z, eps, onsite, slope, sig_s, sig_l, sig_r, k, a)
-        g = _inv(_get(a, 0))
-        _set(gl[k], 0, g)
-        for j in range(1, n):
-            g = _inv(_axpy(-t[j - 1] * t[j - 1], g, _get(a, j)))
-            _set(gl[k], j, g)
-        g = _inv(_get(a, n - 1))
-        _set(gr[k], n - 1, g)
-        for j in range(n - 2, -1, -1):
-            g = _inv(_axpy(-t[j] * t[j], g, _get(a, j)))
-            _set(gr[k], j, g)
+    nc, n = eps.shape[0], on8.shape[0]
+    for c in range(nc):
+        ec, sl_c, sr_c, glc, grc, gdc = eps[c], sig_l[c], sig_r[c], gl[c], gr[c], gd[c]
         for j in range(n):
-            d = _get(a, j)
-            if j > 0:
-                d = _axpy(-t[j - 1] * t[j - 1], _get(gl[k], j - 1), d)
-            if j < n - 1:
-                d = _axpy(-t[j] * t[j], _get(gr[k], j + 1), d)
-            _set(gd[k], j, _inv(d))
+            fl, fr = (1.0 if j == 0 else 0.0), (1.0 if j == n - 1 else 0.0)
+            t2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
+            jm = max(j - 1, 0)
+            s = slope[j]
+            for b in range(W):
+                a = _diag(zr, ec[b], on8, j, s, b, fl, fr, sl_c, sr_c)
+                _put(glc, j, b, _inv(_axpy(-t2, _row(glc, jm, b), a)))
+        for j in range(n - 1, -1, -1):
+            fl, fr = (1.0 if j == 0 else 0.0), (1.0 if j == n - 1 else 0.0)
+            t2 = t[j] * t[j] if j < n - 1 else 0.0
+            jp = min(j + 1, n - 1)
+            s = slope[j]
+            for b in range(W):
+                a = _diag(zr, ec[b], on8, j, s, b, fl, fr, sl_c, sr_c)
+                _put(grc, j, b, _inv(_axpy(-t2, _row(grc, jp, b), a)))
+        for j in range(n):
+            fl, fr = (1.0 if j == 0 else 0.0), (1.0 if j == n - 1 else 0.0)
+            tl2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
+            tr2 = t[j] * t[j] if j < n - 1 else 0.0
+            jm, jp = max(j - 1, 0), min(j + 1, n - 1)
+            s = slope[j]
+            for b in range(W):
+                a = _diag(zr, ec[b], on8, j, s, b, fl, fr, sl_c, sr_c)
+                a = _axpy(-tl2, _row(glc, jm, b), a)
+                _put(gdc, j, b, _inv(_axpy(-tr2, _row(grc, jp, b), a)))
 
 
-@nb.njit(**_JIT)
-def lesser(t, src, gam_l, gam_r, use_l, use_r, gl, gr, gd, xloc, bond, with_bonds):
-    """The local in-scattering functions Gⁿ_jj and the bond currents at every node.
+@njit(**_INL)
+def _source(src8, j, gam, b, f):
+    """Σⁱⁿ_j (the same in every lane) plus f·Γ of lane b."""
+    g = _lane(gam, b)
+    return (src8[j, 0] + f * g[0], src8[j, 1] + f * g[1], src8[j, 2] + f * g[2],
+            src8[j, 3] + f * g[3], src8[j, 4] + f * g[4], src8[j, 5] + f * g[5],
+            src8[j, 6] + f * g[6], src8[j, 7] + f * g[7])
+
+
+@njit(**_OPTS)
+def lesser(t, src8, gam_l, gam_r, use_l, use_r, gl, gr, gd, nl, nr, xloc, bond, with_bonds):
+    """Local in-scattering functions Gⁿ_jj and (``with_bonds``) the bond currents.
 
     Parameters
     ----------
     t : ndarray (N − 1,)
-    src : ndarray (N, 4) complex
-        Local in-scattering Σⁱⁿ_j of the scatterers (Hermitian blocks).
-    gam_l, gam_r : ndarray (nk, 4) complex
-        Γ = i(Σ − Σ†) of the leads; added to the sources when ``use_l`` / ``use_r``.
-    gl, gr, gd : ndarray (nk, N, 4) complex
+    src8 : ndarray (N, 8)
+        The scatterers' Σⁱⁿ_j (Hermitian blocks), 8 reals.
+    gam_l, gam_r : ndarray (nc, 8W)
+        Γ = i(Σ − Σ†) of the leads, added on the end sites when ``use_l`` / ``use_r``.
+    gl, gr, gd : ndarray (nc, N, 8W)
         From :func:`retarded` (same Σ).
-    xloc : ndarray (nk, N, 4) complex
+    nl, nr : ndarray (N, 8W)
+        Scratch.
+    xloc : ndarray (nc, N, 8W)
         Output: Gⁿ_jj.
-    bond : ndarray (nk, N − 1, 4)
-        Output: 2 t_j Im Tr σ_β Gⁿ_{j+1,j}, β = 0 (particle), x, y, z (only written
-        ``with_bonds``: the self-consistency iterations need the local functions only).
+    bond : ndarray (nc, N − 1, 4W)
+        Output (``with_bonds``): 2 t_j Im Tr σ_β Gⁿ_{j+1,j}, β = 0 (particle), x, y, z, in
+        rows of W lanes per β.
     """
-    nk, n = gl.shape[0], gl.shape[1]
-    nl = np.empty((n, 4), np.complex128)
-    nr = np.empty((n, 4), np.complex128)
-    for k in range(nk):
-        # connected in-scattering functions from the left and from the right
-        s = _get(src, 0)
-        if use_l:
-            s = _axpy(1.0, _get(gam_l, k), s)
-        if use_r and n == 1:
-            s = _axpy(1.0, _get(gam_r, k), s)
-        x = _sandwich(_get(gl[k], 0), s)
-        _set(nl, 0, x)
-        for j in range(1, n):
-            s = _axpy(t[j - 1] * t[j - 1], x, _get(src, j))
-            if use_r and j == n - 1:
-                s = _axpy(1.0, _get(gam_r, k), s)
-            x = _sandwich(_get(gl[k], j), s)
-            _set(nl, j, x)
-        s = _get(src, n - 1)
-        if use_r:
-            s = _axpy(1.0, _get(gam_r, k), s)
-        if use_l and n == 1:
-            s = _axpy(1.0, _get(gam_l, k), s)
-        x = _sandwich(_get(gr[k], n - 1), s)
-        _set(nr, n - 1, x)
-        for j in range(n - 2, -1, -1):
-            s = _axpy(t[j] * t[j], x, _get(src, j))
-            if use_l and j == 0:
-                s = _axpy(1.0, _get(gam_l, k), s)
-            x = _sandwich(_get(gr[k], j), s)
-            _set(nr, j, x)
+    nc, n = gl.shape[0], gl.shape[1]
+    ul, ur = (1.0 if use_l else 0.0), (1.0 if use_r else 0.0)
+    for c in range(nc):
+        glc, grc, gdc, xc, gaml_c, gamr_c = gl[c], gr[c], gd[c], xloc[c], gam_l[c], gam_r[c]
         for j in range(n):
-            s = _get(src, j)
-            if use_l and j == 0:
-                s = _axpy(1.0, _get(gam_l, k), s)
-            if use_r and j == n - 1:
-                s = _axpy(1.0, _get(gam_r, k), s)
-            if j > 0:
-                s = _axpy(t[j - 1] * t[j - 1], _get(nl, j - 1), s)
-            if j < n - 1:
-                s = _axpy(t[j] * t[j], _get(nr, j + 1), s)
-            g = _get(gd[k], j)
-            x = _sandwich(g, s)
-            _set(xloc[k], j, x)
-            if with_bonds and j > 0:
-                # Gⁿ_{j,j−1} = −t (G_jj gⁿL_{j−1} + Gⁿ_jj gL_{j−1}†)
-                y = _axpy(1.0, _mul(g, _get(nl, j - 1)), _mul(x, _dag(_get(gl[k], j - 1))))
-                c = -t[j - 1]
-                # 2 t Im Tr σ_β Y with Y = c·y: Tr 1Y = y0 + y3, Tr σx Y = y1 + y2,
-                # Tr σy Y = i(y1 − y2), Tr σz Y = y0 − y3
-                tr0 = c * (y[0] + y[3])
-                trx = c * (y[1] + y[2])
-                tryy = c * 1j * (y[1] - y[2])
-                trz = c * (y[0] - y[3])
-                two_t = 2.0 * t[j - 1]
-                bond[k, j - 1, 0] = two_t * tr0.imag
-                bond[k, j - 1, 1] = two_t * trx.imag
-                bond[k, j - 1, 2] = two_t * tryy.imag
-                bond[k, j - 1, 3] = two_t * trz.imag
+            fl, fr = (ul if j == 0 else 0.0), (ur if j == n - 1 else 0.0)
+            t2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
+            jm = max(j - 1, 0)
+            for b in range(W):
+                s = _axpy(fr, _lane(gamr_c, b), _source(src8, j, gaml_c, b, fl))
+                s = _axpy(t2, _row(nl, jm, b), s)
+                _put(nl, j, b, _sandwich(_row(glc, j, b), s))
+        for j in range(n - 1, -1, -1):
+            fl, fr = (ul if j == 0 else 0.0), (ur if j == n - 1 else 0.0)
+            t2 = t[j] * t[j] if j < n - 1 else 0.0
+            jp = min(j + 1, n - 1)
+            for b in range(W):
+                s = _axpy(fr, _lane(gamr_c, b), _source(src8, j, gaml_c, b, fl))
+                s = _axpy(t2, _row(nr, jp, b), s)
+                _put(nr, j, b, _sandwich(_row(grc, j, b), s))
+        for j in range(n):
+            fl, fr = (ul if j == 0 else 0.0), (ur if j == n - 1 else 0.0)
+            tl2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
+            tr2 = t[j] * t[j] if j < n - 1 else 0.0
+            jm, jp = max(j - 1, 0), min(j + 1, n - 1)
+            for b in range(W):
+                s = _axpy(fr, _lane(gamr_c, b), _source(src8, j, gaml_c, b, fl))
+                s = _axpy(tl2, _row(nl, jm, b), s)
+                s = _axpy(tr2, _row(nr, jp, b), s)
+                _put(xc, j, b, _sandwich(_row(gdc, j, b), s))
+        if with_bonds:
+            bc = bond[c]
+            for j in range(1, n):
+                tj = t[j - 1]
+                two_t = 2.0 * tj
+                for b in range(W):
+                    # Gⁿ_{j,j−1} = −t (G_jj gⁿL_{j−1} + Gⁿ_jj gL_{j−1}†)
+                    y = _axpy(1.0, _mul(_row(gdc, j, b), _row(nl, j - 1, b)),
+                              _mul(_row(xc, j, b), _dag(_row(glc, j - 1, b))))
+                    # 2t Im Tr σ_β (−t y): Tr 1y = y0 + y3, Tr σx y = y1 + y2,
+                    # Tr σy y = i(y1 − y2), Tr σz y = y0 − y3
+                    bc[j - 1, b] = -two_t * tj * (y[1] + y[7])
+                    bc[j - 1, W + b] = -two_t * tj * (y[3] + y[5])
+                    bc[j - 1, 2 * W + b] = -two_t * tj * (y[2] - y[4])
+                    bc[j - 1, 3 * W + b] = -two_t * tj * (y[1] - y[7])

@@ -139,6 +139,30 @@ def anderson(g, x0, tol, *, depth=6, max_iter=300, what="SCBA"):
     return best[1], best[0], it, False
 
 
+def _lanes(x, nc):
+    """Per-node 2×2 blocks (nk, 4) complex → the kernels' chunks (nc, 8W) (padding 0)."""
+    w = _scba.W
+    out = np.zeros((nc * w, 4), complex)
+    out[:len(x)] = x
+    re = out.view(float).reshape(nc, w, 8)  # (…, 8): a0r, a0i, a1r, …
+    return np.ascontiguousarray(re.transpose(0, 2, 1).reshape(nc, 8 * w))
+
+
+def _reduce(weights, x):
+    """Σ_k w_k x_k for chunked blocks x (nc, M, 8W) and weights (nw, nc, W): (nw, M, 4)
+    complex."""
+    nc, m = x.shape[0], x.shape[1]
+    r = np.tensordot(weights, x.reshape(nc, m, 8, _scba.W), axes=([1, 2], [0, 3]))
+    return r[..., 0::2] + 1j * r[..., 1::2]
+
+
+def _node_abs_max(x, sites):
+    """max over the 2×2 entries of |x_jj(node)|, for the sites, (nc, ns, W) → per node."""
+    nc = x.shape[0]
+    v = x[:, sites].reshape(nc, -1, 8, _scba.W)
+    return np.abs(v).max(axis=(1, 2))  # (nc, W)
+
+
 class ScbaEnergy:
     """The SCBA of a chain at one real energy on a fixed k∥ quadrature.
 
@@ -184,15 +208,24 @@ class ScbaEnergy:
         self.energy = float(energy)
         self.eps = np.ascontiguousarray(eps, float)
         self.weights = np.atleast_2d(np.asarray(weights, float))
-        nk = len(self.eps)
-        z = np.full(nk, self.energy, complex)
-        sl, sr = (lead.self_energy(z, self.eps)[0].reshape(nk, 4) for lead in solver.leads)
-        self.sig_l, self.sig_r = np.ascontiguousarray(sl), np.ascontiguousarray(sr)
-        self.gam_l = np.ascontiguousarray(1j * (sl - sl[:, [0, 2, 1, 3]].conj()))
-        self.gam_r = np.ascontiguousarray(1j * (sr - sr[:, [0, 2, 1, 3]].conj()))
-        self.gl = np.empty((nk, n, 4), complex)
-        self.gr = np.empty_like(self.gl)
-        self.gd = np.empty_like(self.gl)
+        nk, w = len(self.eps), _scba.W
+        self.nc = nc = -(-nk // w)
+        # chunks of W lanes; padding lanes repeat the last node with weight 0
+        eps_pad = np.full(nc * w, self.eps[-1] if nk else 0.0)
+        eps_pad[:nk] = self.eps
+        self._eps = eps_pad.reshape(nc, w)
+        wpad = np.zeros((len(self.weights), nc * w))
+        wpad[:, :nk] = self.weights
+        self._w = wpad.reshape(len(self.weights), nc, w)
+        z = np.full(nc * w, self.energy, complex)
+        sl, sr = (lead.self_energy(z, eps_pad)[0].reshape(nc * w, 4) for lead in solver.leads)
+        self.sig_l, self.sig_r = _lanes(sl, nc), _lanes(sr, nc)
+        self.gam_l = _lanes(1j * (sl - sl[:, [0, 2, 1, 3]].conj()), nc)
+        self.gam_r = _lanes(1j * (sr - sr[:, [0, 2, 1, 3]].conj()), nc)
+        # zeros: the kernels read row j ∓ 1 times a zero hopping at the chain's ends
+        self.gl = np.zeros((nc, n, 8 * w))
+        self.gr = np.zeros_like(self.gl)
+        self.gd = np.zeros_like(self.gl)
         self.tol = tol
         self._solve_retarded(shift, sigma0)
 
@@ -210,14 +243,15 @@ class ScbaEnergy:
     def _sweep(self, sig_sites):
         sig = np.zeros((self.n, 4), complex)
         sig[self.sites] = sig_sites
-        _scba.retarded(complex(self.energy), self.eps, self.onsite, self.slope, self.t,
-                       sig, self.sig_l, self.sig_r, self.gl, self.gr, self.gd)
+        on8 = np.ascontiguousarray(self.onsite + sig).view(float)
+        _scba.retarded(self.energy, self._eps, on8, self.slope, self.t,
+                       self.sig_l, self.sig_r, self.gl, self.gr, self.gd)
         return sig
 
     def _solve_retarded(self, shift, sigma0):
         ns = len(self.sites)
         self.shift_used = shift
-        w = self.weights[0]
+        w = self._w[:1]
         if ns == 0:
             self.sigma = self._sweep(np.zeros((0, 4), complex))
             self.iterations, self.residual, self.converged = 0, 0.0, True
@@ -234,10 +268,10 @@ class ScbaEnergy:
         def g(x):
             sig = x.view(complex).reshape(ns, 4)
             self._sweep(sig)
-            gloc = np.tensordot(w, self.gd[:, idx], 1)
+            gloc = _reduce(w, self.gd[:, idx])[0]
             if not floor[0]:  # round-off of Σ: ~1e-16 of the terms D |G| summed over nodes
-                floor[0] = 1e-14 * dmax * float(np.tensordot(np.abs(w), np.abs(
-                    self.gd[:, idx, 0]).max(axis=1), 1))
+                floor[0] = 1e-14 * dmax * float(np.sum(np.abs(w[0]) * _node_abs_max(
+                    self.gd, idx)))
             new, _ = self._sigma_of(gloc, sh)
             return np.ascontiguousarray(new).view(float).ravel()
 
@@ -249,7 +283,7 @@ class ScbaEnergy:
             g, x0, lambda v: max(self.tol * np.abs(v).max(initial=0.0), floor[0], 1e-300))
         self.relative_residual = self.residual / max(np.abs(x).max(), 1e-300)
         self.sigma = self._sweep(x.view(complex).reshape(ns, 4))
-        gloc = np.tensordot(w, self.gd[:, self._idx], 1)
+        gloc = _reduce(w, self.gd[:, self._idx])[0]
         self.reference_shift = 0.5 * (gloc[:, 0] + gloc[:, 3]).real
 
     def shift_array(self):
@@ -281,17 +315,19 @@ class ScbaEnergy:
             ``source`` (nw, N): the particle source L⁰_j (0 at self-consistency);
             ``iterations``, ``residual``.
         """
-        ns, nk = len(self.sites), len(self.eps)
-        w = self.weights[0]
-        xloc = np.empty((nk, self.n, 4), complex)
-        bond = np.empty((nk, self.n - 1, 4))
+        ns, nc, wl = len(self.sites), self.nc, _scba.W
+        w = self._w[:1]
+        xloc = np.empty((nc, self.n, 8 * wl))
+        bond = np.empty((nc, max(self.n - 1, 0), 4 * wl))
+        scratch = np.zeros((2, self.n, 8 * wl))  # zeros: see self.gl
         use_l, use_r = lead == 0, lead == 1
 
         def run(src_sites, with_bonds=False):
             src = np.zeros((self.n, 4), complex)
             src[self.sites] = src_sites
-            _scba.lesser(self.t, src, self.gam_l, self.gam_r, use_l, use_r,
-                         self.gl, self.gr, self.gd, xloc, bond, with_bonds)
+            _scba.lesser(self.t, src.view(float), self.gam_l, self.gam_r, use_l, use_r,
+                         self.gl, self.gr, self.gd, scratch[0], scratch[1], xloc, bond,
+                         with_bonds)
             return src
 
         def sig_in(xs):
@@ -310,10 +346,10 @@ class ScbaEnergy:
 
             def g(x):
                 run(x.view(complex).reshape(ns, 4))
-                xs = np.tensordot(w, xloc[:, idx], 1)
+                xs = _reduce(w, xloc[:, idx])[0]
                 if not floor[0]:
-                    floor[0] = 1e-14 * dmax * float(np.tensordot(np.abs(w), np.abs(
-                        xloc[:, idx, 0]).max(axis=1), 1))
+                    floor[0] = 1e-14 * dmax * float(np.sum(np.abs(w[0]) * _node_abs_max(
+                        xloc, idx)))
                 return np.ascontiguousarray(sig_in(xs)).view(float).ravel()
             # Σⁱⁿ is set by the largest density at a scattering site, which can exceed the
             # current that flows by many orders (states injected toward a barrier): its
@@ -328,9 +364,9 @@ class ScbaEnergy:
         else:
             src_sites, residual, iterations, converged = np.zeros((0, 4), complex), 0.0, 0, True
         src = run(src_sites, True)
-        W = self.weights
-        xs = np.tensordot(W, xloc, 1)              # (nw, N, 4)
-        gs = np.tensordot(W, self.gd, 1)
+        W = self._w
+        xs = _reduce(W, xloc)                        # (nw, N, 4)
+        gs = _reduce(W, self.gd)
         site = np.stack([(xs[..., 0] + xs[..., 3]).real, (xs[..., 1] + xs[..., 2]).real,
                          (1j * (xs[..., 1] - xs[..., 2])).real, (xs[..., 0] - xs[..., 3]).real],
                         -1)
@@ -341,7 +377,8 @@ class ScbaEnergy:
                 - _mul4(gs, srcb))
         tr = 1j * np.stack([comm[..., 0] + comm[..., 3], comm[..., 1] + comm[..., 2],
                             1j * (comm[..., 1] - comm[..., 2]), comm[..., 0] - comm[..., 3]], -1)
-        return {"sigma_in": src, "bond": np.tensordot(W, bond, 1), "site": site, "loss": tr[..., 1:].real,
+        bonds = np.tensordot(W, bond.reshape(nc, -1, 4, wl), axes=([1, 2], [0, 3]))
+        return {"sigma_in": src, "bond": bonds, "site": site, "loss": tr[..., 1:].real,
                 "source": tr[..., 0].real, "iterations": iterations, "residual": residual, "converged": converged,
                 "xloc": xs, "gloc": gs}
 
