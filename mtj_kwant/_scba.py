@@ -87,7 +87,7 @@ def _diag(zr, e, on8, j, sl, b, fl, fr, sig_l, sig_r):
 
 
 @njit(**_OPTS)
-def retarded(zr, eps, on8, slope, t, sig_l, sig_r, gl, gr, gd):
+def retarded(zr, eps, on8, slope, t, sig_l, sig_r, gl, gr, gd, lo, hi):
     """Left-, right-connected and full diagonal retarded Green's functions at every node.
 
     Parameters
@@ -106,11 +106,15 @@ def retarded(zr, eps, on8, slope, t, sig_l, sig_r, gl, gr, gd):
         Lead self-energies at the end sites.
     gl, gr, gd : ndarray (nc, N, 8W)
         Output.
+    lo, hi : int
+        Sites updated: gl on lo … hi (from gl[lo − 1] as stored), gr on hi … lo (from
+        gr[hi + 1]), gd on lo … hi.  0, N − 1: everything; the self-consistency passes the
+        scatterers' range (outside it nothing depends on Σ).
     """
     nc, n = eps.shape[0], on8.shape[0]
     for c in range(nc):
         ec, sl_c, sr_c, glc, grc, gdc = eps[c], sig_l[c], sig_r[c], gl[c], gr[c], gd[c]
-        for j in range(n):
+        for j in range(lo, hi + 1):
             fl, fr = (1.0 if j == 0 else 0.0), (1.0 if j == n - 1 else 0.0)
             t2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
             jm = max(j - 1, 0)
@@ -118,7 +122,7 @@ def retarded(zr, eps, on8, slope, t, sig_l, sig_r, gl, gr, gd):
             for b in range(W):
                 a = _diag(zr, ec[b], on8, j, s, b, fl, fr, sl_c, sr_c)
                 _put(glc, j, b, _inv(_axpy(-t2, _row(glc, jm, b), a)))
-        for j in range(n - 1, -1, -1):
+        for j in range(hi, lo - 1, -1):
             fl, fr = (1.0 if j == 0 else 0.0), (1.0 if j == n - 1 else 0.0)
             t2 = t[j] * t[j] if j < n - 1 else 0.0
             jp = min(j + 1, n - 1)
@@ -126,7 +130,7 @@ def retarded(zr, eps, on8, slope, t, sig_l, sig_r, gl, gr, gd):
             for b in range(W):
                 a = _diag(zr, ec[b], on8, j, s, b, fl, fr, sl_c, sr_c)
                 _put(grc, j, b, _inv(_axpy(-t2, _row(grc, jp, b), a)))
-        for j in range(n):
+        for j in range(lo, hi + 1):
             fl, fr = (1.0 if j == 0 else 0.0), (1.0 if j == n - 1 else 0.0)
             tl2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
             tr2 = t[j] * t[j] if j < n - 1 else 0.0
@@ -148,7 +152,8 @@ def _source(src8, j, gam, b, f):
 
 
 @njit(**_OPTS)
-def lesser(t, src8, gam_l, gam_r, use_l, use_r, gl, gr, gd, nl, nr, xloc, bond, with_bonds):
+def lesser(t, src8, gam_l, gam_r, use_l, use_r, gl, gr, gd, nl, nr, xloc, bond, with_bonds,
+           lo, hi):
     """Local in-scattering functions Gⁿ_jj and (``with_bonds``) the bond currents.
 
     Parameters
@@ -160,43 +165,47 @@ def lesser(t, src8, gam_l, gam_r, use_l, use_r, gl, gr, gd, nl, nr, xloc, bond, 
         Γ = i(Σ − Σ†) of the leads, added on the end sites when ``use_l`` / ``use_r``.
     gl, gr, gd : ndarray (nc, N, 8W)
         From :func:`retarded` (same Σ).
-    nl, nr : ndarray (N, 8W)
-        Scratch.
+    nl, nr : ndarray (nc, N, 8W)
+        The connected in-scattering functions (kept between calls).
     xloc : ndarray (nc, N, 8W)
         Output: Gⁿ_jj.
     bond : ndarray (nc, N − 1, 4W)
         Output (``with_bonds``): 2 t_j Im Tr σ_β Gⁿ_{j+1,j}, β = 0 (particle), x, y, z, in
         rows of W lanes per β.
+    lo, hi : int
+        Sites updated, as in :func:`retarded` (the sources outside lo … hi unchanged since
+        the last call).
     """
     nc, n = gl.shape[0], gl.shape[1]
     ul, ur = (1.0 if use_l else 0.0), (1.0 if use_r else 0.0)
     for c in range(nc):
         glc, grc, gdc, xc, gaml_c, gamr_c = gl[c], gr[c], gd[c], xloc[c], gam_l[c], gam_r[c]
-        for j in range(n):
+        nlc, nrc = nl[c], nr[c]
+        for j in range(lo, hi + 1):
             fl, fr = (ul if j == 0 else 0.0), (ur if j == n - 1 else 0.0)
             t2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
             jm = max(j - 1, 0)
             for b in range(W):
                 s = _axpy(fr, _lane(gamr_c, b), _source(src8, j, gaml_c, b, fl))
-                s = _axpy(t2, _row(nl, jm, b), s)
-                _put(nl, j, b, _sandwich(_row(glc, j, b), s))
-        for j in range(n - 1, -1, -1):
+                s = _axpy(t2, _row(nlc, jm, b), s)
+                _put(nlc, j, b, _sandwich(_row(glc, j, b), s))
+        for j in range(hi, lo - 1, -1):
             fl, fr = (ul if j == 0 else 0.0), (ur if j == n - 1 else 0.0)
             t2 = t[j] * t[j] if j < n - 1 else 0.0
             jp = min(j + 1, n - 1)
             for b in range(W):
                 s = _axpy(fr, _lane(gamr_c, b), _source(src8, j, gaml_c, b, fl))
-                s = _axpy(t2, _row(nr, jp, b), s)
-                _put(nr, j, b, _sandwich(_row(grc, j, b), s))
-        for j in range(n):
+                s = _axpy(t2, _row(nrc, jp, b), s)
+                _put(nrc, j, b, _sandwich(_row(grc, j, b), s))
+        for j in range(lo, hi + 1):
             fl, fr = (ul if j == 0 else 0.0), (ur if j == n - 1 else 0.0)
             tl2 = t[j - 1] * t[j - 1] if j > 0 else 0.0
             tr2 = t[j] * t[j] if j < n - 1 else 0.0
             jm, jp = max(j - 1, 0), min(j + 1, n - 1)
             for b in range(W):
                 s = _axpy(fr, _lane(gamr_c, b), _source(src8, j, gaml_c, b, fl))
-                s = _axpy(tl2, _row(nl, jm, b), s)
-                s = _axpy(tr2, _row(nr, jp, b), s)
+                s = _axpy(tl2, _row(nlc, jm, b), s)
+                s = _axpy(tr2, _row(nrc, jp, b), s)
                 _put(xc, j, b, _sandwich(_row(gdc, j, b), s))
         if with_bonds:
             bc = bond[c]
@@ -205,7 +214,7 @@ def lesser(t, src8, gam_l, gam_r, use_l, use_r, gl, gr, gd, nl, nr, xloc, bond, 
                 two_t = 2.0 * tj
                 for b in range(W):
                     # Gⁿ_{j,j−1} = −t (G_jj gⁿL_{j−1} + Gⁿ_jj gL_{j−1}†)
-                    y = _axpy(1.0, _mul(_row(gdc, j, b), _row(nl, j - 1, b)),
+                    y = _axpy(1.0, _mul(_row(gdc, j, b), _row(nlc, j - 1, b)),
                               _mul(_row(xc, j, b), _dag(_row(glc, j - 1, b))))
                     # 2t Im Tr σ_β (−t y): Tr 1y = y0 + y3, Tr σx y = y1 + y2,
                     # Tr σy y = i(y1 − y2), Tr σz y = y0 − y3

@@ -203,6 +203,8 @@ class ScbaEnergy:
         # a slice when contiguous (views instead of copies in the iterations)
         self._idx = (slice(self.sites[0], self.sites[-1] + 1)
                      if len(self.sites) and np.all(np.diff(self.sites) == 1) else self.sites)
+        self._range = ((int(self.sites[0]), int(self.sites[-1])) if len(self.sites)
+                       else (0, n - 1))
         self.a = (self.d_m + 3 * self.d_s)[self.sites]
         self.b = (self.d_m - self.d_s)[self.sites]
         self.energy = float(energy)
@@ -240,12 +242,15 @@ class ScbaEnergy:
         out[:, 3] += diag
         return out, g0.real
 
-    def _sweep(self, sig_sites):
+    def _sweep(self, sig_sites, full=True):
+        """The retarded sweeps with Σ at the scatterers; ``full=False`` after a full one
+        updates only the scatterers' range (nothing outside it depends on Σ)."""
         sig = np.zeros((self.n, 4), complex)
         sig[self.sites] = sig_sites
         on8 = np.ascontiguousarray(self.onsite + sig).view(float)
+        lo, hi = (0, self.n - 1) if full else self._range
         _scba.retarded(self.energy, self._eps, on8, self.slope, self.t,
-                       self.sig_l, self.sig_r, self.gl, self.gr, self.gd)
+                       self.sig_l, self.sig_r, self.gl, self.gr, self.gd, lo, hi)
         return sig
 
     def _solve_retarded(self, shift, sigma0):
@@ -265,9 +270,12 @@ class ScbaEnergy:
 
         idx = self._idx
 
+        first = [True]
+
         def g(x):
             sig = x.view(complex).reshape(ns, 4)
-            self._sweep(sig)
+            self._sweep(sig, full=first[0])
+            first[0] = False
             gloc = _reduce(w, self.gd[:, idx])[0]
             if not floor[0]:  # round-off of Σ: ~1e-16 of the terms D |G| summed over nodes
                 floor[0] = 1e-14 * dmax * float(np.sum(np.abs(w[0]) * _node_abs_max(
@@ -319,15 +327,20 @@ class ScbaEnergy:
         w = self._w[:1]
         xloc = np.empty((nc, self.n, 8 * wl))
         bond = np.empty((nc, max(self.n - 1, 0), 4 * wl))
-        scratch = np.zeros((2, self.n, 8 * wl))  # zeros: see self.gl
+        scratch = np.zeros((2, nc, self.n, 8 * wl))  # zeros: see self.gl
         use_l, use_r = lead == 0, lead == 1
+        first = [True]
 
         def run(src_sites, with_bonds=False):
+            # the first pass covers the chain; later ones the scatterers' range (the
+            # sources outside it do not change)
             src = np.zeros((self.n, 4), complex)
             src[self.sites] = src_sites
+            lo, hi = (0, self.n - 1) if (first[0] or with_bonds) else self._range
+            first[0] = False
             _scba.lesser(self.t, src.view(float), self.gam_l, self.gam_r, use_l, use_r,
                          self.gl, self.gr, self.gd, scratch[0], scratch[1], xloc, bond,
-                         with_bonds)
+                         with_bonds, lo, hi)
             return src
 
         def sig_in(xs):
