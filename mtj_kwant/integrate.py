@@ -1059,23 +1059,9 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
     # current is resolved to it, not chased below it)
     w_err = roundoff_floor(layout.sizes(w_val), w_err, layout.floors(w_val, collinear=collinear))
     roundoff = ROUNDOFF * layout.free_scale(w_val) * E_OVER_H * PER_NM2
-    window = _to_si(jsys, layout.unpack(w_val))
-    window_err = _to_si(jsys, layout.unpack(w_err))
-    if collinear:  # zero by symmetry: the error covers the round-off that was computed
-        window_err["torque"] = np.maximum(window_err["torque"], np.abs(window["torque"]))
-    # nothing below what double precision represents is claimed (a transmission through a
-    # barrier beyond ~40 nm underflows to 0)
-    window_err = {k: np.maximum(v, UNDERFLOW) for k, v in window_err.items()}
-    out = PointResult(
-        current_density=float(window["current"]),
-        torque=np.asarray(window["torque"]),
-        interfacial=np.asarray(window["interfacial"]),
-        errors={"current_density": float(window_err["current"]),
-                "torque": np.asarray(window_err["torque"]),
-                "interfacial": np.asarray(window_err["interfacial"])},
-        n_eval=int(n_eval), converged=bool(ok), resonances=res, reference=reference,
-        collinear=collinear, roundoff=roundoff,
-        profile=_profile_dict(jsys, window, window_err) if profile else None)
+    out = window_result(jsys, layout, w_val, w_err, collinear, profile, n_eval=int(n_eval),
+                        converged=bool(ok), resonances=res, reference=reference,
+                        roundoff=roundoff)
     if parts == "window":
         return out
     mu_sea = mu_r if reference == 0 else mu_l
@@ -1152,6 +1138,30 @@ def window_point(jsys, **kwargs):
     """Window part only: :func:`bias_point` with ``parts="window"``."""
     kwargs.setdefault("parts", "window")
     return bias_point(jsys, **kwargs)
+
+
+def window_result(jsys, layout, value, error, collinear, profile, **fields):
+    """The :class:`PointResult` of an integrated window vector and its error estimate.
+
+    Converts to SI per-area units; a collinear torque's error covers its computed
+    (round-off) value; no error is below :data:`UNDERFLOW` (nothing below what double
+    precision represents is claimed: a transmission through a barrier beyond ~40 nm
+    underflows to 0).  ``fields`` go to the PointResult as they are.
+    """
+    window = _to_si(jsys, layout.unpack(value))
+    window_err = _to_si(jsys, layout.unpack(error))
+    if collinear:  # zero by symmetry: the error covers the round-off that was computed
+        window_err["torque"] = np.maximum(window_err["torque"], np.abs(window["torque"]))
+    window_err = {k: np.maximum(v, UNDERFLOW) for k, v in window_err.items()}
+    return PointResult(
+        current_density=float(window["current"]),
+        torque=np.asarray(window["torque"]),
+        interfacial=np.asarray(window["interfacial"]),
+        errors={"current_density": float(window_err["current"]),
+                "torque": np.asarray(window_err["torque"]),
+                "interfacial": np.asarray(window_err["interfacial"])},
+        collinear=collinear,
+        profile=_profile_dict(jsys, window, window_err) if profile else None, **fields)
 
 
 def _to_si(jsys, val):

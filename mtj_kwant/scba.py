@@ -686,8 +686,8 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     transverse quadrature's (propagated through the energy integral) and, on the current,
     the largest deviation of the particle current between bonds (the self-consistency).
     """
-    from .integrate import (PointResult, _Layout, _tolerance, _to_si, _profile_dict,
-                            is_collinear, UNDERFLOW)
+    from .integrate import (UNDERFLOW, _Layout, _to_si, _tolerance, is_collinear,
+                            window_result)
     from .physics import FERMI_TAIL, fermi, fermi_slope
     from .quadrature import adaptive_quad
     from .solvers import ChainSolver
@@ -800,25 +800,13 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     main_err, extra_err = err[:layout.size], err[layout.size:layout.size + 6]
     site_loss = value[layout.size + 6:].reshape(-1, 3)
     site_loss_err = err[layout.size + 6:].reshape(-1, 3)
-    window = _to_si(jsys, layout.unpack(main))
-    window_err = _to_si(jsys, layout.unpack(main_err))
     flux = _to_si(jsys, {"torque": extra})["torque"]
     flux_err = _to_si(jsys, {"torque": extra_err})["torque"]
-    if collinear:
-        window_err["torque"] = np.maximum(window_err["torque"], np.abs(window["torque"]))
-    window_err = {k: np.maximum(v, UNDERFLOW) for k, v in window_err.items()}
-    out = PointResult(
-        current_density=float(window["current"]),
-        torque=np.asarray(window["torque"]),
-        interfacial=np.asarray(window["interfacial"]),
-        errors={"current_density": float(window_err["current"]),
-                "torque": np.asarray(window_err["torque"]),
-                "interfacial": np.asarray(window_err["interfacial"]),
-                "spin_current_difference": np.maximum(flux_err[:3], UNDERFLOW),
-                "spin_flip_loss": np.maximum(flux_err[3:], UNDERFLOW)},
-        n_eval=int(sum(record["nodes"])), converged=bool(q_conv and record["converged"]),
-        reference=reference, collinear=collinear,
-        profile=_profile_dict(jsys, window, window_err) if profile else None)
+    out = window_result(jsys, layout, main, main_err, collinear, profile,
+                        n_eval=int(sum(record["nodes"])),
+                        converged=bool(q_conv and record["converged"]), reference=reference)
+    out.errors["spin_current_difference"] = np.maximum(flux_err[:3], UNDERFLOW)
+    out.errors["spin_flip_loss"] = np.maximum(flux_err[3:], UNDERFLOW)
     if profile:
         to_flux = _to_si(jsys, {"torque": 1.0})["torque"]
         out.profile["spin_flip_loss"] = site_loss * to_flux
