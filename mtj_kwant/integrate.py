@@ -1019,13 +1019,13 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
                          "the window part at V = 0)")
     if getattr(junction, "has_scattering", False):
         if parts != "window":
-            raise OptionsError("parts", "with elastic scattering (a layer's [scattering] "
-                               "table) only the window part is computed; use parts='window' "
-                               "(the Fermi sea needs an analytic self-energy, not "
-                               "implemented)")
+            raise OptionsError("parts", f"must be 'window' for a junction with elastic "
+                               f"scattering (a layer's [scattering] table), got {parts!r}: the "
+                               "Fermi sea with scattering is not computed (it needs the "
+                               "self-energy at complex energies; README, Elastic scattering)")
         if solver != "batched":
-            raise OptionsError("solver", "elastic scattering is solved by the batched "
-                               "SCBA solver only; use solver='batched'")
+            raise OptionsError("solver", f"must be 'batched' for a junction with elastic "
+                               f"scattering (the SCBA solver), got {solver!r}")
         from .scba import scattering_window
         return scattering_window(jsys, theta=theta, phi=phi, bias=bias,
                                  temperature=temperature, rtol=rtol, profile=profile,

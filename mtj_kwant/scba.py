@@ -18,12 +18,13 @@ self-consistently as a whole (:class:`ScbaEnergy`); energies stay independent.
 **The level shift.**  Writing Ĝ = ĝ₀ + ĝ·σ, the Hermitian part of the scalar term, Re ĝ₀,
 is a spin-independent level shift of the site.  For a δ-correlated disorder in the
 continuum it diverges (as 1/a on the lattice along x, logarithmically in the k∥ integral):
-it renormalises the band bottoms, which the junction file gives.  It is removed: Σ uses
-ĝ₀ − c_j with c_j = Re ĝ₀,j at a reference energy (the junction's Fermi energy), a constant
-per site that keeps Σ(z) analytic.  A scalar Hermitian term commutes with every block, so
-the sum rules below are unchanged by it; in the bulk of a free-electron metal Re ĝ₀ does
-not depend on the energy above the band bottom, so the choice of the reference energy
-matters only near band edges.  The spin-dependent Hermitian part (a renormalised exchange
+it renormalises the band bottoms, which the junction file gives.  It is removed at every
+energy: Σ uses ĝ₀ − c_j with c_j = Re ĝ₀,j(E) (``shift=None``; a fixed array may be given
+instead).  A scalar Hermitian term commutes with every block, so the sum rules below are
+unchanged by it; in the bulk of a free-electron metal Re ĝ₀ does not depend on the energy
+above the band bottom, so removing it at each energy or at one reference energy differs
+only near band edges.  (At each energy Σ(E) is not the boundary value of an analytic Σ(z):
+the Fermi sea, an integral at complex energies, is therefore not computed.)  The spin-dependent Hermitian part (a renormalised exchange
 field) converges and is kept: without it the momentum scattering would exert a spurious
 torque on the spin accumulation.
 
@@ -44,13 +45,15 @@ and τ the exchange torque density.  Eq. (22) of the model paper is the exchange
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import _scba
 
-__all__ = ["ScbaEnergy", "ScbaError", "pauli", "SCBA_TOL"]
+__all__ = ["ScbaEnergy", "ScbaError", "BornWarning", "born_validity", "pauli", "SCBA_TOL",
+           "scattering_window"]
 
 #: Default relative tolerance of the self-consistency (residual of Σ and of Σⁱⁿ relative
 #: to their size); its effect on the observables enters their error estimates.
@@ -646,6 +649,39 @@ def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, s
             "rounds": rnd, "converged": ok and (sc_ok or rel < 1e-6), "iterations": iters}
 
 
+class BornWarning(UserWarning):
+    """A scattering rate is not small against the layer's Fermi energy: the (self-consistent)
+    Born approximation and the golden-rule map of the rates are outside their validity."""
+
+
+#: A rate above this fraction of the smallest Fermi energy of the layer's spin bands
+#: (measured from the band edge) is warned about (:class:`BornWarning`).
+BORN_LIMIT = 0.2
+
+
+def born_validity(junction):
+    """``[(layer index, largest rate, smallest Fermi energy)]`` (eV) of the scattering layers
+    whose rate exceeds :data:`BORN_LIMIT` × the smallest distance of E_F to an edge of the
+    layer's spin bands (free electron: the minority band bottom; tight binding: bottom and
+    top).  The SCBA needs ħ/τ ≪ that energy (k_F ℓ ≫ 1)."""
+    out = []
+    ef = junction.fermi_energy
+    for i, lay in enumerate(junction.layers):
+        sc = lay.scattering
+        if sc is None or not sc.active or not isinstance(lay.potential, (int, float)):
+            continue
+        u, half = float(lay.potential), 0.5 * lay.exchange
+        if junction.model == "free-electron":
+            scale = ef - (u + half)
+        else:
+            t = junction.hopping_of(lay)
+            scale = min(ef - (u + half - 6 * t), (u - half + 6 * t) - ef)
+        rate = max(sc.momentum, sc.spin_flip)
+        if scale <= 0 or rate > BORN_LIMIT * scale:
+            out.append((i, rate, scale))
+    return out
+
+
 def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, profile=False,
                       reference=0, max_eval=400_000, progress=None, linear_response=False,
                       strengths=None, threads=None):
@@ -694,6 +730,11 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     from .units import K_B
 
     junction, chain = jsys.junction, jsys.chain
+    for i, rate, scale in born_validity(junction):
+        warnings.warn(f"layer[{i}].scattering: a rate of {rate:g} eV is not small against the "
+                      f"layer's smallest Fermi energy ({scale:.3g} eV from a band edge): the "
+                      f"Born approximation needs ħ/τ ≪ it (here > {BORN_LIMIT:g}×); the result "
+                      "is outside the model's validity", BornWarning, stacklevel=3)
     if strengths is None:
         from .analytic.relaxation import scba_self_energy_strengths
         strengths = scba_self_energy_strengths(junction, chain)
@@ -710,7 +751,7 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     base = _tolerance(rtol, layout, collinear=collinear)
     tol = pack.tolerance(base)
     sign = 1.0 if reference == 0 else -1.0
-    record = {"energies": [], "nodes": [], "rounds": [], "iterations": 0, "k_error": None,
+    record = {"energies": [], "nodes": [], "rounds": [], "iterations": 0, "k_errors": [],
               "n": 0, "converged": True}
     state = {"sigma": None, "sigma_in": None, "scale": None}
 
@@ -754,8 +795,7 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
             record["rounds"].append(out["rounds"])
             record["iterations"] += out["iterations"]
             record["converged"] &= out["converged"]
-            record["k_error"] = out["error"] if record["k_error"] is None else \
-                record["k_error"] + out["error"]
+            record["k_errors"].append(out["error"])
             record["n"] += 1
             if progress is not None:
                 progress(out["nodes"])
@@ -767,19 +807,28 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
 
     tail = FERMI_TAIL * kT
     e_lo, e_hi = min(mu_l, mu_r) - tail, max(mu_l, mu_r) + tail
+
+    def propagated(weight):
+        """The transverse quadrature's error through the energy integral: the mean of
+        |weight(E)| × error(E) over the energies solved, times the range (the weights of an
+        interpolatory rule are positive and sum to the range)."""
+        es = np.array(record["energies"])
+        errs = np.array(record["k_errors"])
+        return np.mean(np.abs(weight(es))[:, None] * errs, axis=0) * (e_hi - e_lo)
+
     if linear_response:
         if bias != 0:
             raise ValueError("linear_response needs bias=0")
         if kT == 0:
             value = sign * inner(mu_l)
-            err = record["k_error"].copy()
+            err = record["k_errors"][-1].copy()
             q_conv = True
         else:
             q = adaptive_quad(lambda es: sign * fermi_slope(es, mu_l, kT)[:, None]
                               * inner_many(es), [e_lo, mu_l, e_hi], tol,
                               max_eval=max_eval, what="SCBA energy integral")
             value, q_conv = q.value, q.converged
-            err = q.error + record["k_error"] / record["n"] * (e_hi - e_lo) / (4 * kT)
+            err = q.error + propagated(lambda es: fermi_slope(es, mu_l, kT))
     elif bias == 0:
         value, err, q_conv = np.zeros(pack.size), np.zeros(pack.size), True
     else:
@@ -793,7 +842,7 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
         q = adaptive_quad(outer, pts, tol, max_eval=max_eval, what=f"SCBA energy integral at "
                           f"bias {bias:g} V")
         value, q_conv = q.value, q.converged
-        err = q.error + record["k_error"] / record["n"] * (e_hi - e_lo)
+        err = q.error + propagated(lambda es: fermi(es, mu_l, kT) - fermi(es, mu_r, kT))
     if pool is not None:
         pool.shutdown()
     main, extra = value[:layout.size], value[layout.size:layout.size + 6]
@@ -802,6 +851,14 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     site_loss_err = err[layout.size + 6:].reshape(-1, 3)
     flux = _to_si(jsys, {"torque": extra})["torque"]
     flux_err = _to_si(jsys, {"torque": extra_err})["torque"]
+    if not np.any(d_s > 0):
+        # without spin flip the loss vanishes identically at self-consistency: what is
+        # computed measures the self-consistency error, which the torque's error covers
+        main_err[1:4] += np.abs(extra[3:])
+        flux_err[3:] += np.abs(flux[3:])
+        flux[3:] = 0.0
+        site_loss_err += np.abs(site_loss)
+        site_loss = np.zeros_like(site_loss)
     out = window_result(jsys, layout, main, main_err, collinear, profile,
                         n_eval=int(sum(record["nodes"])),
                         converged=bool(q_conv and record["converged"]), reference=reference)

@@ -47,5 +47,8 @@ UNITS = {
     "spin_current": "(hbar/2e) A/m^2",
     "spin_density": "<sigma> per nm^3",
     "torque_density": "(hbar/2e) A/m^2 per site",
+    "spin_current_difference": "(hbar/2e) A/m^2 (J_in - J_out across the free layer)",
+    "spin_flip_loss": "(hbar/2e) A/m^2 (spin lost to spin flips in the free layer; "
+                      "difference = torque + loss)",
     "x_nm": "nm",
 }
