@@ -121,7 +121,7 @@ def test_quick_run_ballistic_rows_equal_bias_point(quick):
             if float(r["momentum_eV"]) == 0]
     assert rows
     r = rows[0]
-    _, res = dc.compute(0.05, float(r["thickness_nm"]), 0.0, 0.0, dc.BIAS, 1e-3)
+    _, res = dc.compute(0.0125, float(r["thickness_nm"]), 0.0, 0.0, dc.BIAS, 1e-3)
     s = dc.summarise(res)
     for key in ("torque_par", "torque_perp", "current_density", "interfacial_par"):
         assert float(r[key]) == pytest.approx(s[key], rel=1e-12, abs=1e-6)
