@@ -355,7 +355,7 @@ def _thickness(ctx, mk, spacing, rtol):
             "T_par": a_par, "T_perp": a_perp,
             "precession_per_scattering": float(par.precession_per_scattering),
             "mean_free_path_nm": float(par.mean_free_path),
-            "eta": [eta.real, eta.imag]}
+            "eta": {"real": eta.real, "imag": eta.imag}}
         ctx.note(f"(a) hbar/tau_m = {m:g} eV: T_par vs Eq. 23 (same J0): median "
                  f"{100 * a_par['median_relative_deviation']:.0f} %, max "
                  f"{100 * a_par['max_relative_deviation']:.0f} % off "
