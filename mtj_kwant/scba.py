@@ -56,7 +56,8 @@ __all__ = ["ScbaEnergy", "ScbaError", "BornWarning", "born_validity", "pauli", "
            "scattering_window"]
 
 #: Default relative tolerance of the self-consistency (residual of Σ and of Σⁱⁿ relative
-#: to their size); its effect on the observables enters their error estimates.
+#: to their size) of :class:`ScbaEnergy`; the integrated route uses 1e-2 × rtol (at most
+#: 1e-6), and the residual's effect on the observables enters their error estimates.
 SCBA_TOL = 1e-10
 
 
@@ -525,16 +526,19 @@ def transverse_grid(solver, tm, energy, width=0.0, seed=None):
     from .integrate import _resonance_points, _subdivide, find_resonances
     # breakpoints at the resonances' centre and 10^k half widths out, k < decades: two
     # decades once the scatterers' broadening is known (below it nothing is narrower)
-    decades = 2 if width > 0 else 4
+    decades = 1 if width > 0 else 4
     main_seed, tail_seed = (np.zeros(0), np.zeros(0)) if seed is None else seed
     th = np.concatenate([lead.thresholds(energy) for lead in solver.leads])
     if tm.kind == "free-electron":
         th = th[th > 0]
         cut = th.max(initial=0.0) + 1.0
-        res = find_resonances(solver, 0.0, cut, energy=energy, step=5e-3)
-        res[:, 1] = np.maximum(res[:, 1], width)
-        pts = np.r_[0.0, th, cut, _resonance_points(res, 0.0, cut, decades),
-                    main_seed[main_seed < cut]]
+        if seed is None:
+            res = find_resonances(solver, 0.0, cut, energy=energy, step=5e-3)
+            res[:, 1] = np.maximum(res[:, 1], width)
+            marks = _resonance_points(res, 0.0, cut, decades)
+        else:  # the seed's panels were refined around the resonances of a nearby energy
+            marks = main_seed[main_seed < cut]
+        pts = np.r_[0.0, th, cut, marks]
         pts = _subdivide(_breakpoints(pts, 0.0, cut), MAX_PANEL)
         panels = [(a, b, False) for a, b in zip(pts[:-1], pts[1:])]
         tail = _breakpoints(np.r_[0.0, 0.5, 1.0, tail_seed], 0.0, 1.0)
@@ -592,7 +596,8 @@ class _Packer:
 
 
 def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, sigma0=None,
-                 sigma_in0=None, max_rounds=MAX_ROUNDS, width=0.0, seed=None):
+                 sigma_in0=None, max_rounds=MAX_ROUNDS, width=0.0, seed=None,
+                 scba_tol=SCBA_TOL):
     """The SCBA window vector at one energy, the transverse grid refined until its
     (Kronrod − Gauss) error meets ``tol``.
 
@@ -607,7 +612,7 @@ def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, s
     iters = 0
     for rnd in range(1, max_rounds + 1):
         se = ScbaEnergy(solver, d_m, d_s, energy, grid.eps, grid.weights, shift=shift,
-                        sigma0=sigma0)
+                        sigma0=sigma0, tol=scba_tol)
         r = se.window(lead, sigma_in0)
         sigma_in0 = r["sigma_in"]
         iters += se.iterations + r["iterations"]
@@ -636,14 +641,13 @@ def solve_energy(solver, d_m, d_s, tm, energy, lead, pack, tol, *, shift=None, s
     cur = r["bond"][0, :, 0]
     err = err.copy()
     err[0] += float(cur.max() - cur.min()) if len(cur) else 0.0
-    # a self-consistency stopped above its tolerance (stagnating at a node whose ballistic
-    # resonance is narrower than Σ): SC_SENSITIVITY × the relative residual of |value|
+    # the self-consistency's residual (met tolerance, or stopped above it at a node whose
+    # ballistic resonance is narrower than Σ): SC_SENSITIVITY × its relative size × |value|
     rel = se.relative_residual + r["residual"] / max(
         float(np.abs(r["xloc"][0][se.sites]).max(initial=0.0)) * float(
             np.abs(se.b).max(initial=0.0)), 1e-300)
     sc_ok = se.converged and r["converged"]
-    if not sc_ok:
-        err += SC_SENSITIVITY * rel * np.abs(vec[0])
+    err += SC_SENSITIVITY * rel * np.abs(vec[0])
     return {"value": vec[0], "error": err, "sigma": se.sigma, "sigma_in": r["sigma_in"],
             "scba": se, "nodes": len(grid), "grid": grid,
             "rounds": rnd, "converged": ok and (sc_ok or rel < 1e-6), "iterations": iters}
@@ -759,7 +763,7 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     # a first solution at the Fermi energy: the scatterers' broadening, and a start for Σ
     ref = solve_energy(sol, d_m, d_s, tm, junction.fermi_energy, reference, pack,
-                       lambda v: tol(v) / 3)
+                       lambda v: tol(v) / 3, scba_tol=float(np.clip(1e-2 * rtol, 1e-12, 1e-6)))
     shift = None  # the level shift removed at every energy (module docstring)
     state["sigma"], state["sigma_in"] = ref["sigma"], ref["sigma_in"]
     seed = ref["grid"].edges()  # every energy starts from the panels refined at E_F
@@ -768,6 +772,9 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
     sig_sites = ref["sigma"][ref["scba"].sites]
     width = float(np.min(-0.5 * (sig_sites[:, 0] + sig_sites[:, 3]).imag)) \
         if len(sig_sites) else 0.0
+
+    # the self-consistency to 1e-2 of the tolerance (its residual enters the errors)
+    scba_tol = float(np.clip(1e-2 * rtol, 1e-12, 1e-6))
 
     def inner_many(energies):
         """The window vectors at ``energies``, solved on ``threads`` threads (the kernels
@@ -784,7 +791,7 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
             return solve_energy(sol, d_m, d_s, tm, energy, reference, pack, tol_k,
                                 shift=shift, sigma0=state["sigma"],
                                 sigma_in0=state["sigma_in"], width=max(width, 0.0),
-                                seed=seed)
+                                seed=seed, scba_tol=scba_tol)
         energies = [float(e) for e in np.atleast_1d(energies)]
         outs = list(pool.map(one, energies)) if pool is not None else list(map(one, energies))
         for energy, out in zip(energies, outs):
