@@ -681,9 +681,12 @@ def born_validity(junction):
             t = junction.hopping_of(lay)
             scale = min(ef - (u + half - 6 * t), (u - half + 6 * t) - ef)
         rate = max(sc.momentum, sc.spin_flip)
-        if scale <= 0 or rate > BORN_LIMIT * scale:
-            out.append((i, rate, scale))
+        if scale > 0 and rate > BORN_LIMIT * scale:  # scale ≤ 0: no Fermi surface, refused
+            out.append((i, rate, scale))                # with the strengths
     return out
+
+
+_BORN_WARNED = set()
 
 
 def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, profile=False,
@@ -735,6 +738,10 @@ def scattering_window(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3,
 
     junction, chain = jsys.junction, jsys.chain
     for i, rate, scale in born_validity(junction):
+        key = (junction.name, i, rate)
+        if key in _BORN_WARNED:  # once per junction and layer (not per lattice or point)
+            continue
+        _BORN_WARNED.add(key)
         warnings.warn(f"layer[{i}].scattering: a rate of {rate:g} eV is not small against the "
                       f"layer's smallest Fermi energy ({scale:.3g} eV from a band edge): the "
                       f"Born approximation needs ħ/τ ≪ it (here > {BORN_LIMIT:g}×); the result "
