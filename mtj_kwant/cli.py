@@ -714,6 +714,9 @@ def _sweep_table(result):
     if result.torque_inplane_total is not None:
         cols += [("T_par total", result.torque_inplane_total, "torque_inplane_total"),
                  ("T_perp total", result.torque_outofplane_total, "torque_outofplane_total")]
+    if result.spin_flip_loss_longitudinal_window is not None:  # elastic scattering
+        cols += [("loss along m", result.spin_flip_loss_longitudinal_window,
+                  "spin_flip_loss_longitudinal_window")]
     cells = [[_pm(v, e) for v, e in zip(values, result.errors[key])] for _, values, key in cols]
     widths = [max(len(name), *map(len, column)) for (name, _, _), column in zip(cols, cells)]
     lines = ["  ".join([f"{'bias (V)':>9}"] + [f"{name:>{w}}" for (name, _, _), w
@@ -723,6 +726,9 @@ def _sweep_table(result):
         lines.append("  ".join(row) + ("" if result.converged[i] else "  (not converged)"))
     lines.append(f"theta = {result.theta_deg:g} deg, T = {result.temperature_K:g} K; torques in "
                  "(hbar/2e) A/m^2, +- the error estimate")
+    if result.spin_flip_loss_longitudinal_window is not None:
+        lines.append("with scattering: T is the exchange torque (Eq. 22); 'loss along m' the "
+                     "spin lost to spin flips in the free layer (more in the JSON output)")
     return "\n".join(lines)
 
 

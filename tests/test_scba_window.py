@@ -119,3 +119,21 @@ def test_continuum_extrapolation_carries_the_loss():
     err = (r.errors["spin_current_difference"] + r.errors["spin_flip_loss"]
            + r.errors["torque"])
     assert np.all(np.abs(r.spin_current_difference - r.torque - r.spin_flip_loss) <= err)
+
+
+def test_cli_sweep_shows_the_loss_and_refuses_the_sea(tmp_path, capsys):
+    """The command line: a scattering junction's sweep table has the loss column and says what
+    T is; --parts both is refused in one line naming the option (exit status 1)."""
+    from mtj_kwant.cli import main
+
+    out = tmp_path / "s.json"
+    code = main(["sweep", "fifn_dephasing", "--bias", "0.1", "--rtol", "1e-2",
+                 "--workers", "serial", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "loss along m" in text and "exchange torque (Eq. 22)" in text
+    r = mk.load_result(out)
+    assert r.spin_flip_loss_longitudinal_window[0] < 0  # spin along m lost in the free layer
+    code = main(["sweep", "fifn_dephasing", "--bias", "0.1", "--parts", "both",
+                 "--output", str(tmp_path / "t.json")])
+    err = capsys.readouterr().err
+    assert code == 1 and "parts must be 'window'" in err and "Traceback" not in err
