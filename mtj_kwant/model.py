@@ -37,6 +37,8 @@ __all__ = [
     "Electrode",
     "Layer",
     "Scattering",
+    "Disorder",
+    "Supercell",
     "Junction",
     "Chain",
     "load_junction",
@@ -226,6 +228,153 @@ def _scattering(key, value):
                          for name, v in value.items()})
 
 
+#: Keys of a layer's ``[layer.disorder]`` table (DESIGN.md §9).
+DISORDER_KEYS = ("onsite", "interface_mixing", "magnetic_tilt")
+
+
+@dataclass(frozen=True)
+class Disorder:
+    """Lateral disorder of a tight-binding layer in a supercell (DESIGN.md §9).
+
+    The ``[layer.disorder]`` table of a junction file; used by the three-dimensional
+    supercells of :mod:`mtj_kwant.supercell` (a layered junction ignores it).
+
+    Parameters
+    ----------
+    onsite : float
+        Anderson box width W >= 0 (eV): each site's onsite energy gets a uniform random
+        number in [−W/2, W/2].
+    interface_mixing : float
+        Probability in [0, 1] that a site of the layer's first monolayer takes the material
+        (onsite energy, exchange, magnetization) of its left neighbour: interface roughness.
+    magnetic_tilt : float
+        Largest random tilt (degrees, in [0, 180]) of the local magnetization of the layer's
+        magnetic sites, uniform on the spherical cap, random azimuth.
+
+    Raises
+    ------
+    JunctionError
+        A value out of its range.
+    """
+
+    onsite: float = 0.0
+    interface_mixing: float = 0.0
+    magnetic_tilt: float = 0.0
+
+    def __post_init__(self):
+        self._validate("disorder")
+
+    def _validate(self, key):
+        object.__setattr__(self, "onsite", _number(f"{key}.onsite", self.onsite,
+                                                   nonnegative=True))
+        p = _number(f"{key}.interface_mixing", self.interface_mixing, nonnegative=True)
+        if p > 1:
+            _fail(f"{key}.interface_mixing", f"is a probability, must be in [0, 1], got {p!r}")
+        object.__setattr__(self, "interface_mixing", p)
+        tilt = _number(f"{key}.magnetic_tilt", self.magnetic_tilt, nonnegative=True)
+        if tilt > 180:
+            _fail(f"{key}.magnetic_tilt", f"must be in [0, 180] degrees, got {tilt!r}")
+        object.__setattr__(self, "magnetic_tilt", tilt)
+
+    @property
+    def active(self):
+        """True when some disorder is nonzero."""
+        return self.onsite > 0 or self.interface_mixing > 0 or self.magnetic_tilt > 0
+
+    def to_dict(self):
+        """The file's table."""
+        return {name: getattr(self, name) for name in DISORDER_KEYS}
+
+
+#: Keys of the ``[supercell]`` table (DESIGN.md §9).
+SUPERCELL_KEYS = ("size", "k_points", "configurations", "seed")
+
+
+def _positive_ints(key, value, n=2):
+    if (isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != n
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                       for v in value)):
+        _fail(key, f"expected {n} whole numbers [L_y, L_z], got {value!r}")
+    if any(v < 1 for v in value):
+        _fail(key, f"must be >= 1, got {list(value)!r}")
+    return tuple(int(v) for v in value)
+
+
+def _whole(key, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(key, f"expected a whole number, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        _fail(key, f"must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Supercell:
+    """A lateral L_y × L_z supercell of a tight-binding junction (DESIGN.md §9).
+
+    The ``[supercell]`` table of a junction file: the scattering region is made periodic in
+    y and z (``kwant.wraparound``) and sampled on a grid of the supercell's Brillouin zone;
+    disorder (``[layer.disorder]``) is averaged over configurations with seeds ``seed``,
+    ``seed + 1``, … (:mod:`mtj_kwant.supercell`).
+
+    Parameters
+    ----------
+    size : (int, int)
+        L_y, L_z in sites, >= 1.
+    k_points : (int, int)
+        The supercell Brillouin-zone grid, >= 1 each.
+    configurations : int
+        Disorder realisations, >= 1.
+    seed : int
+        Seed of the first realisation, >= 0.
+
+    Raises
+    ------
+    JunctionError
+        A value out of its range.
+    """
+
+    size: tuple = (1, 1)
+    k_points: tuple = (16, 16)
+    configurations: int = 1
+    seed: int = 1
+
+    def __post_init__(self):
+        self._validate("supercell")
+
+    def _validate(self, key):
+        object.__setattr__(self, "size", _positive_ints(f"{key}.size", self.size))
+        object.__setattr__(self, "k_points", _positive_ints(f"{key}.k_points", self.k_points))
+        object.__setattr__(self, "configurations",
+                           _whole(f"{key}.configurations", self.configurations, 1))
+        object.__setattr__(self, "seed", _whole(f"{key}.seed", self.seed, 0))
+
+    def to_dict(self):
+        """The file's table (lists for the pairs)."""
+        return {"size": list(self.size), "k_points": list(self.k_points),
+                "configurations": self.configurations, "seed": self.seed}
+
+
+def _table(cls, keys, key, value, what):
+    """A validated ``cls`` from a table (dict) or an instance; ``key`` names it."""
+    if isinstance(value, cls):
+        value = value.to_dict()
+    if not isinstance(value, dict):
+        _fail(key, f"expected a table [{what}] with keys {', '.join(keys)}, "
+                   f"got {type(value).__name__} {value!r}")
+    for name in value:
+        if name not in keys:
+            close = difflib.get_close_matches(str(name), keys, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            _fail(f"{key}.{name}", f"unknown key; {hint}allowed: {', '.join(keys)}")
+    obj = cls.__new__(cls)
+    for name in keys:
+        default = cls.__dataclass_fields__[name].default
+        object.__setattr__(obj, name, value.get(name, default))
+    obj._validate(key)
+    return obj
+
+
 @dataclass(frozen=True, kw_only=True)
 class Electrode:
     """A semi-infinite electrode.
@@ -324,6 +473,9 @@ class Layer:
         neighbour (the previous layer or the left electrode; tight binding
         only).  Default: the geometric mean √(t_left t_right) of the two
         neighbours' hoppings.
+    disorder : Disorder or dict, optional
+        Lateral disorder in a supercell (DESIGN.md §9; tight binding only; a dict
+        ``{"onsite": ..., "interface_mixing": ..., "magnetic_tilt": ...}`` is converted).
     scattering : Scattering or dict, optional
         Elastic scattering rates ħ/τ_m, ħ/τ_sf in eV (DESIGN.md §8; a dict
         ``{"momentum": ..., "spin_flip": ...}`` is converted).  Metal layers
@@ -341,6 +493,7 @@ class Layer:
     hopping: float | None = None
     interface_hopping: float | None = None
     scattering: Scattering | None = None
+    disorder: Disorder | None = None
 
     def _validate(self, key):
         if self.kind not in KINDS:
@@ -394,6 +547,10 @@ class Layer:
                       f"{shown}: the rates are defined for the layer's bulk bands at E_F")
             object.__setattr__(self, "scattering", _scattering(f"{key}.scattering",
                                                                self.scattering))
+        if self.disorder is not None:
+            object.__setattr__(self, "disorder", _table(Disorder, DISORDER_KEYS,
+                                                        f"{key}.disorder", self.disorder,
+                                                        "layer.disorder"))
 
     @property
     def potential_max(self):
@@ -439,6 +596,9 @@ class Junction:
         variable ε∥ = −2t(cos k_y a + cos k_z a).
     lattice_constant : float
         Cubic lattice constant in nm (tight binding).
+    supercell : Supercell or dict, optional
+        A lateral supercell with k-sampling and disorder configurations (DESIGN.md §9;
+        tight binding only).
     source : str, optional
         File the junction was loaded from (for messages).
 
@@ -456,6 +616,7 @@ class Junction:
     lattice_spacing: float | None = None
     hopping: float | None = None
     lattice_constant: float | None = None
+    supercell: Supercell | None = None
     source: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -495,6 +656,20 @@ class Junction:
             layer._validate(f"layer[{i}]")
             if layer.kind == "barrier" and layer.free:
                 _fail(f"layer[{i}].free", "a barrier cannot be the free layer")
+            if layer.disorder is not None and self.model != "tight-binding":
+                _fail(f"layer[{i}].disorder", "lateral disorder needs a three-dimensional "
+                      "tight-binding supercell (DESIGN.md §9): use model = \"tight-binding\"")
+        if self.supercell is None and any(lay.disorder is not None for lay in self.layers):
+            i = next(i for i, lay in enumerate(self.layers) if lay.disorder is not None)
+            _fail(f"layer[{i}].disorder", "needs a [supercell] table (a layered junction is "
+                  "laterally perfect and cannot be disordered; DESIGN.md §9)")
+        if self.supercell is not None:
+            if self.model != "tight-binding":
+                _fail("supercell", "a supercell needs model = \"tight-binding\" "
+                      "(DESIGN.md §9)")
+            object.__setattr__(self, "supercell", _table(Supercell, SUPERCELL_KEYS,
+                                                         "supercell", self.supercell,
+                                                         "supercell"))
 
         free = [f"layer[{i}]" for i, lay in enumerate(self.layers) if lay.free]
         if self.right.free:
@@ -1005,6 +1180,7 @@ _TOP_KEYS = {
     "lattice_spacing": "number",
     "hopping": "number",
     "lattice_constant": "number",
+    "supercell": dict,
     "left": dict,
     "right": dict,
     "layer": list,
@@ -1012,7 +1188,7 @@ _TOP_KEYS = {
 _ELECTRODE_KEYS = ("potential", "exchange", "magnetization", "effective_mass", "free",
                    *TB_ELEMENT_KEYS)
 _LAYER_KEYS = ("kind", "thickness", "potential", "exchange", "effective_mass", "free",
-               "magnetization", *TB_ELEMENT_KEYS, "scattering")
+               "magnetization", *TB_ELEMENT_KEYS, "scattering", "disorder")
 
 
 def _check_keys(table, allowed, where, required=()):
@@ -1042,6 +1218,9 @@ def _from_tables(data, source=None):
     electrodes = {}
     for side in ("left", "right"):
         table = data[side]
+        if "disorder" in table:
+            _fail(f"{side}.disorder", "disorder is supported in layers only; the electrodes "
+                  "are clean (give a thin [[layer]] of the electrode's material instead)")
         if "scattering" in table:
             _fail(f"{side}.scattering",
                   "scattering is supported in metal layers only, not in the semi-infinite "
@@ -1119,7 +1298,7 @@ def junction_to_dict(junction):
     (left out when the layer has none).
     """
     def conv(value):
-        if isinstance(value, Scattering):
+        if isinstance(value, (Scattering, Disorder, Supercell)):
             return value.to_dict()
         if callable(value):
             return repr(value)
@@ -1167,7 +1346,8 @@ def junction_from_dict(data, source=None):
         raise JunctionError(str(err)) from None
 
 
-_PATH = re.compile(r"^(?:(left|right)\.(\w+)|layer\[(-?\d+)\]\.(\w+)(?:\.(\w+))?|(\w+))$")
+_PATH = re.compile(r"^(?:(left|right)\.(\w+)|layer\[(-?\d+)\]\.(\w+)(?:\.(\w+))?"
+                   r"|supercell\.(\w+)|(\w+))$")
 
 
 def junction_with(junction, changes):
@@ -1200,7 +1380,7 @@ def junction_with(junction, changes):
         if match is None:
             raise JunctionError(f"{path}: not a parameter path (use e.g. 'layer[1].thickness', "
                                 "'left.exchange' or 'fermi_energy')")
-        side, side_key, index, layer_key, sub_key, top_key = match.groups()
+        side, side_key, index, layer_key, sub_key, cell_key, top_key = match.groups()
         if isinstance(value, np.generic):
             value = value.item()
         if side:
@@ -1212,15 +1392,20 @@ def junction_with(junction, changes):
                                     f"(indices 0 to {len(data['layer']) - 1})")
             if sub_key is None:
                 data["layer"][i][layer_key] = value
-            elif layer_key == "scattering":
-                table = data["layer"][i].get("scattering")
+            elif layer_key in ("scattering", "disorder"):
+                table = data["layer"][i].get(layer_key)
                 table = dict(table) if isinstance(table, dict) else {}
                 table[sub_key] = value
-                data["layer"][i]["scattering"] = table
+                data["layer"][i][layer_key] = table
             else:
                 raise JunctionError(f"{path}: not a parameter path (only layer[i].scattering "
-                                    "has sub-keys: layer[i].scattering.momentum, "
-                                    "layer[i].scattering.spin_flip)")
+                                    "and layer[i].disorder have sub-keys, e.g. "
+                                    "layer[i].scattering.momentum, layer[i].disorder.onsite)")
+        elif cell_key is not None:
+            table = data.get("supercell")
+            table = dict(table) if isinstance(table, dict) else {}
+            table[cell_key] = value
+            data["supercell"] = table
         else:
             data[top_key] = value
     for table in [data, data["left"], data["right"], *data["layer"]]:

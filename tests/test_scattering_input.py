@@ -320,7 +320,8 @@ def test_round_trip_carries_the_table(tmp_path):
     assert j3.layers[1].scattering == Scattering(0.0, 0.02) and j3.has_scattering
     with pytest.raises(JunctionError, match=r"^layer\[1\]\.scattering\.momentum: must be >= 0"):
         junction_with(j, {"layer[1].scattering.momentum": -1})
-    with pytest.raises(JunctionError, match=r"only layer\[i\]\.scattering has sub-keys"):
+    with pytest.raises(JunctionError, match=r"only layer\[i\]\.scattering and "
+                                            r"layer\[i\]\.disorder have sub-keys"):
         junction_with(j, {"layer[1].exchange.momentum": 1})
     # the bundled example survives the same round trip
     d = load_junction(SYSTEMS / "fifn_dephasing.toml")

@@ -1,0 +1,415 @@
+"""Tight-binding junctions with a lateral L_y × L_z supercell (DESIGN.md §9, issue 15 item 1).
+
+:func:`make_supercell_system` builds the Kwant system of a tight-binding junction whose
+scattering region is an L_y × L_z supercell of the simple cubic lattice (DESIGN.md §3),
+made periodic in y and z with :func:`kwant.wraparound.wraparound`.  The two electrodes are
+clean semi-infinite leads with the same cross-section, wrapped the same way.  The Kwant
+parameters are ``theta``, ``phi`` (rad), ``bias`` (V) and the supercell Bloch phases
+``k_y``, ``k_z``; :meth:`SupercellSystem.params` takes the momenta in 1/nm (as
+:func:`mtj_kwant.system.make_system` does) and converts them.
+
+The Hamiltonian of site (j, i_y, i_z), j the chain site of ``junction.chain(pad)``::
+
+    H = (ε_{j,iy,iz} + bias · bias_profile_j) − (Δ_{j,iy,iz}/2) m_{j,iy,iz} · σ
+
+with the hopping −(chain hopping_j) σ0 along x (between monolayers j and j+1, interface
+hoppings included) and −t_j σ0 in the plane of monolayer j, t_j = transverse_j × t the
+in-plane hopping of the element of site j (the layered model's transverse term
+transverse_j ε∥, ε∥ = −2t(cos k_y a + cos k_z a), is this hopping on a 1 × 1 supercell).
+Without disorder ε, Δ and m are the chain's: a clean L_y × L_z supercell at supercell
+momentum K is the layered junction at the L_y L_z folded momenta K + 2π(n_y/L_y, n_z/L_z)/a.
+
+Disorder (DESIGN.md §9 ``[layer.disorder]``), per layer, drawn from
+``numpy.random.default_rng(seed)``:
+
+- ``onsite`` W (eV): ε += uniform(−W/2, W/2) on every site of the layer (Anderson);
+- ``interface_mixing`` p: each site of the layer's first monolayer takes, with
+  probability p, the material of the chain site just left of the layer: its onsite
+  energy ε, exchange Δ and magnetization (free if that site is free).  The hoppings and
+  the bias profile stay those of the site's position;
+- ``magnetic_tilt`` α_max (degrees): each magnetic site (Δ > 0 after mixing) of the layer
+  is tilted from its direction n by an angle α, uniform on the spherical cap α ≤ α_max
+  (cos α uniform in [cos α_max, 1]), at a uniform azimuth β around n.  A tilt is stored
+  as the unit vector u = (sin α cos β, sin α sin β, cos α) in the frame of n
+  (e_θ, e_φ, n), so m = R_z(φ_n) R_y(θ_n) u; on free sites n = m(θ, φ) at run time.
+
+Draw order (fixed, so a seed reproduces a configuration): for every layer, left to right,
+whether or not it has disorder, the uniforms ``mix`` (L_y, L_z), ``box`` (n, L_y, L_z),
+``cap`` (n, L_y, L_z) and ``azimuth`` (n, L_y, L_z), n the layer's monolayers.  Every
+layer consumes the same numbers whatever its disorder strengths: the same seed with a
+different W, p or α_max gives the same pattern scaled (common random numbers), and
+W = p = α_max = 0 gives the clean system exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import tinyarray as ta
+
+from .model import DISORDER_KEYS, Disorder, _table, magnetization_direction
+
+__all__ = ["DISORDER_KEYS", "SupercellSystem", "make_supercell_system", "tilt_frame"]
+
+#: Keys of a layer's disorder table (DESIGN.md §9 ``[layer.disorder]``).
+
+_S0 = ta.array([[1, 0], [0, 1]], complex)
+_SX = ta.array([[0, 1], [1, 0]], complex)
+_SY = ta.array([[0, -1j], [1j, 0]], complex)
+_SZ = ta.array([[1, 0], [0, -1]], complex)
+
+
+def _exchange(mag, half_delta):
+    """−(Δ/2) m·σ as a 2×2 tinyarray."""
+    return -half_delta * (mag[0] * _SX + mag[1] * _SY + mag[2] * _SZ)
+
+
+def tilt_frame(u, theta, phi):
+    """R_z(φ) R_y(θ) u: the vector u given in the frame (e_θ, e_φ, n) of n = m(θ, φ).
+
+    ``u`` is (..., 3); θ, φ scalars or broadcastable to u[..., 0] (rad).  u = (0, 0, 1)
+    gives m(θ, φ).
+    """
+    u = np.asarray(u, float)
+    ct, st, cp, sp = np.cos(theta), np.sin(theta), np.cos(phi), np.sin(phi)
+    x = u[..., 0] * ct + u[..., 2] * st
+    y = u[..., 1]
+    z = -u[..., 0] * st + u[..., 2] * ct
+    return np.stack([x * cp - y * sp, x * sp + y * cp, z], axis=-1)
+
+
+def _angles(n):
+    """θ, φ of unit vectors n (..., 3)."""
+    n = np.asarray(n, float)
+    return np.arccos(np.clip(n[..., 2], -1.0, 1.0)), np.arctan2(n[..., 1], n[..., 0])
+
+
+@dataclass(frozen=True)
+class SupercellSystem:
+    """A finalized, wrapped Kwant system of a supercell junction, with its bookkeeping.
+
+    Attributes
+    ----------
+    junction : Junction
+    chain : Chain
+        The layered chain the supercell is built from (``junction.chain(pad)``).
+    fsyst : kwant.system.FiniteSystem
+        Wrapped in y and z; lead 0 the left (pinned) electrode, lead 1 the right one.
+        Parameters ``theta``, ``phi``, ``bias``, ``k_y``, ``k_z`` (the Bloch phases per
+        supercell period, dimensionless; see :meth:`params`).
+    order : ndarray of int (N, L_y, L_z)
+        ``order[j, iy, iz]`` is the index in ``fsyst.sites`` of site (j, iy, iz).
+    size : (int, int)
+        (L_y, L_z).
+    lattice : kwant.lattice.Monatomic
+        The simple cubic lattice (constant a); site (j, iy, iz) is ``lattice(j, iy, iz)``.
+    onsite : ndarray (N, L_y, L_z)
+        Spin-independent onsite energy ε at zero bias (eV), disorder and mixing included.
+    delta : ndarray (N, L_y, L_z)
+        Exchange splitting Δ (eV), mixing included.
+    magnetization : ndarray (N, L_y, L_z, 3)
+        Directions used on fixed sites (tilts included); on free sites the tilt vector
+        u of the site, which is the direction at θ = φ = 0 (see :meth:`directions`).
+    free : ndarray of bool (N, L_y, L_z)
+        Sites whose direction follows m(θ, φ) (mixing included).
+    in_plane_hopping : ndarray (N,)
+        t_j (eV), the in-plane hopping in monolayer j.
+    seed : int
+        The seed of the configuration (drawn from fresh entropy when none was given).
+    disorder : dict
+        Layer index -> validated disorder table (only layers with a table).
+    """
+
+    junction: object
+    chain: object
+    fsyst: object
+    order: np.ndarray
+    size: tuple
+    lattice: object
+    onsite: np.ndarray
+    delta: np.ndarray
+    magnetization: np.ndarray
+    free: np.ndarray
+    in_plane_hopping: np.ndarray
+    seed: int
+    disorder: dict
+
+    @property
+    def a(self):
+        """Lattice constant (nm)."""
+        return self.chain.step
+
+    def params(self, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0):
+        """Kwant ``params`` at angles θ, φ (rad), bias (V) and supercell momentum (1/nm).
+
+        ``k_y``, ``k_z`` are momenta in 1/nm, as in :func:`mtj_kwant.system.make_system`;
+        the supercell Brillouin zone is |k_y| ≤ π/(L_y a), |k_z| ≤ π/(L_z a) (values
+        outside are folded by periodicity).  Kwant receives the Bloch phases per
+        supercell period, k_y L_y a and k_z L_z a.
+        """
+        ly, lz = self.size
+        a = self.a
+        return dict(theta=float(theta), phi=float(phi), bias=float(bias),
+                    k_y=float(k_y) * ly * a, k_z=float(k_z) * lz * a)
+
+    def directions(self, theta, phi=0.0):
+        """Magnetization directions of all sites (N, L_y, L_z, 3) at θ, φ (rad)."""
+        out = self.magnetization.copy()
+        out[self.free] = tilt_frame(self.magnetization[self.free], theta, phi)
+        return out
+
+    def folded_momenta(self, k_y=0.0, k_z=0.0):
+        """The L_y L_z momenta (1/nm) of the 1 × 1 (layered) zone folded onto (k_y, k_z).
+
+        Returns an array (L_y L_z, 2): k + 2π (n_y/L_y, n_z/L_z)/a.
+        """
+        ly, lz = self.size
+        a = self.a
+        ny, nz = np.meshgrid(np.arange(ly), np.arange(lz), indexing="ij")
+        return np.stack([k_y + 2 * np.pi * ny.ravel() / (ly * a),
+                         k_z + 2 * np.pi * nz.ravel() / (lz * a)], axis=-1)
+
+
+def _check_size(size):
+    try:
+        ly, lz = size
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be a pair (L_y, L_z) of positive integers, got {size!r}") \
+            from None
+    out = []
+    for name, v in (("L_y", ly), ("L_z", lz)):
+        if isinstance(v, bool) or not float(v).is_integer() or int(v) < 1:
+            raise ValueError(f"size: {name} must be a positive integer (sites), got {v!r}")
+        out.append(int(v))
+    return tuple(out)
+
+
+def _check_disorder(disorder, n_layers):
+    """Layer index -> {onsite, interface_mixing, magnetic_tilt} (floats, defaults 0), each
+    table validated as a junction file's ``[layer.disorder]`` (:class:`mtj_kwant.model.Disorder`)."""
+    if disorder is None:
+        return {}
+    if isinstance(disorder, dict):
+        items = list(disorder.items())
+    elif isinstance(disorder, (list, tuple)):
+        if len(disorder) != n_layers:
+            raise ValueError(f"disorder: a sequence needs one entry (a table or None) per layer "
+                             f"({n_layers} layers), got {len(disorder)}")
+        items = list(enumerate(disorder))
+    else:
+        raise ValueError("disorder: give {layer index: table} or one table (or None) per layer, "
+                         f"got {type(disorder).__name__}")
+    out = {}
+    for index, table in items:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise ValueError(f"disorder: layer index must be an integer, got {index!r}")
+        i = int(index)
+        if not -n_layers <= i < n_layers:
+            raise ValueError(f"disorder: the junction has {n_layers} layers (indices 0 to "
+                             f"{n_layers - 1}), got layer {index}")
+        i %= n_layers
+        if table is None:
+            continue
+        if i in out:
+            raise ValueError(f"layer[{i}].disorder: given twice")
+        out[i] = _table(Disorder, DISORDER_KEYS, f"layer[{i}].disorder", table,
+                        "layer.disorder").to_dict()
+    return out
+
+
+def _draw(chain, n_layers, size, disorder, rng):
+    """Per-site ε, Δ, m (or tilt vector), free flags with the disorder of DESIGN.md §9."""
+    ly, lz = size
+    n = chain.n_sites
+    onsite = np.repeat(np.asarray(chain.onsite0, float)[:, None, None], ly, 1).repeat(lz, 2)
+    delta = np.repeat(np.asarray(chain.delta, float)[:, None, None], ly, 1).repeat(lz, 2)
+    free = np.repeat(np.asarray(chain.free, bool)[:, None, None], ly, 1).repeat(lz, 2)
+    mag = np.broadcast_to(np.asarray(chain.magnetization, float)[:, None, None, :],
+                          (n, ly, lz, 3)).copy()
+    mag[free] = (0.0, 0.0, 1.0)  # tilt vector of an untilted free site
+    clean = (onsite[:, 0, 0].copy(), delta[:, 0, 0].copy(), free[:, 0, 0].copy(),
+             mag[:, 0, 0].copy())  # the materials (mixing copies these, not disordered sites)
+    for i in range(n_layers):
+        sites = np.flatnonzero(chain.layer_index == i)
+        first, n_i = int(sites[0]), len(sites)
+        mix = rng.random((ly, lz))
+        box = rng.random((n_i, ly, lz))
+        cap = rng.random((n_i, ly, lz))
+        azimuth = rng.random((n_i, ly, lz))
+        d = disorder.get(i)
+        if d is None:
+            continue
+        layer = slice(first, first + n_i)
+        if d["interface_mixing"] > 0:
+            mixed = mix < d["interface_mixing"]
+            left = first - 1
+            onsite[first][mixed] = clean[0][left]
+            delta[first][mixed] = clean[1][left]
+            free[first][mixed] = clean[2][left]
+            mag[first][mixed] = clean[3][left]
+        if d["onsite"] > 0:
+            onsite[layer] += d["onsite"] * (box - 0.5)
+        if d["magnetic_tilt"] > 0:
+            cos_max = math.cos(math.radians(d["magnetic_tilt"]))
+            cos_a = 1.0 - cap * (1.0 - cos_max)
+            sin_a = np.sqrt(np.clip(1.0 - cos_a**2, 0.0, None))
+            beta = 2 * np.pi * azimuth
+            u = np.stack([sin_a * np.cos(beta), sin_a * np.sin(beta), cos_a], axis=-1)
+            magnetic = delta[layer] > 0
+            is_free = free[layer] & magnetic
+            fixed = ~free[layer] & magnetic
+            block = mag[layer]  # a view: the masked assignments below write into mag
+            # free sites: u relative to m(θ, φ), applied at run time
+            block[is_free] = u[is_free]
+            th, ph = _angles(block[fixed])
+            block[fixed] = tilt_frame(u[fixed], th, ph)
+    return onsite, delta, mag, free
+
+
+def make_supercell_system(junction, size=None, *, disorder=None, seed=None, pad=2):
+    """Build the wrapped Kwant system of a tight-binding junction on an L_y × L_z supercell.
+
+    Parameters
+    ----------
+    junction : Junction
+        A tight-binding junction (DESIGN.md §3).
+    size : (int, int), optional
+        (L_y, L_z), sites of the supercell cross-section; default the junction's
+        ``[supercell]`` size, else (1, 1).
+    disorder : dict or sequence, optional
+        ``{layer index: {"onsite": W, "interface_mixing": p, "magnetic_tilt": degrees}}``
+        (missing keys: 0; :class:`~mtj_kwant.model.Disorder` instances too), or one such
+        table (or None) per layer; see the module notes.  Default: the layers'
+        ``[layer.disorder]`` tables.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``; default the junction's ``[supercell]`` seed,
+        else one drawn from fresh entropy (stored in the result, so the configuration can be
+        rebuilt).
+    pad : int or (int, int)
+        Electrode monolayers kept in the scattering region (as in
+        :func:`mtj_kwant.system.make_system`).
+
+    Returns
+    -------
+    SupercellSystem
+
+    Raises
+    ------
+    ValueError
+        A free-electron junction, a bad size or an invalid disorder table.
+    """
+    if junction.model != "tight-binding":
+        raise ValueError(
+            f"make_supercell_system: lateral supercells are built for tight-binding junctions "
+            f"only (DESIGN.md §3, §9); this junction has model = {junction.model!r}.  Use "
+            f'model = "tight-binding" with hopping and lattice_constant, or '
+            f"mtj_kwant.system.make_system for the layered free-electron junction")
+    cell = junction.supercell
+    if size is None:
+        size = cell.size if cell is not None else (1, 1)
+    if seed is None and cell is not None:
+        seed = cell.seed
+    if disorder is None:
+        disorder = {i: lay.disorder for i, lay in enumerate(junction.layers)
+                    if lay.disorder is not None} or None
+    size = _check_size(size)
+    ly, lz = size
+    n_layers = len(junction.layers)
+    disorder = _check_disorder(disorder, n_layers)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    seed = int(seed)
+
+    chain = junction.chain(pad=pad)
+    a = chain.step
+    n = chain.n_sites
+    t_par = np.asarray(chain.transverse, float) * junction.hopping
+    onsite, delta, mag, free = _draw(chain, n_layers, size, disorder,
+                                     np.random.default_rng(seed))
+
+    import kwant
+    import kwant.wraparound
+
+    lat = kwant.lattice.cubic(a, norbs=2, name="sc")
+    periods = ((0, ly * a, 0), (0, 0, lz * a))
+    sym = kwant.TranslationalSymmetry(*periods)
+
+    # per-site data keyed by the tag reduced to the supercell (iy mod L_y, iz mod L_z)
+    bias_profile = np.asarray(chain.bias_profile, float)
+    data = {}
+    for j in range(n):
+        for iy in range(ly):
+            for iz in range(lz):
+                m = mag[j, iy, iz]
+                data[j, iy, iz] = (float(onsite[j, iy, iz]), float(bias_profile[j]),
+                                   0.5 * float(delta[j, iy, iz]), bool(free[j, iy, iz]),
+                                   ta.array(m), tuple(float(c) for c in m))
+
+    def site_onsite(site, theta, phi, bias):
+        j, iy, iz = site.tag
+        e0, bp, hd, is_free, m_fixed, u = data[j, iy % ly, iz % lz]
+        if is_free:
+            if u == (0.0, 0.0, 1.0):
+                mvec = magnetization_direction(theta, phi)
+            else:
+                mvec = tilt_frame(u, theta, phi)
+        else:
+            mvec = m_fixed
+        return (e0 + bias * bp) * _S0 + _exchange(mvec, hd)
+
+    syst = kwant.Builder(sym)
+    for j in range(n):
+        for iy in range(ly):
+            for iz in range(lz):
+                syst[lat(j, iy, iz)] = site_onsite
+    for j in range(n):
+        hop_par = -float(t_par[j]) * _S0
+        for iy in range(ly):
+            for iz in range(lz):
+                syst[lat(j, iy + 1, iz), lat(j, iy, iz)] = hop_par
+                syst[lat(j, iy, iz + 1), lat(j, iy, iz)] = hop_par
+                if j + 1 < n:
+                    syst[lat(j + 1, iy, iz), lat(j, iy, iz)] = -float(chain.hopping[j]) * _S0
+    wrapped = kwant.wraparound.wraparound(syst, coordinate_names="yz")
+
+    for side, lead_data in zip((-1, +1), chain.leads):
+        lead = kwant.Builder(kwant.TranslationalSymmetry((side * a, 0, 0), *periods))
+        lead_onsite = _lead_onsite(lead_data)
+        t_lead = float(lead_data["hopping"])
+        for iy in range(ly):
+            for iz in range(lz):
+                lead[lat(0, iy, iz)] = lead_onsite
+        for iy in range(ly):
+            for iz in range(lz):
+                lead[lat(1, iy, iz), lat(0, iy, iz)] = -t_lead * _S0
+                lead[lat(0, iy + 1, iz), lat(0, iy, iz)] = -t_lead * _S0
+                lead[lat(0, iy, iz + 1), lat(0, iy, iz)] = -t_lead * _S0
+        wrapped.attach_lead(kwant.wraparound.wraparound(lead, keep=0, coordinate_names="xyz"))
+
+    fsyst = wrapped.finalized()
+    id_by_site = {s: k for k, s in enumerate(fsyst.sites)}
+    order = np.empty((n, ly, lz), int)
+    for j in range(n):
+        for iy in range(ly):
+            for iz in range(lz):
+                order[j, iy, iz] = id_by_site[sym.to_fd(lat(j, iy, iz))]
+    return SupercellSystem(junction=junction, chain=chain, fsyst=fsyst, order=order, size=size,
+                           lattice=lat, onsite=onsite, delta=delta, magnetization=mag, free=free,
+                           in_plane_hopping=t_par, seed=seed, disorder=disorder)
+
+
+def _lead_onsite(lead):
+    e0, bp = float(lead["onsite0"]), float(lead["bias_profile"])
+    hd = 0.5 * float(lead["delta"])
+    fixed = ta.array(lead["magnetization"])
+    is_free = bool(lead["free"])
+
+    def value(site, theta, phi, bias):
+        mvec = magnetization_direction(theta, phi) if is_free else fixed
+        return (e0 + bias * bp) * _S0 + _exchange(mvec, hd)
+
+    return value
