@@ -1018,10 +1018,12 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         raise ValueError("linear_response needs bias=0 and parts='window' (the derivative of "
                          "the window part at V = 0)")
     if getattr(junction, "supercell", None) is not None:
-        raise NotImplementedError(
-            "a junction with a [supercell] table (DESIGN.md §9) is not computed by the layered "
-            "route; build its Kwant system with mtj_kwant.supercell.make_supercell_system "
-            "(the supercell solver and configuration averages are not yet in sweeps)")
+        from .model import JunctionError
+        raise JunctionError(
+            "supercell: a junction with a [supercell] table (DESIGN.md §9) is not computed by "
+            "the layered route, and the supercell solver is not yet in bias_point, sweeps and "
+            "scans; build its Kwant system with mtj_kwant.supercell.make_supercell_system, or "
+            "remove the table for the laterally perfect junction")
     if getattr(junction, "has_scattering", False):
         if parts != "window":
             raise OptionsError("parts", f"must be 'window' for a junction with elastic "

@@ -90,7 +90,7 @@ def test_disorder_needs_a_supercell_and_electrodes_are_clean():
     with pytest.raises(JunctionError, match=r"^right\.disorder"):
         junction_from_dict(data)
     j = junction_from_dict(_tb(supercell={"size": [2, 2]}))
-    with pytest.raises(NotImplementedError, match="supercell"):
+    with pytest.raises(JunctionError, match="^supercell: .* not computed by the layered"):
         bias_point(mk.make_system(j), theta=1.0, bias=0.1)
 
 
@@ -120,3 +120,19 @@ def test_supercell_system_reads_the_file_tables():
                                      disorder={0: {"onsite": 0.5, "interface_mixing": 0.3}})
     assert np.array_equal(ss.onsite, explicit.onsite)
     assert not np.array_equal(ss.onsite, make_supercell_system(j, seed=6).onsite)
+
+
+def test_cli_refuses_a_supercell_junction_in_one_line(tmp_path, capsys):
+    from mtj_kwant.cli import main
+
+    path = tmp_path / "sc.toml"
+    path.write_text(
+        'model = "tight-binding"\nfermi_energy = -2.5\nhopping = 1.0\nlattice_constant = 0.3\n'
+        "[supercell]\nsize = [2, 2]\n[left]\npotential = 0.0\nexchange = 1.0\n"
+        "magnetization = [0, 0, 1]\n[[layer]]\nkind = \"barrier\"\nthickness = 4\n"
+        "potential = 4.5\n[right]\npotential = 0.0\nexchange = 1.0\nfree = true\n")
+    code = main(["sweep", str(path), "--bias", "0.1", "--workers", "serial",
+                 "--output", str(tmp_path / "o.json")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert err.count("\n") == 1 and "supercell" in err
