@@ -413,3 +413,130 @@ def _lead_onsite(lead):
         return (e0 + bias * bp) * _S0 + _exchange(mvec, hd)
 
     return value
+
+
+# ------------------------------------------------------------------------------------------
+# block recursive Green's functions (issue 15 item 2, reference version)
+# ------------------------------------------------------------------------------------------
+def _layer_indices(ss):
+    """Orbital indices (N, M) of each monolayer in the Hamiltonian, M = 2 L_y L_z, in the
+    order (i_y, i_z, spin)."""
+    sites = ss.order.reshape(len(ss.order), -1)
+    return (2 * sites[:, :, None] + np.arange(2)).reshape(len(sites), -1)
+
+
+def layer_blocks(ss, params):
+    """The monolayer blocks of the scattering region from Kwant's sparse Hamiltonian.
+
+    Returns
+    -------
+    onsite : ndarray (N, M, M) complex
+        H_jj, M = 2 L_y L_z (orbitals ordered (i_y, i_z, spin)).
+    hopping : ndarray (N − 1, M, M) complex
+        H_{j+1, j}.
+
+    Raises
+    ------
+    ValueError
+        Couplings between monolayers further apart than neighbours.
+    """
+    h = ss.fsyst.hamiltonian_submatrix(params=params, sparse=True).tocsr()
+    idx = _layer_indices(ss)
+    n = len(idx)
+    onsite = np.stack([h[i][:, i].toarray() for i in idx])
+    hopping = np.stack([h[idx[j + 1]][:, idx[j]].toarray() for j in range(n - 1)])
+    near = sum(abs(h[idx[j]][:, idx[j]]).sum() + (abs(h[idx[j + 1]][:, idx[j]]).sum()
+                                                    + abs(h[idx[j]][:, idx[j + 1]]).sum()
+                                                    if j < n - 1 else 0.0) for j in range(n))
+    if not np.isclose(near, abs(h).sum(), rtol=1e-12, atol=0.0):
+        raise ValueError("the supercell has couplings beyond neighbouring monolayers")
+    return onsite, hopping
+
+
+def lead_self_energies(ss, energy, params):
+    """Σ_L, Σ_R (M, M) of the wrapped leads on the end monolayers, in the order of
+    :func:`layer_blocks` (Kwant's ``selfenergy``, permuted from its interface order)."""
+    out = []
+    idx = _layer_indices(ss)
+    for lead, layer in ((0, idx[0]), (1, idx[-1])):
+        iface = np.asarray(ss.fsyst.lead_interfaces[lead])
+        orbs = (2 * iface[:, None] + np.arange(2)).ravel()
+        pos = {o: k for k, o in enumerate(orbs)}
+        perm = np.array([pos[o] for o in layer])
+        sigma = ss.fsyst.leads[lead].selfenergy(energy, params=params)
+        out.append(sigma[np.ix_(perm, perm)])
+    return out
+
+
+_PAULI = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
+
+
+def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lead=0):
+    """Window observables of the states incoming from ``lead`` at one (E, k) by block RGF.
+
+    The reference (NumPy, one point) version of the supercell solver: the monolayer blocks
+    from Kwant (:func:`layer_blocks`), the leads' self-energies from Kwant, and the
+    recursive Green's functions of the layered solver with M × M blocks.
+
+    Returns
+    -------
+    dict
+        ``bond`` (N − 1, 4): particle and spin currents (σx, σy, σz) from monolayer j to
+        j + 1, summed over the cross-section, −2 Im Tr[σ H_{j,j+1} Gⁿ_{j+1,j}] with
+        Gⁿ = G Γ_lead G† (the normalisation of :meth:`mtj_kwant.solvers.ChainSolver.bond_window`:
+        the particle current is the transmission); ``site`` (N, L_y, L_z, 4): density and
+        spin density Tr σ Gⁿ_ii of every site; ``torque`` (N, L_y, L_z, 3): Δ m × s per
+        site (the exchange torque density).
+    """
+    params = ss.params(theta, phi, bias, k_y, k_z)
+    onsite, hop = layer_blocks(ss, params)
+    sig_l, sig_r = lead_self_energies(ss, energy, params)
+    n, m = onsite.shape[0], onsite.shape[1]
+    a = energy * np.eye(m) - onsite
+    a[0] -= sig_l
+    a[-1] -= sig_r
+    gam = [1j * (s - s.conj().T) for s in (sig_l, sig_r)]
+    src = np.zeros((n, m, m), complex)
+    src[0 if lead == 0 else n - 1] = gam[lead]
+    # left- and right-connected Green's and in-scattering functions
+    gl, nl = np.empty_like(a), np.empty_like(a)
+    gr, nr = np.empty_like(a), np.empty_like(a)
+    for j in range(n):
+        d, s = a[j].copy(), src[j].copy()
+        if j > 0:
+            d -= hop[j - 1] @ gl[j - 1] @ hop[j - 1].conj().T
+            s += hop[j - 1] @ nl[j - 1] @ hop[j - 1].conj().T
+        gl[j] = np.linalg.inv(d)
+        nl[j] = gl[j] @ s @ gl[j].conj().T
+    for j in range(n - 1, -1, -1):
+        d, s = a[j].copy(), src[j].copy()
+        if j < n - 1:
+            d -= hop[j].conj().T @ gr[j + 1] @ hop[j]
+            s += hop[j].conj().T @ nr[j + 1] @ hop[j]
+        gr[j] = np.linalg.inv(d)
+        nr[j] = gr[j] @ s @ gr[j].conj().T
+    gd, xd = np.empty_like(a), np.empty_like(a)
+    for j in range(n):
+        d, s = a[j].copy(), src[j].copy()
+        if j > 0:
+            d -= hop[j - 1] @ gl[j - 1] @ hop[j - 1].conj().T
+            s += hop[j - 1] @ nl[j - 1] @ hop[j - 1].conj().T
+        if j < n - 1:
+            d -= hop[j].conj().T @ gr[j + 1] @ hop[j]
+            s += hop[j].conj().T @ nr[j + 1] @ hop[j]
+        gd[j] = np.linalg.inv(d)
+        xd[j] = gd[j] @ s @ gd[j].conj().T
+    ly, lz = ss.size
+    sig = np.stack([np.kron(np.eye(ly * lz), p) for p in _PAULI])  # (4, M, M)
+    bond = np.empty((n - 1, 4))
+    for j in range(n - 1):
+        # Gⁿ_{j+1,j} = G_{j+1,j+1} H_{j+1,j} gⁿL_j + Gⁿ_{j+1,j+1} H_{j+1,j} gL_j†
+        y = gd[j + 1] @ hop[j] @ nl[j] + xd[j + 1] @ hop[j] @ gl[j].conj().T
+        hy = hop[j].conj().T @ y  # H_{j,j+1} Gⁿ_{j+1,j}
+        bond[j] = -2 * np.einsum("bkl,lk->b", sig, hy).imag
+    diag = xd.reshape(n, ly * lz, 2, ly * lz, 2)[:, np.arange(ly * lz), :, np.arange(ly * lz), :]
+    diag = np.moveaxis(diag, 0, 1)  # (N, L_y L_z, 2, 2)
+    site = np.einsum("bkl,nslk->nsb", _PAULI, diag).real.reshape(n, ly, lz, 4)
+    mags = ss.directions(theta, phi)
+    torque = ss.delta[..., None] * np.cross(mags, site[..., 1:])
+    return {"bond": bond, "site": site, "torque": torque}

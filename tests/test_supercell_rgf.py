@@ -1,0 +1,57 @@
+"""The block recursive Green's functions of supercells (issue 15 item 2, reference version):
+against the layered chain solver, Kwant's scattering matrix and wave functions, and the
+invariants (current on every bond, spin-current divergence = exchange torque per layer)."""
+
+import kwant
+import numpy as np
+
+import mtj_kwant as mk
+from mtj_kwant.solvers import ChainSolver
+from mtj_kwant.supercell import make_supercell_system, window_blocks
+
+E, THETA, BIAS = -2.5, 1.1, 0.1
+
+
+def test_clean_1x1_equals_the_layered_solver():
+    """A 1 × 1 supercell at (k_y, k_z) is the layered chain at ε∥ = −2t(cos k_y a + cos k_z a):
+    bond currents and site densities equal ChainSolver.bond_window to round-off (measured
+    5e-16 and 5e-15 absolute; tolerances 1e-13 of the bonds' round-off scale and 1e-12 of
+    the largest density)."""
+    j = mk.load_junction("tb_fif")
+    ss = make_supercell_system(j, (1, 1))
+    ky, kz = 0.7, -1.3
+    w = window_blocks(ss, E, theta=THETA, bias=BIAS, k_y=ky, k_z=kz)
+    js = mk.make_system(j)
+    cs = ChainSolver(js, theta=THETA, bias=BIAS)
+    a, t = j.lattice_constant, j.hopping
+    eps = -2 * t * (np.cos(ky * a) + np.cos(kz * a))
+    b, s, scale = cs.bond_window(0, np.array([E]), np.array([eps]),
+                                 np.arange(js.chain.n_sites - 1), sites=True, scale=True)
+    # tunnelling currents are differences of numbers of the bond scale (~1 here): their
+    # round-off is relative to that scale (integrate.ROUNDOFF), not to the current (3e-4)
+    assert np.abs(w["bond"] - b[0]).max() <= 1e-13 * scale.max()
+    assert np.abs(w["site"].reshape(-1, 4) - s[0]).max() <= 1e-12 * np.abs(s).max()
+
+
+def test_disordered_supercell_against_kwant_and_invariants():
+    """A disordered 3 × 3 supercell (Anderson W = 1 eV and interface mixing 0.3 in the
+    barrier): the particle current on every bond is Kwant's transmission (1e-10 relative;
+    measured 3e-15), the site densities are Σ_modes |ψ|² of Kwant's wave functions
+    (1e-10; measured 1e-15), and I_{j−1} − I_j = Σ_layer Δ m × s for the spin currents
+    (1e-12 of the largest; measured 3e-15)."""
+    j = mk.junction_with(mk.load_junction("tb_fif"),
+                         {"supercell.size": [3, 3], "layer[0].disorder.onsite": 1.0,
+                          "layer[0].disorder.interface_mixing": 0.3})
+    ss = make_supercell_system(j, seed=3)
+    ky, kz = 0.3, 0.2
+    w = window_blocks(ss, E, theta=THETA, bias=BIAS, k_y=ky, k_z=kz)
+    params = ss.params(THETA, 0.0, BIAS, ky, kz)
+    trans = kwant.smatrix(ss.fsyst, E, params=params).transmission(1, 0)
+    assert np.abs(w["bond"][:, 0] - trans).max() <= 1e-10 * trans
+    psi = kwant.wave_function(ss.fsyst, E, params=params)(0)
+    psi = psi.reshape(psi.shape[0], -1, 2)
+    dens = np.einsum("msa,msa->s", psi.conj(), psi).real[ss.order.reshape(-1)]
+    assert np.abs(w["site"][..., 0].reshape(-1) - dens).max() <= 1e-10 * dens.max()
+    div = w["bond"][:-1, 1:] - w["bond"][1:, 1:]
+    torque = w["torque"].sum(axis=(1, 2))[1:-1]
+    assert np.abs(div - torque).max() <= 1e-12 * np.abs(div).max()
