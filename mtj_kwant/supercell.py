@@ -540,3 +540,153 @@ def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lea
     mags = ss.directions(theta, phi)
     torque = ss.delta[..., None] * np.cross(mags, site[..., 1:])
     return {"bond": bond, "site": site, "torque": torque}
+
+
+# ------------------------------------------------------------------------------------------
+# window part per area: energy, supercell Brillouin zone, configurations (reference version)
+# ------------------------------------------------------------------------------------------
+@dataclass
+class SupercellPoint:
+    """Window part per area of a supercell junction at one bias (T = 0).
+
+    Attributes
+    ----------
+    current_density : float
+        A/m², configuration mean.
+    torque : ndarray (3,)
+        Window torque on the free layer, (ħ/2e) A/m², configuration mean: the exchange
+        torque summed over the free sites of a finite free layer; for a free right electrode
+        the transverse spin current entering it.
+    errors : dict
+        ``current_density``, ``torque``: the standard error of the configuration mean (0
+        for one configuration of a clean supercell; inf for one disordered configuration),
+        plus the k-grid error (the mean's change from the k_points/2 grid), plus the energy
+        quadrature's (Gauss–Kronrod 7/15) error, added.
+    parts : dict
+        The three contributions separately (``configurations``, ``k_grid``, ``energy``).
+    per_configuration : list of dict
+        ``seed``, ``current_density``, ``torque`` of every configuration.
+    k_points, size, seeds
+        The grid, the supercell and the seeds used.
+    """
+
+    current_density: float
+    torque: np.ndarray
+    errors: dict
+    parts: dict
+    per_configuration: list
+    k_points: tuple
+    size: tuple
+    seeds: list
+
+
+def _mp_grid(n, length):
+    """Monkhorst–Pack midpoints of [−π/L, π/L) (1/nm) for n points, L the period (nm)."""
+    return (2 * np.arange(n) - n + 1) / (2 * n) * (2 * np.pi / length)
+
+
+def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configurations=None,
+                     seed=None, progress=None):
+    """Window part per area at T = 0 of a supercell junction (reference NumPy version).
+
+    ∫ dE over [μ_R, μ_L] (Gauss–Kronrod 15) of the supercell Brillouin-zone average (a
+    Monkhorst–Pack grid of ``k_points``) of :func:`window_blocks`, divided by the supercell
+    area, averaged over ``configurations`` disorder realisations with seeds ``seed``,
+    ``seed + 1``, … (defaults from the junction's ``[supercell]`` table).
+
+    Parameters
+    ----------
+    junction : Junction
+        Tight binding, with or without a ``[supercell]`` table (size (1, 1) without).
+    theta, phi : float
+        Free-layer angles (rad).
+    bias : float
+        V (≠ 0).
+    k_points : (int, int), optional
+        Even numbers of points (the k-grid error compares with half of them).
+    configurations : int, optional
+    seed : int, optional
+    progress : callable, optional
+        Called with the number of (E, k) points done after each configuration.
+
+    Returns
+    -------
+    SupercellPoint
+
+    Notes
+    -----
+    Per-area units as in :func:`mtj_kwant.integrate.bias_point`:
+    J = (e/h) ∫ dE (L_y L_z a²)⁻¹ ⟨I(E, k)⟩_BZ, I the bond particle current (the
+    transmission); a clean L × L supercell therefore equals the layered junction
+    (DESIGN.md §3: ∫d²k∥/(2π)² = a⁻² ⟨·⟩_BZ) up to the k-grid error.
+    """
+    from .quadrature import NODES, WG, WK
+    from .units import E_OVER_H, PER_NM2
+
+    cell = junction.supercell
+    k_points = tuple(k_points if k_points is not None else (cell.k_points if cell else (8, 8)))
+    if any(n % 2 for n in k_points):
+        raise ValueError(f"k_points must be even numbers (the k-grid error uses half of "
+                         f"them), got {list(k_points)}")
+    configurations = int(configurations if configurations is not None else
+                         (cell.configurations if cell else 1))
+    seed = int(seed if seed is not None else (cell.seed if cell else 0))
+    if bias == 0:
+        raise ValueError("bias must be nonzero (the window part vanishes at V = 0)")
+    mu_l = junction.fermi_energy + 0.5 * bias
+    mu_r = junction.fermi_energy - 0.5 * bias
+    lo, hi = min(mu_l, mu_r), max(mu_l, mu_r)
+    energies = 0.5 * (lo + hi) + 0.5 * (hi - lo) * NODES
+    sign = 1.0 if bias > 0 else -1.0
+    wk, wg = 0.5 * (hi - lo) * WK * sign, 0.5 * (hi - lo) * WG * sign
+    m = magnetization_direction(theta, phi)
+    seeds = [seed + c for c in range(configurations)]
+    per = []
+    for s in seeds:
+        ss = make_supercell_system(junction, seed=s)
+        ly, lz = ss.size
+        area = ly * lz * ss.a ** 2
+        chain = ss.chain
+        bond_in, bond_out = chain.free_bonds
+        free = ss.free
+        grids = {}
+        for half in (False, True):
+            ny, nz = (k // 2 if half else k for k in k_points)
+            grids[half] = [(y, z) for y in _mp_grid(ny, ly * ss.a) for z in _mp_grid(nz, lz * ss.a)]
+        values = {}
+        for half, grid in grids.items():
+            acc = np.zeros((len(energies), 4))
+            for y, z in grid:
+                for i, e in enumerate(energies):
+                    w = window_blocks(ss, e, theta=theta, phi=phi, bias=bias, k_y=y, k_z=z)
+                    if bond_out is None:  # free electrode: transverse spin current entering
+                        jin = w["bond"][bond_in, 1:]
+                        tq = jin - (jin @ m) * m
+                    else:
+                        tq = w["torque"][free].sum(0)
+                    acc[i] += np.r_[w["bond"][bond_in, 0], tq] / len(grid)
+            values[half] = acc / area * E_OVER_H * PER_NM2
+        full = values[False]
+        per.append({"seed": s, "current_density": float(wk @ full[:, 0]),
+                    "torque": wk @ full[:, 1:],
+                    "energy_error": np.abs((wk - wg) @ full),
+                    "k_error": np.abs(wk @ (full - values[True]))})
+        if progress is not None:
+            progress(len(energies) * (len(grids[False]) + len(grids[True])))
+    vals = np.array([np.r_[p["current_density"], p["torque"]] for p in per])
+    mean = vals.mean(0)
+    clean = not any(lay.disorder is not None and lay.disorder.active for lay in junction.layers)
+    if len(per) > 1:
+        conf = vals.std(0, ddof=1) / np.sqrt(len(per))
+    else:
+        conf = np.zeros(4) if clean else np.full(4, np.inf)
+    k_err = np.mean([p["k_error"] for p in per], axis=0)
+    e_err = np.mean([p["energy_error"] for p in per], axis=0)
+    total = conf + k_err + e_err
+    for p in per:
+        del p["energy_error"], p["k_error"]
+    return SupercellPoint(
+        current_density=float(mean[0]), torque=mean[1:],
+        errors={"current_density": float(total[0]), "torque": total[1:]},
+        parts={"configurations": conf, "k_grid": k_err, "energy": e_err},
+        per_configuration=per, k_points=k_points, size=ss.size, seeds=seeds)
