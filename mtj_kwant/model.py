@@ -213,19 +213,8 @@ class Scattering:
 
 def _scattering(key, value):
     """A validated :class:`Scattering` from a table (dict) or an instance; ``key`` names it."""
-    if isinstance(value, Scattering):
-        value = value.to_dict()
-    if not isinstance(value, dict):
-        _fail(key, f"expected a table [layer.scattering] with keys {', '.join(SCATTERING_KEYS)}, "
-                   f"got {type(value).__name__} {value!r}")
-    for name in value:
-        if name not in SCATTERING_KEYS:
-            close = difflib.get_close_matches(str(name), SCATTERING_KEYS, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            _fail(f"{key}.{name}", f"unknown key; {hint}allowed: {', '.join(SCATTERING_KEYS)} "
-                                   "(rates ħ/τ in eV)")
-    return Scattering(**{name: _number(f"{key}.{name}", v, nonnegative=True)
-                         for name, v in value.items()})
+    return _table(Scattering, SCATTERING_KEYS, key, value, "layer.scattering",
+                  note=" (rates ħ/τ in eV)")
 
 
 #: Keys of a layer's ``[layer.disorder]`` table (DESIGN.md §9).
@@ -355,8 +344,9 @@ class Supercell:
                 "configurations": self.configurations, "seed": self.seed}
 
 
-def _table(cls, keys, key, value, what):
-    """A validated ``cls`` from a table (dict) or an instance; ``key`` names it."""
+def _table(cls, keys, key, value, what, note=""):
+    """A validated ``cls`` from a table (dict) or an instance; ``key`` names it, ``note``
+    follows the list of allowed keys in the message for an unknown one."""
     if isinstance(value, cls):
         value = value.to_dict()
     if not isinstance(value, dict):
@@ -366,7 +356,7 @@ def _table(cls, keys, key, value, what):
         if name not in keys:
             close = difflib.get_close_matches(str(name), keys, n=1, cutoff=0.5)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            _fail(f"{key}.{name}", f"unknown key; {hint}allowed: {', '.join(keys)}")
+            _fail(f"{key}.{name}", f"unknown key; {hint}allowed: {', '.join(keys)}{note}")
     obj = cls.__new__(cls)
     for name in keys:
         default = cls.__dataclass_fields__[name].default

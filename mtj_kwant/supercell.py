@@ -471,6 +471,23 @@ def lead_self_energies(ss, energy, params):
 _PAULI = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
 
 
+def _connected(a, src, sites, coupling):
+    """Connected Green's and in-scattering functions g_j = (A_j − V g_k V†)⁻¹,
+    n_j = g_j (S_j + V n_k V†) g_j† along ``sites`` (k the previous one, V = coupling(j))."""
+    g, nn = np.empty_like(a), np.empty_like(a)
+    prev = None
+    for j in sites:
+        d, s = a[j].copy(), src[j].copy()
+        if prev is not None:
+            v = coupling(j)
+            d -= v @ g[prev] @ v.conj().T
+            s += v @ nn[prev] @ v.conj().T
+        g[j] = np.linalg.inv(d)
+        nn[j] = g[j] @ s @ g[j].conj().T
+        prev = j
+    return g, nn
+
+
 def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lead=0):
     """Window observables of the states incoming from ``lead`` at one (E, k) by block RGF.
 
@@ -498,23 +515,10 @@ def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lea
     gam = [1j * (s - s.conj().T) for s in (sig_l, sig_r)]
     src = np.zeros((n, m, m), complex)
     src[0 if lead == 0 else n - 1] = gam[lead]
-    # left- and right-connected Green's and in-scattering functions
-    gl, nl = np.empty_like(a), np.empty_like(a)
-    gr, nr = np.empty_like(a), np.empty_like(a)
-    for j in range(n):
-        d, s = a[j].copy(), src[j].copy()
-        if j > 0:
-            d -= hop[j - 1] @ gl[j - 1] @ hop[j - 1].conj().T
-            s += hop[j - 1] @ nl[j - 1] @ hop[j - 1].conj().T
-        gl[j] = np.linalg.inv(d)
-        nl[j] = gl[j] @ s @ gl[j].conj().T
-    for j in range(n - 1, -1, -1):
-        d, s = a[j].copy(), src[j].copy()
-        if j < n - 1:
-            d -= hop[j].conj().T @ gr[j + 1] @ hop[j]
-            s += hop[j].conj().T @ nr[j + 1] @ hop[j]
-        gr[j] = np.linalg.inv(d)
-        nr[j] = gr[j] @ s @ gr[j].conj().T
+    # left- and right-connected Green's and in-scattering functions: the neighbour k of j
+    # couples through V = H_{j,k}: hop[j − 1] from the left, hop[j]† from the right
+    gl, nl = _connected(a, src, range(n), lambda j: hop[j - 1])
+    gr, nr = _connected(a, src, range(n - 1, -1, -1), lambda j: hop[j].conj().T)
     gd, xd = np.empty_like(a), np.empty_like(a)
     for j in range(n):
         d, s = a[j].copy(), src[j].copy()
