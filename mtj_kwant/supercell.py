@@ -453,6 +453,40 @@ def layer_blocks(ss, params):
     return onsite, hopping
 
 
+def lead_self_energies_planewave(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0):
+    """Σ_L, Σ_R (M, M) of the clean wrapped leads from their plane waves.
+
+    A clean lead is diagonal in the transverse plane waves φ_n(r) = e^{i k_n·r}/√(L_y L_z)
+    of the supercell (k_n the folded momenta of :meth:`SupercellSystem.folded_momenta`):
+    Σ(r, r') = Σ_n φ_n(r) Σ_1D(E; h(ε∥(k_n))) φ_n(r')*, with Σ_1D the self-energy of the
+    layered lead at the transverse energy ε∥ = −2t(cos k_y a + cos k_z a)
+    (:func:`mtj_kwant.solvers.lead_self_energy`).  Equal to Kwant's (:func:`lead_self_energies`)
+    to round-off (tests), at a fraction of its cost (no mode computation of the M-orbital
+    lead).
+    """
+    from .solvers import lead_self_energy
+
+    ly, lz = ss.size
+    a, t = ss.a, ss.junction.hopping
+    ks = ss.folded_momenta(k_y, k_z)
+    eps = -2 * t * (np.cos(ks[:, 0] * a) + np.cos(ks[:, 1] * a))
+    iy, iz = np.meshgrid(np.arange(ly), np.arange(lz), indexing="ij")
+    phase = np.exp(1j * (np.outer(iy.ravel() * a, ks[:, 0]) + np.outer(iz.ravel() * a, ks[:, 1])))
+    phase /= np.sqrt(ly * lz)  # (S sites, S waves), unitary
+    m = magnetization_direction(theta, phi)
+    out = []
+    for lead in ss.chain.leads:
+        mag = m if lead["free"] else np.asarray(lead["magnetization"], float)
+        e0 = lead["onsite0"] + bias * lead["bias_profile"]
+        h = ((e0 + eps * lead["transverse"])[:, None, None] * np.eye(2)
+             - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:])[None])
+        sig1d, _ = lead_self_energy(h, lead["hopping"], np.full(len(eps), energy, complex))
+        # Σ[(s, α), (s', β)] = Σ_n φ_n(s) Σ_n[α, β] φ_n(s')*
+        full = np.einsum("sn,nab,tn->satb", phase, sig1d, phase.conj())
+        out.append(full.reshape(2 * ly * lz, 2 * ly * lz))
+    return out
+
+
 def lead_self_energies(ss, energy, params):
     """Σ_L, Σ_R (M, M) of the wrapped leads on the end monolayers, in the order of
     :func:`layer_blocks` (Kwant's ``selfenergy``, permuted from its interface order)."""
@@ -471,29 +505,15 @@ def lead_self_energies(ss, energy, params):
 _PAULI = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
 
 
-def _connected(a, src, sites, coupling):
-    """Connected Green's and in-scattering functions g_j = (A_j − V g_k V†)⁻¹,
-    n_j = g_j (S_j + V n_k V†) g_j† along ``sites`` (k the previous one, V = coupling(j))."""
-    g, nn = np.empty_like(a), np.empty_like(a)
-    prev = None
-    for j in sites:
-        d, s = a[j].copy(), src[j].copy()
-        if prev is not None:
-            v = coupling(j)
-            d -= v @ g[prev] @ v.conj().T
-            s += v @ nn[prev] @ v.conj().T
-        g[j] = np.linalg.inv(d)
-        nn[j] = g[j] @ s @ g[j].conj().T
-        prev = j
-    return g, nn
-
-
 def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lead=0):
     """Window observables of the states incoming from ``lead`` at one (E, k) by block RGF.
 
     The reference (NumPy, one point) version of the supercell solver: the monolayer blocks
-    from Kwant (:func:`layer_blocks`), the leads' self-energies from Kwant, and the
-    recursive Green's functions of the layered solver with M × M blocks.
+    from Kwant (:func:`layer_blocks`), the leads' self-energies from Kwant, the
+    right-connected Green's functions g^R_j (one inversion per monolayer), and the columns
+    of the incoming lead, W_j = G_{j,0} U with Γ = U U† on its open channels, from
+    G_{j,0} = g^R_j H_{j,j−1} G_{j−1,0}: Gⁿ = G Γ G† has Gⁿ_jj = W_j W_j† and
+    Gⁿ_{j+1,j} = W_{j+1} W_j† (right lead: the same on the mirrored chain).
 
     Returns
     -------
@@ -507,40 +527,42 @@ def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lea
     """
     params = ss.params(theta, phi, bias, k_y, k_z)
     onsite, hop = layer_blocks(ss, params)
-    sig_l, sig_r = lead_self_energies(ss, energy, params)
+    sig_l, sig_r = lead_self_energies_planewave(ss, energy, theta=theta, phi=phi, bias=bias,
+                                                k_y=k_y, k_z=k_z)
     n, m = onsite.shape[0], onsite.shape[1]
     a = energy * np.eye(m) - onsite
     a[0] -= sig_l
     a[-1] -= sig_r
-    gam = [1j * (s - s.conj().T) for s in (sig_l, sig_r)]
-    src = np.zeros((n, m, m), complex)
-    src[0 if lead == 0 else n - 1] = gam[lead]
-    # left- and right-connected Green's and in-scattering functions: the neighbour k of j
-    # couples through V = H_{j,k}: hop[j − 1] from the left, hop[j]† from the right
-    gl, nl = _connected(a, src, range(n), lambda j: hop[j - 1])
-    gr, nr = _connected(a, src, range(n - 1, -1, -1), lambda j: hop[j].conj().T)
-    gd, xd = np.empty_like(a), np.empty_like(a)
-    for j in range(n):
-        d, s = a[j].copy(), src[j].copy()
-        if j > 0:
-            d -= hop[j - 1] @ gl[j - 1] @ hop[j - 1].conj().T
-            s += hop[j - 1] @ nl[j - 1] @ hop[j - 1].conj().T
-        if j < n - 1:
-            d -= hop[j].conj().T @ gr[j + 1] @ hop[j]
-            s += hop[j].conj().T @ nr[j + 1] @ hop[j]
-        gd[j] = np.linalg.inv(d)
-        xd[j] = gd[j] @ s @ gd[j].conj().T
+    sigma = sig_l if lead == 0 else sig_r
+    gamma = 1j * (sigma - sigma.conj().T)
+    if lead == 1:  # the mirrored chain: site n − 1 − j, hoppings H_{j,j+1} in its order
+        a, hop = a[::-1], hop[::-1].conj().transpose(0, 2, 1)
+    # Γ = U U† on its open channels; the incoming states' columns W_j = G_{j,0} U
+    ev, vec = np.linalg.eigh(gamma)
+    keep = ev > 1e-14 * max(ev.max(initial=0.0), 1e-300)
+    u = vec[:, keep] * np.sqrt(ev[keep])
+    gr = np.empty_like(a)  # right-connected Green's functions
+    gr[-1] = np.linalg.inv(a[-1])
+    for j in range(n - 2, -1, -1):
+        gr[j] = np.linalg.inv(a[j] - hop[j].conj().T @ gr[j + 1] @ hop[j])
+    cols = np.empty((n, m, u.shape[1]), complex)
+    cols[0] = gr[0] @ u
+    for j in range(1, n):  # G_{j,0} = g^R_j H_{j,j−1} G_{j−1,0}
+        cols[j] = gr[j] @ (hop[j - 1] @ cols[j - 1])
+    if lead == 1:
+        cols, hop = cols[::-1], hop[::-1].conj().transpose(0, 2, 1)
+    # Gⁿ_jj = W_j W_j†, Gⁿ_{j+1,j} = W_{j+1} W_j†: only their 2 × 2 site blocks are needed
     ly, lz = ss.size
-    sig = np.stack([np.kron(np.eye(ly * lz), p) for p in _PAULI])  # (4, M, M)
+    nsite = ly * lz
+    w = cols.reshape(n, nsite, 2, -1)
+    diag = np.einsum("jsar,jsbr->jsab", w, w.conj())              # (N, S, 2, 2)
+    site = np.einsum("bkl,jslk->jsb", _PAULI, diag).real.reshape(n, ly, lz, 4)
     bond = np.empty((n - 1, 4))
     for j in range(n - 1):
-        # Gⁿ_{j+1,j} = G_{j+1,j+1} H_{j+1,j} gⁿL_j + Gⁿ_{j+1,j+1} H_{j+1,j} gL_j†
-        y = gd[j + 1] @ hop[j] @ nl[j] + xd[j + 1] @ hop[j] @ gl[j].conj().T
-        hy = hop[j].conj().T @ y  # H_{j,j+1} Gⁿ_{j+1,j}
-        bond[j] = -2 * np.einsum("bkl,lk->b", sig, hy).imag
-    diag = xd.reshape(n, ly * lz, 2, ly * lz, 2)[:, np.arange(ly * lz), :, np.arange(ly * lz), :]
-    diag = np.moveaxis(diag, 0, 1)  # (N, L_y L_z, 2, 2)
-    site = np.einsum("bkl,nslk->nsb", _PAULI, diag).real.reshape(n, ly, lz, 4)
+        # −2 Im Tr[σ H_{j,j+1} Gⁿ_{j+1,j}], H_{j,j+1} = hop[j]†
+        hw = (hop[j].conj().T @ cols[j + 1]).reshape(nsite, 2, -1)
+        blocks = np.einsum("sar,sbr->ab", hw, w[j].conj())        # Σ_s (H W_{j+1} W_j†)_ss
+        bond[j] = -2 * np.einsum("bkl,lk->b", _PAULI, blocks).imag
     mags = ss.directions(theta, phi)
     torque = ss.delta[..., None] * np.cross(mags, site[..., 1:])
     return {"bond": bond, "site": site, "torque": torque}
