@@ -611,14 +611,66 @@ def _mp_grid(n, length):
     return (2 * np.arange(n) - n + 1) / (2 * n) * (2 * np.pi / length)
 
 
+def configuration_window(point, *, junction, theta, phi, bias, k_points):
+    """One disorder configuration of :func:`supercell_window` (``point = {"seed": s}``):
+    a flat dict for :func:`mtj_kwant.runner.run_points` (module level: picklable).
+
+    ``junction`` is the junction's dict (:func:`mtj_kwant.model.junction_to_dict`).
+    Returns ``current_density``, ``torque_x/y/z`` and for each the ``*_k_error`` (the
+    change from the half grid) and ``*_energy_error`` (Gauss–Kronrod 7/15), per area.
+    """
+    from .model import junction_from_dict
+    from .quadrature import NODES, WG, WK
+    from .units import E_OVER_H, PER_NM2
+
+    junction = junction_from_dict(junction)
+    mu_l = junction.fermi_energy + 0.5 * bias
+    mu_r = junction.fermi_energy - 0.5 * bias
+    lo, hi = min(mu_l, mu_r), max(mu_l, mu_r)
+    energies = 0.5 * (lo + hi) + 0.5 * (hi - lo) * NODES
+    sign = 1.0 if bias > 0 else -1.0
+    wk, wg = 0.5 * (hi - lo) * WK * sign, 0.5 * (hi - lo) * WG * sign
+    m = magnetization_direction(theta, phi)
+    ss = make_supercell_system(junction, seed=int(point["seed"]))
+    ly, lz = ss.size
+    area = ly * lz * ss.a ** 2
+    bond_in, bond_out = ss.chain.free_bonds
+    values = {}
+    for half in (False, True):
+        ny, nz = (k // 2 if half else k for k in k_points)
+        grid = [(y, z) for y in _mp_grid(ny, ly * ss.a) for z in _mp_grid(nz, lz * ss.a)]
+        acc = np.zeros((len(energies), 4))
+        for y, z in grid:
+            for i, e in enumerate(energies):
+                w = window_blocks(ss, e, theta=theta, phi=phi, bias=bias, k_y=y, k_z=z)
+                if bond_out is None:  # free electrode: the transverse spin current entering
+                    jin = w["bond"][bond_in, 1:]
+                    tq = jin - (jin @ m) * m
+                else:
+                    tq = w["torque"][ss.free].sum(0)
+                acc[i] += np.r_[w["bond"][bond_in, 0], tq] / len(grid)
+        values[half] = acc / area * E_OVER_H * PER_NM2
+    full = values[False]
+    out = {}
+    names = ("current_density", "torque_x", "torque_y", "torque_z")
+    for q, name in enumerate(names):
+        out[name] = float(wk @ full[:, q])
+        out[f"{name}_k_error"] = float(abs(wk @ (full[:, q] - values[True][:, q])))
+        out[f"{name}_energy_error"] = float(abs((wk - wg) @ full[:, q]))
+    return out
+
+
 def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configurations=None,
-                     seed=None, progress=None):
-    """Window part per area at T = 0 of a supercell junction (reference NumPy version).
+                     seed=None, executor="serial", store=None, progress=False):
+    """Window part per area at T = 0 of a supercell junction (reference NumPy solver).
 
     ∫ dE over [μ_R, μ_L] (Gauss–Kronrod 15) of the supercell Brillouin-zone average (a
     Monkhorst–Pack grid of ``k_points``) of :func:`window_blocks`, divided by the supercell
     area, averaged over ``configurations`` disorder realisations with seeds ``seed``,
-    ``seed + 1``, … (defaults from the junction's ``[supercell]`` table).
+    ``seed + 1``, … (defaults from the junction's ``[supercell]`` table).  The
+    configurations are points of :func:`mtj_kwant.runner.run_points`: computed serially, on
+    a process pool or a dask cluster (``executor``), and kept in a CSV ``store`` so that an
+    interrupted run resumes by seed.
 
     Parameters
     ----------
@@ -632,22 +684,32 @@ def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configura
         Even numbers of points (the k-grid error compares with half of them).
     configurations : int, optional
     seed : int, optional
-    progress : callable, optional
-        Called with the number of (E, k) points done after each configuration.
+    executor, store, progress
+        As for :func:`mtj_kwant.runner.run_points` (default: serial, no store).
 
     Returns
     -------
     SupercellPoint
+
+    Raises
+    ------
+    ValueError
+        Odd k_points, or bias 0.
 
     Notes
     -----
     Per-area units as in :func:`mtj_kwant.integrate.bias_point`:
     J = (e/h) ∫ dE (L_y L_z a²)⁻¹ ⟨I(E, k)⟩_BZ, I the bond particle current (the
     transmission); a clean L × L supercell therefore equals the layered junction
-    (DESIGN.md §3: ∫d²k∥/(2π)² = a⁻² ⟨·⟩_BZ) up to the k-grid error.
+    (DESIGN.md §3: ∫d²k∥/(2π)² = a⁻² ⟨·⟩_BZ) up to the k-grid error.  The reported error
+    adds the standard error of the configuration mean (0 for one configuration of a clean
+    supercell, inf for one disordered configuration), the k-grid error and the energy
+    quadrature's, each averaged over the configurations.
     """
-    from .quadrature import NODES, WG, WK
-    from .units import E_OVER_H, PER_NM2
+    import functools
+
+    from .model import junction_to_dict
+    from .runner import fingerprint_of, run_points
 
     cell = junction.supercell
     k_points = tuple(k_points if k_points is not None else (cell.k_points if cell else (8, 8)))
@@ -659,60 +721,30 @@ def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configura
     seed = int(seed if seed is not None else (cell.seed if cell else 0))
     if bias == 0:
         raise ValueError("bias must be nonzero (the window part vanishes at V = 0)")
-    mu_l = junction.fermi_energy + 0.5 * bias
-    mu_r = junction.fermi_energy - 0.5 * bias
-    lo, hi = min(mu_l, mu_r), max(mu_l, mu_r)
-    energies = 0.5 * (lo + hi) + 0.5 * (hi - lo) * NODES
-    sign = 1.0 if bias > 0 else -1.0
-    wk, wg = 0.5 * (hi - lo) * WK * sign, 0.5 * (hi - lo) * WG * sign
-    m = magnetization_direction(theta, phi)
+    settings = dict(junction=junction_to_dict(junction), theta=float(theta), phi=float(phi),
+                    bias=float(bias), k_points=list(k_points))
     seeds = [seed + c for c in range(configurations)]
-    per = []
-    for s in seeds:
-        ss = make_supercell_system(junction, seed=s)
-        ly, lz = ss.size
-        area = ly * lz * ss.a ** 2
-        chain = ss.chain
-        bond_in, bond_out = chain.free_bonds
-        free = ss.free
-        grids = {}
-        for half in (False, True):
-            ny, nz = (k // 2 if half else k for k in k_points)
-            grids[half] = [(y, z) for y in _mp_grid(ny, ly * ss.a) for z in _mp_grid(nz, lz * ss.a)]
-        values = {}
-        for half, grid in grids.items():
-            acc = np.zeros((len(energies), 4))
-            for y, z in grid:
-                for i, e in enumerate(energies):
-                    w = window_blocks(ss, e, theta=theta, phi=phi, bias=bias, k_y=y, k_z=z)
-                    if bond_out is None:  # free electrode: transverse spin current entering
-                        jin = w["bond"][bond_in, 1:]
-                        tq = jin - (jin @ m) * m
-                    else:
-                        tq = w["torque"][free].sum(0)
-                    acc[i] += np.r_[w["bond"][bond_in, 0], tq] / len(grid)
-            values[half] = acc / area * E_OVER_H * PER_NM2
-        full = values[False]
-        per.append({"seed": s, "current_density": float(wk @ full[:, 0]),
-                    "torque": wk @ full[:, 1:],
-                    "energy_error": np.abs((wk - wg) @ full),
-                    "k_error": np.abs(wk @ (full - values[True]))})
-        if progress is not None:
-            progress(len(energies) * (len(grids[False]) + len(grids[True])))
-    vals = np.array([np.r_[p["current_density"], p["torque"]] for p in per])
+    rows = run_points(functools.partial(configuration_window, **settings),
+                      [{"seed": s} for s in seeds], executor=executor, store=store,
+                      fingerprint=fingerprint_of(settings), progress=progress,
+                      desc="configurations")
+    names = ("current_density", "torque_x", "torque_y", "torque_z")
+    vals = np.array([[r[n] for n in names] for r in rows])
     mean = vals.mean(0)
     clean = not any(lay.disorder is not None and lay.disorder.active for lay in junction.layers)
-    if len(per) > 1:
-        conf = vals.std(0, ddof=1) / np.sqrt(len(per))
+    if len(rows) > 1:
+        conf = vals.std(0, ddof=1) / np.sqrt(len(rows))
     else:
         conf = np.zeros(4) if clean else np.full(4, np.inf)
-    k_err = np.mean([p["k_error"] for p in per], axis=0)
-    e_err = np.mean([p["energy_error"] for p in per], axis=0)
+    k_err = np.array([[r[f"{n}_k_error"] for n in names] for r in rows]).mean(0)
+    e_err = np.array([[r[f"{n}_energy_error"] for n in names] for r in rows]).mean(0)
     total = conf + k_err + e_err
-    for p in per:
-        del p["energy_error"], p["k_error"]
+    per = [{"seed": s, "current_density": r["current_density"],
+            "torque": np.array([r["torque_x"], r["torque_y"], r["torque_z"]])}
+           for s, r in zip(seeds, rows)]
+    size = cell.size if cell is not None else (1, 1)
     return SupercellPoint(
         current_density=float(mean[0]), torque=mean[1:],
         errors={"current_density": float(total[0]), "torque": total[1:]},
         parts={"configurations": conf, "k_grid": k_err, "energy": e_err},
-        per_configuration=per, k_points=k_points, size=ss.size, seeds=seeds)
+        per_configuration=per, k_points=k_points, size=tuple(size), seeds=seeds)

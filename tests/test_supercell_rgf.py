@@ -129,3 +129,34 @@ def test_states_from_the_right_lead():
     psi = psi.reshape(psi.shape[0], -1, 2)
     dens = np.einsum("msa,msa->s", psi.conj(), psi).real[ss.order.reshape(-1)]
     assert np.abs(w["site"][..., 0].reshape(-1) - dens).max() <= 1e-10 * dens.max()
+
+
+def test_configurations_serial_pool_dask_and_resume(tmp_path):
+    """The configurations are runner points: a process pool and a dask LocalCluster give the
+    serial numbers bit for bit, and a run with more configurations resumes from the store
+    (the seeds already there are not recomputed: their rows are read back)."""
+    import csv
+
+    from mtj_kwant.supercell import supercell_window
+
+    j = mk.junction_with(mk.load_junction("tb_fif"),
+                         {"supercell.size": [2, 1], "supercell.seed": 11,
+                          "layer[0].disorder.onsite": 1.0})
+    kw = dict(theta=THETA, bias=BIAS, k_points=(2, 2), configurations=2)
+    serial = supercell_window(j, **kw)
+    pool = supercell_window(j, executor=2, **kw)
+    assert pool.current_density == serial.current_density
+    assert np.array_equal(pool.torque, serial.torque)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = supercell_window(j, executor=client.get_executor(), **kw)
+    assert remote.current_density == serial.current_density
+    store = tmp_path / "configs.csv"
+    supercell_window(j, store=store, **kw)
+    more = supercell_window(j, store=store, **dict(kw, configurations=3))
+    rows = list(csv.DictReader(store.open()))
+    assert [int(float(r["seed"])) for r in rows] == [11, 12, 13]
+    first = [c["current_density"] for c in more.per_configuration[:2]]
+    assert first == [c["current_density"] for c in serial.per_configuration]
