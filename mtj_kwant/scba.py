@@ -52,7 +52,7 @@ import numpy as np
 
 from . import _scba
 
-__all__ = ["ScbaEnergy", "ScbaError", "BornWarning", "born_validity", "pauli", "SCBA_TOL",
+__all__ = ["ScbaEnergy", "BornWarning", "born_validity", "pauli", "SCBA_TOL",
            "scattering_window"]
 
 #: Default relative tolerance of the self-consistency (residual of Σ and of Σⁱⁿ relative
@@ -73,10 +73,6 @@ LESSER_TOL_FACTOR = 1e-4
 #: self-consistency stops above its tolerance (its error then enters the estimate as this
 #: times the relative residual).
 SC_SENSITIVITY = 10.0
-
-
-class ScbaError(RuntimeError):
-    """The self-consistent Born iteration did not converge."""
 
 
 def pauli(x):
