@@ -310,8 +310,11 @@ class Supercell:
     ----------
     size : (int, int)
         L_y, L_z in sites, >= 1.
-    k_points : (int, int)
-        The supercell Brillouin-zone grid, >= 1 each.
+    k_points : "adaptive" or (int, int)
+        The supercell Brillouin-zone integration: ``"adaptive"`` (default; adaptive
+        cubature to the requested tolerance, :func:`mtj_kwant.supercell.zone_average`) or
+        a fixed Monkhorst–Pack grid, even numbers >= 2 each (its error is estimated from
+        the half grid).
     configurations : int
         Disorder realisations, >= 1.
     seed : int
@@ -324,7 +327,7 @@ class Supercell:
     """
 
     size: tuple = (1, 1)
-    k_points: tuple = (16, 16)
+    k_points: object = "adaptive"
     configurations: int = 1
     seed: int = 1
 
@@ -333,14 +336,25 @@ class Supercell:
 
     def _validate(self, key):
         object.__setattr__(self, "size", _positive_ints(f"{key}.size", self.size))
-        object.__setattr__(self, "k_points", _positive_ints(f"{key}.k_points", self.k_points))
+        if not (isinstance(self.k_points, str) and self.k_points == "adaptive"):
+            if isinstance(self.k_points, str):
+                _fail(f"{key}.k_points", f'expected "adaptive" or two even numbers of '
+                                         f"points, got {self.k_points!r}")
+            grid = _positive_ints(f"{key}.k_points", self.k_points)
+            if any(n % 2 for n in grid):
+                _fail(f"{key}.k_points", f"must be even numbers (the k-grid error "
+                                         f'compares with half of them) or "adaptive", '
+                                         f"got {list(grid)}")
+            object.__setattr__(self, "k_points", grid)
         object.__setattr__(self, "configurations",
                            _whole(f"{key}.configurations", self.configurations, 1))
         object.__setattr__(self, "seed", _whole(f"{key}.seed", self.seed, 0))
 
     def to_dict(self):
         """The file's table (lists for the pairs)."""
-        return {"size": list(self.size), "k_points": list(self.k_points),
+        return {"size": list(self.size),
+                "k_points": (self.k_points if isinstance(self.k_points, str)
+                             else list(self.k_points)),
                 "configurations": self.configurations, "seed": self.seed}
 
 

@@ -454,7 +454,8 @@ def layer_blocks(ss, params):
 
 
 def lead_self_energies_planewave(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0):
-    """Σ_L, Σ_R (M, M) of the clean wrapped leads from their plane waves.
+    """Σ_L, Σ_R (M, M), or (B, M, M) for B energies, of the clean wrapped leads from their
+    plane waves (``energy`` real or complex with Im ≥ 0, eV).
 
     A clean lead is diagonal in the transverse plane waves φ_n(r) = e^{i k_n·r}/√(L_y L_z)
     of the supercell (k_n the folded momenta of :meth:`SupercellSystem.folded_momenta`):
@@ -466,6 +467,8 @@ def lead_self_energies_planewave(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.
     """
     from .solvers import lead_self_energy
 
+    scalar = np.ndim(energy) == 0
+    energies = np.atleast_1d(np.asarray(energy, complex))
     ly, lz = ss.size
     a, t = ss.a, ss.junction.hopping
     ks = ss.folded_momenta(k_y, k_z)
@@ -480,10 +483,13 @@ def lead_self_energies_planewave(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.
         e0 = lead["onsite0"] + bias * lead["bias_profile"]
         h = ((e0 + eps * lead["transverse"])[:, None, None] * np.eye(2)
              - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:])[None])
-        sig1d, _ = lead_self_energy(h, lead["hopping"], np.full(len(eps), energy, complex))
+        nw = len(eps)
+        sig1d, _ = lead_self_energy(np.tile(h, (len(energies), 1, 1)), lead["hopping"],
+                                    np.repeat(energies, nw))
         # Σ[(s, α), (s', β)] = Σ_n φ_n(s) Σ_n[α, β] φ_n(s')*
-        full = np.einsum("sn,nab,tn->satb", phase, sig1d, phase.conj())
-        out.append(full.reshape(2 * ly * lz, 2 * ly * lz))
+        full = np.einsum("sn,enab,tn->esatb", phase, sig1d.reshape(-1, nw, 2, 2), phase.conj())
+        full = full.reshape(len(energies), 2 * ly * lz, 2 * ly * lz)
+        out.append(full[0] if scalar else full)
     return out
 
 
@@ -505,67 +511,310 @@ def lead_self_energies(ss, energy, params):
 _PAULI = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
 
 
-def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lead=0):
-    """Window observables of the states incoming from ``lead`` at one (E, k) by block RGF.
+#: Bytes of the batched block RGF's stored blocks per call; larger energy batches are split.
+MAX_BYTES = 256 * 2**20
 
-    The reference (NumPy, one point) version of the supercell solver: the monolayer blocks
-    from Kwant (:func:`layer_blocks`), the leads' self-energies from Kwant, the
-    right-connected Green's functions g^R_j (one inversion per monolayer), and the columns
-    of the incoming lead, W_j = G_{j,0} U with Γ = U U† on its open channels, from
+
+#: Round-off of a zone average relative to the larger of its current and torque scales (a
+#: vanishing torque component is resolved to it, not below; measured ~1e-16 on clean
+#: supercells, where T_x vanishes by symmetry).
+ZONE_ROUNDOFF = 1e-13
+
+
+def _pivot_log(p):
+    """log det of pivots (B, M, M) whose anti-Hermitian part is ≥ 0, on a continuous branch.
+
+    Their eigenvalues lie in the closed upper half plane, so each arg is taken in [0, π]
+    (round-off just below the real axis folded back): the sum over the pivots of a
+    recursion is a continuous branch of log det, as :func:`mtj_kwant.solvers._arg_det`
+    does for 2 × 2 pivots.
+    """
+    lam = np.linalg.eigvals(p)
+    ph = np.angle(lam)
+    ph = np.where(ph < -0.5 * np.pi, ph + 2 * np.pi, np.maximum(ph, 0.0))
+    return (np.log(np.abs(lam)) + 1j * ph).sum(-1)
+
+
+class KPoint:
+    """A supercell junction at one supercell momentum: blocks read once, energies batched.
+
+    Parameters
+    ----------
+    ss : SupercellSystem
+    theta, phi : float
+        Free-layer angles (rad).
+    bias : float
+        V.
+    k_y, k_z : float
+        Supercell momentum (1/nm).
+
+    Notes
+    -----
+    :meth:`log_det` gives Φ(E) = Im log det(E − H(k) − Σ_L − Σ_R), which is what
+    :func:`mtj_kwant.integrate.find_resonances` scans (its ``solver`` protocol needs only
+    ``log_det``): narrow resonances of the supercell at this k are located along the energy
+    axis and become breakpoints of the energy quadrature.
+    """
+
+    def __init__(self, ss, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, zone=None):
+        self.ss, self.theta, self.phi, self.bias = ss, float(theta), float(phi), float(bias)
+        self.k_y, self.k_z = float(k_y), float(k_z)
+        self.zone = zone
+        if zone is None:
+            self.onsite, self.hop = layer_blocks(ss, ss.params(theta, phi, bias, k_y, k_z))
+        else:  # the blocks assembled from a ZoneBlocks of the same θ, φ, bias
+            self.onsite, self.hop = zone.onsite(np.array([[k_y, k_z]]))[0], zone.hop
+        self.hop_h = self.hop.conj().transpose(0, 2, 1)
+
+    def self_energies(self, z):
+        """Σ_L, Σ_R (B, M, M) at energies z (B,) (:func:`lead_self_energies_planewave`)."""
+        if self.zone is not None:
+            z = np.atleast_1d(np.asarray(z, complex))
+            return self.zone.self_energies(np.tile([self.k_y, self.k_z], (len(z), 1)), z)
+        return lead_self_energies_planewave(self.ss, np.asarray(z), theta=self.theta,
+                                            phi=self.phi, bias=self.bias, k_y=self.k_y,
+                                            k_z=self.k_z)
+
+    def _chunks(self, z):
+        n, m = self.onsite.shape[:2]
+        per = 3 * n * m * m * 16
+        step = max(1, MAX_BYTES // per)
+        return [z[i:i + step] for i in range(0, len(z), step)]
+
+    def _matrices(self, z):
+        sig_l, sig_r = self.self_energies(z)
+        a = z[:, None, None, None] * np.eye(self.onsite.shape[1]) - self.onsite[None]
+        a[:, 0] -= sig_l
+        a[:, -1] -= sig_r
+        return a, sig_l, sig_r
+
+    def thresholds(self):
+        """Energies (eV) where a channel of either lead opens or closes at this k."""
+        ss = self.ss
+        a, t = ss.a, ss.junction.hopping
+        ks = ss.folded_momenta(self.k_y, self.k_z)
+        eps = -2 * t * (np.cos(ks[:, 0] * a) + np.cos(ks[:, 1] * a))
+        out = []
+        for lead in ss.chain.leads:
+            e0 = lead["onsite0"] + self.bias * lead["bias_profile"]
+            for s in (-0.5, 0.5):
+                for e in (-2, 2):
+                    out.append(e0 + eps * lead["transverse"] + s * lead["delta"]
+                               + e * lead["hopping"])
+        return np.concatenate(out)
+
+    def log_det(self, z, eps_par=None):
+        """log det(z − H(k) − Σ_L(z) − Σ_R(z)) (B,) on a continuous branch in z.
+
+        Forward block elimination, P_0 = A_0, P_j = A_j − H_{j,j−1} P_{j−1}⁻¹ H_{j−1,j}
+        (:func:`_pivot_log`).  ``eps_par`` is ignored (the protocol of
+        :func:`mtj_kwant.integrate.find_resonances`; the transverse momentum is fixed).
+        """
+        z = np.atleast_1d(np.asarray(z, complex))
+        out = []
+        for zc in self._chunks(z):
+            a, _, _ = self._matrices(zc)
+            piv = a[:, 0]
+            total = _pivot_log(piv)
+            for j in range(1, a.shape[1]):
+                piv = a[:, j] - self.hop[j - 1] @ np.linalg.solve(piv, self.hop_h[j - 1])
+                total = total + _pivot_log(piv)
+            out.append(total)
+        return np.concatenate(out)
+
+    def window(self, energies, lead=0):
+        """Window observables of the states incoming from ``lead`` (see :func:`window_blocks`)."""
+        energies = np.atleast_1d(np.asarray(energies, float))
+        parts = [self._window(e, lead) for e in self._chunks(energies)]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def _window(self, energies, lead):
+        a, sig_l, sig_r = self._matrices(energies.astype(complex))
+        return _window_core(self.ss, a, self.hop, sig_l if lead == 0 else sig_r, lead,
+                            self.ss.directions(self.theta, self.phi))
+
+
+def _window_core(ss, a, hop, sigma, lead, mags):
+    """The block RGF of the window (:func:`window_blocks`) on a batch of matrices.
+
+    ``a`` (B, N, M, M): E − H_jj − Σ on the end monolayers; ``hop`` (N − 1, M, M) H_{j+1,j};
+    ``sigma`` (B, M, M) the incoming lead's self-energy; ``mags`` (N, L_y, L_z, 3).
+    """
+    n, m = a.shape[1], a.shape[2]
+    nb = a.shape[0]
+    gamma = 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
+    if lead == 1:  # the mirrored chain: site n − 1 − j, hoppings H_{j,j+1} in its order
+        a, hop = a[:, ::-1], hop[::-1].conj().transpose(0, 2, 1)
+    # Γ = U U† (its open channels; the closed ones give zero columns)
+    ev, vec = np.linalg.eigh(0.5 * (gamma + np.conj(np.swapaxes(gamma, -1, -2))))
+    ev = np.where(ev > 1e-14 * np.maximum(ev.max(-1, keepdims=True), 1e-300), ev, 0.0)
+    u = vec * np.sqrt(ev)[:, None, :]
+    hop_h = hop.conj().transpose(0, 2, 1)
+    gr = np.empty_like(a)  # right-connected Green's functions
+    gr[:, -1] = np.linalg.inv(a[:, -1])
+    for j in range(n - 2, -1, -1):
+        gr[:, j] = np.linalg.inv(a[:, j] - hop_h[j] @ gr[:, j + 1] @ hop[j])
+    cols = np.empty((nb, n, m, m), complex)
+    cols[:, 0] = gr[:, 0] @ u
+    for j in range(1, n):  # G_{j,0} = g^R_j H_{j,j−1} G_{j−1,0}
+        cols[:, j] = gr[:, j] @ (hop[j - 1] @ cols[:, j - 1])
+    if lead == 1:
+        cols, hop = cols[:, ::-1], hop[::-1].conj().transpose(0, 2, 1)
+        hop_h = hop.conj().transpose(0, 2, 1)
+    # Gⁿ_jj = W_j W_j†, Gⁿ_{j+1,j} = W_{j+1} W_j†: only their 2 × 2 site blocks are needed
+    ly, lz = ss.size
+    nsite = ly * lz
+    w = cols.reshape(nb, n, nsite, 2, m)
+    diag = np.einsum("ejsar,ejsbr->ejsab", w, w.conj())                  # (B, N, S, 2, 2)
+    site = np.einsum("bkl,ejslk->ejsb", _PAULI, diag).real.reshape(nb, n, ly, lz, 4)
+    # −2 Im Tr[σ H_{j,j+1} Gⁿ_{j+1,j}], H_{j,j+1} = hop[j]†
+    hw = np.einsum("jpq,ejqr->ejpr", hop_h, cols[:, 1:]).reshape(nb, n - 1, nsite, 2, m)
+    blocks = np.einsum("ejsar,ejsbr->ejab", hw, w[:, :-1].conj())         # Σ_s (H W W†)_ss
+    bond = -2 * np.einsum("bkl,ejlk->ejb", _PAULI, blocks).imag
+    torque = ss.delta[..., None] * np.cross(mags, site[..., 1:])
+    return {"bond": bond, "site": site, "torque": torque}
+
+
+class ZoneBlocks:
+    """The supercell's blocks as functions of the supercell momentum: many k in one batch.
+
+    In-plane hoppings across the supercell's boundary carry the Bloch phases, so each
+    monolayer block is H_jj(k) = C_j + e^{iφ_y} A_j + e^{−iφ_y} A_j† + e^{iφ_z} B_j +
+    e^{−iφ_z} B_j†, φ = (k_y L_y a, k_z L_z a), and the blocks between monolayers do not
+    depend on k.  C, A, B are read from Kwant once (five momenta); the blocks at any k are
+    then sums of arrays (equal to :func:`layer_blocks` at that k to round-off, tests).
+    The clean leads' self-energies follow from the plane waves at k = 0 by the diagonal
+    phases D_k = diag(e^{ik·r_s}): Σ(k) = D_k P Σ_1D(E, ε∥(k + G_n)) P† D_k†.
+
+    Parameters
+    ----------
+    ss : SupercellSystem
+    theta, phi : float
+        Free-layer angles (rad).
+    bias : float
+        V.
+    """
+
+    def __init__(self, ss, *, theta, phi=0.0, bias=0.0):
+        self.ss, self.theta, self.phi, self.bias = ss, float(theta), float(phi), float(bias)
+        ly, lz = ss.size
+        a = ss.a
+
+        def read(py, pz):
+            return layer_blocks(ss, ss.params(theta, phi, bias, py / (ly * a), pz / (lz * a)))
+
+        h00, self.hop = read(0.0, 0.0)
+        out = {}
+        for axis, (p_half, p_pi) in (("y", ((0.5 * np.pi, 0.0), (np.pi, 0.0))),
+                                     ("z", ((0.0, 0.5 * np.pi), (0.0, np.pi)))):
+            h_half, h_pi = read(*p_half)[0], read(*p_pi)[0]
+            centre = 0.5 * (h00 + h_pi)                    # C + (the other axis' terms)
+            plus = 0.5 * (h00 - h_pi)                      # A + A†
+            minus = -1j * (h_half - centre)                # A − A†
+            out[axis] = (centre, 0.5 * (plus + minus))
+        self.a_y, self.a_z = out["y"][1], out["z"][1]
+        self.centre = (h00 - self.a_y - self.a_y.conj().transpose(0, 2, 1)
+                       - self.a_z - self.a_z.conj().transpose(0, 2, 1))
+        iy, iz = np.meshgrid(np.arange(ly), np.arange(lz), indexing="ij")
+        self._r = np.stack([iy.ravel() * a, iz.ravel() * a], -1)          # (S, 2) nm
+        self.mags = ss.directions(theta, phi)
+
+    def at(self, k_y, k_z):
+        """The :class:`KPoint` at one momentum (1/nm), without reading Kwant again."""
+        return KPoint(self.ss, theta=self.theta, phi=self.phi, bias=self.bias, k_y=k_y,
+                      k_z=k_z, zone=self)
+
+    def onsite(self, ks):
+        """H_jj at momenta ks (B, 2) (1/nm): (B, N, M, M)."""
+        ly, lz = self.ss.size
+        ey = np.exp(1j * ks[:, 0] * ly * self.ss.a)[:, None, None, None]
+        ez = np.exp(1j * ks[:, 1] * lz * self.ss.a)[:, None, None, None]
+        ay, az = self.a_y[None], self.a_z[None]
+        return (self.centre[None] + ey * ay + np.conj(ey) * ay.conj().transpose(0, 1, 3, 2)
+                + ez * az + np.conj(ez) * az.conj().transpose(0, 1, 3, 2))
+
+    def self_energies(self, ks, energy):
+        """Σ_L, Σ_R (B, M, M) at momenta ks (B, 2) and one energy or B energies (Im ≥ 0)."""
+        from .solvers import lead_self_energy
+
+        ss = self.ss
+        ly, lz = ss.size
+        a, t = ss.a, ss.junction.hopping
+        g = ss.folded_momenta(0.0, 0.0)                                    # (S, 2)
+        kn = ks[:, None, :] + g[None]                                      # (B, S, 2)
+        eps = -2 * t * (np.cos(kn[..., 0] * a) + np.cos(kn[..., 1] * a))  # (B, S)
+        # φ_n(s) = e^{i(k + G_n)·r_s}/√S = D_k(s) P(s, n)
+        pw = np.exp(1j * (self._r @ g.T)) / np.sqrt(ly * lz)               # (S, S)
+        dk = np.exp(1j * (ks @ self._r.T))                                 # (B, S)
+        m = magnetization_direction(self.theta, self.phi)
+        out = []
+        for lead in ss.chain.leads:
+            mag = m if lead["free"] else np.asarray(lead["magnetization"], float)
+            e0 = lead["onsite0"] + self.bias * lead["bias_profile"]
+            h = ((e0 + eps * lead["transverse"])[..., None, None] * np.eye(2)
+                 - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:]))
+            z = np.broadcast_to(np.asarray(energy, complex)[..., None], eps.shape)
+            sig1d, _ = lead_self_energy(h, lead["hopping"], z)            # (B, S, 2, 2)
+            full = np.einsum("es,sn,enab,tn,et->esatb", dk, pw, sig1d, pw.conj(), dk.conj())
+            out.append(full.reshape(len(ks), 2 * ly * lz, 2 * ly * lz))
+        return out
+
+    def window(self, ks, energy, lead=0):
+        """Window observables (as :func:`window_blocks`) at momenta ks (B, 2), one energy."""
+        ks = np.atleast_2d(np.asarray(ks, float))
+        n, m = self.centre.shape[:2]
+        step = max(1, MAX_BYTES // (3 * n * m * m * 16))
+        parts = []
+        for i in range(0, len(ks), step):
+            kc = ks[i:i + step]
+            sig_l, sig_r = self.self_energies(kc, energy)
+            a = energy * np.eye(m) - self.onsite(kc)
+            a[:, 0] -= sig_l
+            a[:, -1] -= sig_r
+            parts.append(_window_core(self.ss, a, self.hop, sig_l if lead == 0 else sig_r, lead,
+                                      self.mags))
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lead=0):
+    """Window observables of the states incoming from ``lead`` at one k, by block RGF.
+
+    The supercell solver, batched over energies (:class:`KPoint`): the monolayer blocks
+    from Kwant (:func:`layer_blocks`, read once per k), the leads' self-energies from their
+    plane waves (:func:`lead_self_energies_planewave`), the right-connected Green's
+    functions g^R_j (one stacked inversion per monolayer), and the columns of the incoming
+    lead, W_j = G_{j,0} U with Γ = U U† (closed channels give zero columns), from
     G_{j,0} = g^R_j H_{j,j−1} G_{j−1,0}: Gⁿ = G Γ G† has Gⁿ_jj = W_j W_j† and
     Gⁿ_{j+1,j} = W_{j+1} W_j† (right lead: the same on the mirrored chain).
+
+    Parameters
+    ----------
+    ss : SupercellSystem
+    energy : float or array_like (B,)
+        Real energies (eV).
+    theta, phi : float
+        Free-layer angles (rad).
+    bias : float
+        V.
+    k_y, k_z : float
+        Supercell momentum (1/nm).
+    lead : {0, 1}
+        The incoming lead.
 
     Returns
     -------
     dict
-        ``bond`` (N − 1, 4): particle and spin currents (σx, σy, σz) from monolayer j to
+        ``bond`` (B, N − 1, 4): particle and spin currents (σx, σy, σz) from monolayer j to
         j + 1, summed over the cross-section, −2 Im Tr[σ H_{j,j+1} Gⁿ_{j+1,j}] with
         Gⁿ = G Γ_lead G† (the normalisation of :meth:`mtj_kwant.solvers.ChainSolver.bond_window`:
-        the particle current is the transmission); ``site`` (N, L_y, L_z, 4): density and
-        spin density Tr σ Gⁿ_ii of every site; ``torque`` (N, L_y, L_z, 3): Δ m × s per
-        site (the exchange torque density).
+        the particle current is the transmission); ``site`` (B, N, L_y, L_z, 4): density and
+        spin density Tr σ Gⁿ_ii of every site; ``torque`` (B, N, L_y, L_z, 3): Δ m × s per
+        site (the exchange torque density).  The leading axis B is absent for a scalar
+        ``energy``.
     """
-    params = ss.params(theta, phi, bias, k_y, k_z)
-    onsite, hop = layer_blocks(ss, params)
-    sig_l, sig_r = lead_self_energies_planewave(ss, energy, theta=theta, phi=phi, bias=bias,
-                                                k_y=k_y, k_z=k_z)
-    n, m = onsite.shape[0], onsite.shape[1]
-    a = energy * np.eye(m) - onsite
-    a[0] -= sig_l
-    a[-1] -= sig_r
-    sigma = sig_l if lead == 0 else sig_r
-    gamma = 1j * (sigma - sigma.conj().T)
-    if lead == 1:  # the mirrored chain: site n − 1 − j, hoppings H_{j,j+1} in its order
-        a, hop = a[::-1], hop[::-1].conj().transpose(0, 2, 1)
-    # Γ = U U† on its open channels; the incoming states' columns W_j = G_{j,0} U
-    ev, vec = np.linalg.eigh(gamma)
-    keep = ev > 1e-14 * max(ev.max(initial=0.0), 1e-300)
-    u = vec[:, keep] * np.sqrt(ev[keep])
-    gr = np.empty_like(a)  # right-connected Green's functions
-    gr[-1] = np.linalg.inv(a[-1])
-    for j in range(n - 2, -1, -1):
-        gr[j] = np.linalg.inv(a[j] - hop[j].conj().T @ gr[j + 1] @ hop[j])
-    cols = np.empty((n, m, u.shape[1]), complex)
-    cols[0] = gr[0] @ u
-    for j in range(1, n):  # G_{j,0} = g^R_j H_{j,j−1} G_{j−1,0}
-        cols[j] = gr[j] @ (hop[j - 1] @ cols[j - 1])
-    if lead == 1:
-        cols, hop = cols[::-1], hop[::-1].conj().transpose(0, 2, 1)
-    # Gⁿ_jj = W_j W_j†, Gⁿ_{j+1,j} = W_{j+1} W_j†: only their 2 × 2 site blocks are needed
-    ly, lz = ss.size
-    nsite = ly * lz
-    w = cols.reshape(n, nsite, 2, -1)
-    diag = np.einsum("jsar,jsbr->jsab", w, w.conj())              # (N, S, 2, 2)
-    site = np.einsum("bkl,jslk->jsb", _PAULI, diag).real.reshape(n, ly, lz, 4)
-    bond = np.empty((n - 1, 4))
-    for j in range(n - 1):
-        # −2 Im Tr[σ H_{j,j+1} Gⁿ_{j+1,j}], H_{j,j+1} = hop[j]†
-        hw = (hop[j].conj().T @ cols[j + 1]).reshape(nsite, 2, -1)
-        blocks = np.einsum("sar,sbr->ab", hw, w[j].conj())        # Σ_s (H W_{j+1} W_j†)_ss
-        bond[j] = -2 * np.einsum("bkl,lk->b", _PAULI, blocks).imag
-    mags = ss.directions(theta, phi)
-    torque = ss.delta[..., None] * np.cross(mags, site[..., 1:])
-    return {"bond": bond, "site": site, "torque": torque}
+    kp = KPoint(ss, theta=theta, phi=phi, bias=bias, k_y=k_y, k_z=k_z)
+    out = kp.window(energy, lead)
+    return {k: v[0] for k, v in out.items()} if np.ndim(energy) == 0 else out
 
 
 # ------------------------------------------------------------------------------------------
@@ -595,8 +844,17 @@ class SupercellPoint:
         The three contributions separately (``configurations``, ``k_grid``, ``energy``).
     per_configuration : list of dict
         ``seed``, ``current_density``, ``torque`` of every configuration.
-    k_points, size, seeds
-        The grid, the supercell and the seeds used.
+    k_points : (int, int) or None
+        The fixed grid, or None for the adaptive zone average.
+    size, seeds
+        The supercell and the seeds used.
+    n_k : int
+        k points evaluated, summed over the configurations.
+    resonances : int
+        Narrow resonances located on the energy axis (and integrated through), summed over
+        the k points and configurations.
+    converged : bool
+        Every energy integral and zone average met its tolerance.
     """
 
     current_density: float
@@ -607,6 +865,110 @@ class SupercellPoint:
     k_points: tuple
     size: tuple
     seeds: list
+    n_k: int = 0
+    resonances: int = 0
+    converged: bool = True
+
+
+def _observables(ss, w, free_bonds, m):
+    """[particle current into the free layer, torque (3)] (P, 4) from :meth:`KPoint.window`."""
+    bond_in, bond_out = free_bonds
+    if bond_out is None:  # free electrode: the transverse spin current entering it
+        jin = w["bond"][:, bond_in, 1:]
+        tq = jin - (jin @ m)[:, None] * m
+    else:
+        tq = w["torque"][:, ss.free].sum(1)
+    return np.c_[w["bond"][:, bond_in, 0], tq]
+
+
+def window_k(kp, lo, hi, tolerance, *, max_eval=4000):
+    """∫ dE over [lo, hi] of [I, T_x, T_y, T_z] at one supercell momentum (T = 0 window).
+
+    Adaptive Gauss–Kronrod (:func:`mtj_kwant.quadrature.adaptive_quad`) whose breakpoints are
+    the leads' channel edges at this k (:meth:`KPoint.thresholds`) and the narrow resonances
+    of the supercell located on the energy axis from the phase of its determinant
+    (:func:`mtj_kwant.integrate.find_resonances` on :meth:`KPoint.log_det`): quasi-bound
+    states of width down to round-off are integrated, not sampled.
+
+    Parameters
+    ----------
+    kp : KPoint
+    lo, hi : float
+        The window (eV), lo < hi.
+    tolerance : callable
+        Allowed absolute error of each component given the estimate (see
+        :func:`~mtj_kwant.quadrature.adaptive_quad`).
+    max_eval : int
+        Energies at most.
+
+    Returns
+    -------
+    QuadResult
+        ``value`` (4,): particle current into the free layer (the transmission, per
+        supercell) and the torque on it, integrated over energy (eV); ``error``; plus
+        ``resonances`` (n, 2), centre and half width (eV).
+    """
+    from .integrate import _resonance_points, find_resonances
+    from .quadrature import adaptive_quad
+
+    ss = kp.ss
+    m = magnetization_direction(kp.theta, kp.phi)
+    res = find_resonances(kp, lo, hi)
+    marks = np.concatenate([[lo, hi], kp.thresholds(), _resonance_points(res, lo, hi)])
+    pts = np.unique(marks[(marks >= lo) & (marks <= hi)])
+    q = adaptive_quad(lambda e: _observables(ss, kp.window(e), ss.chain.free_bonds, m), pts,
+                      tolerance, max_eval=max_eval,
+                      what=f"window at k = ({kp.k_y:.4g}, {kp.k_z:.4g})/nm")
+    q.resonances = res
+    return q
+
+
+def zone_average(func, lengths, scale, *, rtol, max_points=20_000):
+    """Adaptive average over the supercell Brillouin zone of a vector function of k.
+
+    Genz–Malik cubature (degree 7 with an embedded degree-5 rule, regions bisected where the
+    error is largest; :func:`scipy.integrate.cubature`) over
+    [−π/ℓ_y, π/ℓ_y] × [−π/ℓ_z, π/ℓ_z], ℓ the supercell periods.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(k)`` with k (P, 2) in 1/nm returns (P, Q).
+    lengths : (float, float)
+        ℓ_y, ℓ_z (nm).
+    scale : ndarray (Q,)
+        Natural scale of each component (finite, > 0): refinement stops when every
+        component's error is below ``rtol * scale``.
+    rtol : float
+    max_points : int
+        k points at most (the cubature then stops, not converged).
+
+    Returns
+    -------
+    value, error : ndarray (Q,)
+        The zone average (the integral divided by the zone's area) and its error estimate
+        (the sum over regions of |degree 7 − degree 5|).
+    n_points : int
+    converged : bool
+    """
+    from scipy.integrate import cubature
+
+    half = np.array([np.pi / lengths[0], np.pi / lengths[1]])
+    area = 4 * half[0] * half[1]
+    scale = np.asarray(scale, float)
+    if not (np.all(np.isfinite(scale)) and np.all(scale > 0)):
+        raise ValueError(f"scale must be finite and positive, got {scale}")
+    weight = 1 / scale
+    count = [0]
+
+    def f(k):
+        count[0] += len(k)
+        return func(k) * weight / area
+
+    # each bisection of a region costs 4 × 17 points
+    res = cubature(f, -half, half, rule="genz-malik", rtol=0.0, atol=rtol,
+                   max_subdivisions=max(1, (max_points - 17) // 68))
+    return res.estimate * scale, res.error * scale, count[0], res.status == "converged"
 
 
 def _mp_grid(n, length):
@@ -614,57 +976,129 @@ def _mp_grid(n, length):
     return (2 * np.arange(n) - n + 1) / (2 * n) * (2 * np.pi / length)
 
 
-def configuration_window(point, *, junction, theta, phi, bias, k_points):
+def configuration_window(point, *, junction, theta, phi, bias, k_points=None, rtol=1e-2,
+                         max_points=20_000, linear_response=False):
     """One disorder configuration of :func:`supercell_window` (``point = {"seed": s}``):
     a flat dict for :func:`mtj_kwant.runner.run_points` (module level: picklable).
 
     ``junction`` is the junction's dict (:func:`mtj_kwant.model.junction_to_dict`).
-    Returns ``current_density``, ``torque_x/y/z`` and for each the ``*_k_error`` (the
-    change from the half grid) and ``*_energy_error`` (Gauss–Kronrod 7/15), per area.
+    Returns ``current_density``, ``torque_x/y/z`` and for each the ``*_k_error`` and
+    ``*_energy_error``, per area, plus ``k_points`` (evaluated), ``resonances`` (narrow
+    resonances met) and ``converged``.  With ``k_points=None`` the zone average is adaptive
+    (:func:`zone_average` of :func:`window_k`); with a grid (n_y, n_z) it is the
+    Monkhorst–Pack average with the change from the half grid as its error and a fixed
+    Gauss–Kronrod 7/15 energy rule.  ``linear_response``: the V-derivative at V = 0 (per
+    volt; the integrand at E_F, no energy quadrature; ``bias`` is ignored).
     """
     from .model import junction_from_dict
-    from .quadrature import NODES, WG, WK
     from .units import E_OVER_H, PER_NM2
 
     junction = junction_from_dict(junction)
-    mu_l = junction.fermi_energy + 0.5 * bias
-    mu_r = junction.fermi_energy - 0.5 * bias
-    lo, hi = min(mu_l, mu_r), max(mu_l, mu_r)
-    energies = 0.5 * (lo + hi) + 0.5 * (hi - lo) * NODES
-    sign = 1.0 if bias > 0 else -1.0
-    wk, wg = 0.5 * (hi - lo) * WK * sign, 0.5 * (hi - lo) * WG * sign
-    m = magnetization_direction(theta, phi)
+    if linear_response:
+        bias = 0.0
+        lo = hi = junction.fermi_energy
+        sign = 1.0
+    else:
+        mu_l = junction.fermi_energy + 0.5 * bias
+        mu_r = junction.fermi_energy - 0.5 * bias
+        lo, hi = min(mu_l, mu_r), max(mu_l, mu_r)
+        sign = 1.0 if bias > 0 else -1.0
     ss = make_supercell_system(junction, seed=int(point["seed"]))
     ly, lz = ss.size
-    area = ly * lz * ss.a ** 2
-    bond_in, bond_out = ss.chain.free_bonds
+    lengths = (ly * ss.a, lz * ss.a)
+    conv = E_OVER_H * PER_NM2 / (ly * lz * ss.a ** 2)
+    names = ("current_density", "torque_x", "torque_y", "torque_z")
+    if k_points is not None and linear_response:
+        raise ValueError("linear_response needs the adaptive zone average (k_points=None)")
+    if k_points is not None:
+        value, k_err, e_err, n_k = _mp_window(ss, lo, hi, sign, theta, phi, bias, k_points)
+        extra = {"k_points": n_k, "resonances": 0, "converged": True}
+    else:
+        value, k_err, e_err, extra = _adaptive_window(ss, lo, hi, sign, theta, phi, bias,
+                                                      lengths, rtol, max_points,
+                                                      linear=linear_response)
+    out = {}
+    for q, name in enumerate(names):
+        out[name] = float(value[q] * conv)
+        out[f"{name}_k_error"] = float(k_err[q] * conv)
+        out[f"{name}_energy_error"] = float(e_err[q] * conv)
+    out.update(extra)
+    return out
+
+
+def _mp_window(ss, lo, hi, sign, theta, phi, bias, k_points):
+    """Monkhorst–Pack zone average of the GK15 window (and the half grid's, for its error)."""
+    from .quadrature import NODES, WG, WK
+
+    energies = 0.5 * (lo + hi) + 0.5 * (hi - lo) * NODES
+    wk, wg = 0.5 * (hi - lo) * WK * sign, 0.5 * (hi - lo) * WG * sign
+    m = magnetization_direction(theta, phi)
+    ly, lz = ss.size
     values = {}
     for half in (False, True):
         ny, nz = (k // 2 if half else k for k in k_points)
         grid = [(y, z) for y in _mp_grid(ny, ly * ss.a) for z in _mp_grid(nz, lz * ss.a)]
         acc = np.zeros((len(energies), 4))
+        zone = ZoneBlocks(ss, theta=theta, phi=phi, bias=bias)
         for y, z in grid:
-            for i, e in enumerate(energies):
-                w = window_blocks(ss, e, theta=theta, phi=phi, bias=bias, k_y=y, k_z=z)
-                if bond_out is None:  # free electrode: the transverse spin current entering
-                    jin = w["bond"][bond_in, 1:]
-                    tq = jin - (jin @ m) * m
-                else:
-                    tq = w["torque"][ss.free].sum(0)
-                acc[i] += np.r_[w["bond"][bond_in, 0], tq] / len(grid)
-        values[half] = acc / area * E_OVER_H * PER_NM2
+            acc += _observables(ss, zone.at(y, z).window(energies), ss.chain.free_bonds,
+                                m) / len(grid)
+        values[half] = acc
     full = values[False]
-    out = {}
-    names = ("current_density", "torque_x", "torque_y", "torque_z")
-    for q, name in enumerate(names):
-        out[name] = float(wk @ full[:, q])
-        out[f"{name}_k_error"] = float(abs(wk @ (full[:, q] - values[True][:, q])))
-        out[f"{name}_energy_error"] = float(abs((wk - wg) @ full[:, q]))
-    return out
+    return (wk @ full, np.abs(wk @ (full - values[True])), np.abs((wk - wg) @ full),
+            int(np.prod(k_points)))
 
 
-def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configurations=None,
-                     seed=None, executor="serial", store=None, progress=False):
+def _adaptive_window(ss, lo, hi, sign, theta, phi, bias, lengths, rtol, max_points,
+                     linear=False):
+    """Adaptive zone average of the adaptive energy integral (see :func:`supercell_window`);
+    ``linear``: of the integrand at E_F = lo = hi (the V-derivative at V = 0, per volt)."""
+    scale = {"value": None}
+    n_res = [0]
+    ok = [True]
+
+    def tolerance(value):  # per k: 0.1 rtol of the zone's scale (of its own values at first)
+        if scale["value"] is not None:
+            return 0.1 * rtol * scale["value"]
+        s_j = abs(value[0])
+        s_t = max(float(np.linalg.norm(value[1:])), 1e-3 * s_j, 1e-300)
+        return 0.1 * rtol * np.r_[max(s_j, 1e-300), s_t, s_t, s_t]
+
+    zone = ZoneBlocks(ss, theta=theta, phi=phi, bias=bias)
+    m = magnetization_direction(theta, phi)
+
+    def func(ks):
+        rows = np.zeros((len(ks), 8))
+        if linear:  # one energy: the whole batch of momenta at once
+            rows[:, :4] = _observables(ss, zone.window(ks, lo), ss.chain.free_bonds, m)
+            return rows
+        for i, (y, z) in enumerate(ks):
+            q = window_k(zone.at(y, z), lo, hi, tolerance)
+            n_res[0] += len(q.resonances)
+            ok[0] &= bool(q.converged)
+            rows[i] = np.r_[sign * q.value, q.error]
+        return rows
+
+    # the zone's natural scales from a 3 × 3 grid (k = 0 included): the current, and the
+    # torque's size with a floor of 1e-3 of the current (a collinear torque vanishes)
+    grid = np.array([(y, z) for y in _mp_grid(3, lengths[0]) for z in _mp_grid(3, lengths[1])])
+    first = func(grid)
+    s_j = abs(first[:, 0].mean()) or max(np.abs(first[:, 0]).max(), 1e-300)
+    s_t = max(float(np.linalg.norm(first[:, 1:4].mean(0))), 1e-3 * s_j)
+    scale["value"] = np.r_[s_j, s_t, s_t, s_t]
+    value, error, n_k, converged = zone_average(
+        func, lengths, np.r_[scale["value"], 1e3 * scale["value"]], rtol=rtol,
+        max_points=max_points)
+    extra = {"k_points": int(n_k + len(grid)), "resonances": n_res[0],
+             "converged": bool(converged and ok[0])}
+    # round-off: every value is a sum of terms of the current's and torque's scales
+    error = np.maximum(error[:4], ZONE_ROUNDOFF * max(s_j, s_t))
+    return value[:4], error, np.abs(value[4:]), extra
+
+
+def supercell_window(junction, *, theta, phi=0.0, bias=None, k_points=None, configurations=None,
+                     seed=None, rtol=1e-2, max_points=20_000, linear_response=False,
+                     executor="serial", store=None, progress=False):
     """Window part per area at T = 0 of a supercell junction (reference NumPy solver).
 
     ∫ dE over [μ_R, μ_L] (Gauss–Kronrod 15) of the supercell Brillouin-zone average (a
@@ -715,17 +1149,34 @@ def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configura
     from .runner import fingerprint_of, run_points
 
     cell = junction.supercell
-    k_points = tuple(k_points if k_points is not None else (cell.k_points if cell else (8, 8)))
-    if any(n % 2 for n in k_points):
-        raise ValueError(f"k_points must be even numbers (the k-grid error uses half of "
-                         f"them), got {list(k_points)}")
+    if k_points is None:
+        k_points = cell.k_points if cell else "adaptive"
+    if isinstance(k_points, str):
+        if k_points != "adaptive":
+            raise ValueError(f'k_points must be "adaptive" or two even numbers, got {k_points!r}')
+        k_points = None
+    else:
+        k_points = tuple(int(n) for n in k_points)
+        if len(k_points) != 2 or any(n < 2 or n % 2 for n in k_points):
+            raise ValueError(f"k_points must be two even numbers >= 2 (the k-grid error uses "
+                             f"half of them), got {list(k_points)}")
+    if not 0 < rtol < 1:
+        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
     configurations = int(configurations if configurations is not None else
                          (cell.configurations if cell else 1))
     seed = int(seed if seed is not None else (cell.seed if cell else 0))
-    if bias == 0:
-        raise ValueError("bias must be nonzero (the window part vanishes at V = 0)")
+    if linear_response:
+        if k_points is not None:
+            raise ValueError("linear_response needs the adaptive zone average "
+                             '(k_points="adaptive")')
+        bias = 0.0
+    elif bias is None or bias == 0:
+        raise ValueError("bias must be nonzero (the window part vanishes at V = 0); for the "
+                         "V-derivative at V = 0 use linear_response=True")
     settings = dict(junction=junction_to_dict(junction), theta=float(theta), phi=float(phi),
-                    bias=float(bias), k_points=list(k_points))
+                    bias=float(bias), k_points=None if k_points is None else list(k_points),
+                    rtol=float(rtol), max_points=int(max_points),
+                    linear_response=bool(linear_response))
     seeds = [seed + c for c in range(configurations)]
     rows = run_points(functools.partial(configuration_window, **settings),
                       [{"seed": s} for s in seeds], executor=executor, store=store,
@@ -750,4 +1201,7 @@ def supercell_window(junction, *, theta, phi=0.0, bias, k_points=None, configura
         current_density=float(mean[0]), torque=mean[1:],
         errors={"current_density": float(total[0]), "torque": total[1:]},
         parts={"configurations": conf, "k_grid": k_err, "energy": e_err},
-        per_configuration=per, k_points=k_points, size=tuple(size), seeds=seeds)
+        per_configuration=per, k_points=k_points, size=tuple(size), seeds=seeds,
+        n_k=int(sum(r["k_points"] for r in rows)),
+        resonances=int(sum(r["resonances"] for r in rows)),
+        converged=bool(all(r["converged"] for r in rows)))

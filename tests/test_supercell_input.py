@@ -27,7 +27,7 @@ def test_tables_are_read_and_round_trip():
     # defaults: a table with some keys
     data = _tb(supercell={"size": [2, 3]})
     j = junction_from_dict(data)
-    assert j.supercell.size == (2, 3) and j.supercell.k_points == (16, 16)
+    assert j.supercell.size == (2, 3) and j.supercell.k_points == "adaptive"
     assert j.supercell.configurations == 1 and j.supercell.seed == 1
     # absent: None, and the dict has no table
     plain = mk.load_junction("tb_fif")
@@ -40,6 +40,8 @@ def test_tables_are_read_and_round_trip():
     ({"size": [8.5, 8]}, "supercell.size"),
     ({"size": "8x8"}, "supercell.size"),
     ({"k_points": [16, -1]}, "supercell.k_points"),
+    ({"k_points": [16, 15]}, "supercell.k_points"),
+    ({"k_points": "auto"}, "supercell.k_points"),
     ({"configurations": 0}, "supercell.configurations"),
     ({"configurations": 2.5}, "supercell.configurations"),
     ({"seed": -1}, "supercell.seed"),
