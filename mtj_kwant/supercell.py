@@ -822,39 +822,46 @@ def window_blocks(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0, lea
 # ------------------------------------------------------------------------------------------
 @dataclass
 class SupercellPoint:
-    """Window part per area of a supercell junction at one bias (T = 0).
+    """Current and torque per area of a supercell junction at one bias (T = 0).
 
     Attributes
     ----------
     current_density : float
-        A/m², configuration mean.
+        A/m² (A/m² per V in linear response), configuration mean.
     torque : ndarray (3,)
         Window torque on the free layer, (ħ/2e) A/m², configuration mean: the exchange
         torque summed over the free sites of a finite free layer; for a free right electrode
         the transverse spin current entering it.
     errors : dict
-        ``current_density``, ``torque``: the standard error of the configuration mean (0
-        for one configuration of a clean supercell; inf for one disordered configuration),
-        plus the k-grid error (the mean's change from the k_points/2 grid), plus the energy
-        quadrature's (Gauss–Kronrod 7/15) error, added.  The k-grid part is an estimate,
-        not a bound: tunnelling currents peaked at k∥ = 0 converge slowly on a uniform
-        grid (measured 3.6× short of the true error on a 4 × 4 grid of a clean 2 × 2
-        supercell); choose grids whose estimate is well below the accuracy needed.
+        ``current_density``, ``torque`` (and ``torque_sea``, ``torque_total`` for
+        parts "total"/"both"): the standard error of the configuration mean (0 for one
+        configuration of a clean supercell; inf for one disordered configuration), plus the
+        zone average's error, plus the energy (or contour) quadrature's, added.  Adaptive
+        zone average: the sum over regions of |degree 7 − degree 5| of the Genz–Malik
+        cubature (measured 10–100× above the true error on clean supercells), floored by
+        :data:`ZONE_ROUNDOFF`.  Fixed grid: the change from the half grid, an estimate,
+        not a bound (measured 3.6× short of the true error on a 4 × 4 grid of a clean
+        2 × 2 supercell).
     parts : dict
-        The three contributions separately (``configurations``, ``k_grid``, ``energy``).
+        The three contributions separately (``configurations``, ``k_grid``, ``energy``),
+        arrays over [current, torque (3)] (+ sea (3), total (3)).
     per_configuration : list of dict
-        ``seed``, ``current_density``, ``torque`` of every configuration.
+        ``seed``, ``current_density``, ``torque`` (and ``torque_sea``, ``torque_total``) of
+        every configuration.
     k_points : (int, int) or None
         The fixed grid, or None for the adaptive zone average.
     size, seeds
         The supercell and the seeds used.
     n_k : int
-        k points evaluated, summed over the configurations.
+        k points evaluated, summed over the configurations (window and sea).
     resonances : int
         Narrow resonances located on the energy axis (and integrated through), summed over
         the k points and configurations.
     converged : bool
         Every energy integral and zone average met its tolerance.
+    torque_sea, torque_total : ndarray (3,) or None
+        The Fermi-sea part (filled to μ_R = E_F − eV/2, DESIGN.md §1) and window + sea, for
+        parts "total"/"both".
     """
 
     current_density: float
@@ -868,6 +875,8 @@ class SupercellPoint:
     n_k: int = 0
     resonances: int = 0
     converged: bool = True
+    torque_sea: np.ndarray | None = None
+    torque_total: np.ndarray | None = None
 
 
 def _observables(ss, w, free_bonds, m):
@@ -971,13 +980,48 @@ def zone_average(func, lengths, scale, *, rtol, max_points=20_000):
     return res.estimate * scale, res.error * scale, count[0], res.status == "converged"
 
 
+def _cached(func):
+    """``func`` of momenta (P, 2) -> (P, Q), remembering every momentum it was given."""
+    memo = {}
+
+    def wrapped(ks):
+        new = [tuple(k) for k in ks if tuple(k) not in memo]
+        if new:
+            for k, row in zip(new, func(np.array(new))):
+                memo[k] = row
+        return np.array([memo[tuple(k)] for k in ks])
+
+    wrapped.memo = memo
+    return wrapped
+
+
+def _two_pass(func, lengths, scale_of, rtol, max_points):
+    """Zone average to ``rtol`` of scales taken from the integral itself.
+
+    ``scale_of(values)`` gives the scales (Q,) from an estimate of the average (Q,).  The
+    first scales come from a 3 × 3 grid (k = 0 included), which overweights a peak at
+    k = 0 (measured 6× on tb_fifn); a pass at 10 ``rtol`` (at most 0.3) then gives the
+    scales of the final pass.  Momenta are evaluated once (cached).  Returns
+    (value, error, k points evaluated, converged, final scales).
+    """
+    func = _cached(func)
+    grid = np.array([(y, z) for y in _mp_grid(3, lengths[0]) for z in _mp_grid(3, lengths[1])])
+    scale = scale_of(func(grid).mean(0))
+    loose, *_ = zone_average(func, lengths, scale, rtol=min(0.3, 10 * rtol),
+                             max_points=max_points)
+    scale = scale_of(loose)
+    value, error, _, converged = zone_average(func, lengths, scale, rtol=rtol,
+                                              max_points=max_points)
+    return value, error, len(func.memo), converged, scale
+
+
 def _mp_grid(n, length):
     """Monkhorst–Pack midpoints of [−π/L, π/L) (1/nm) for n points, L the period (nm)."""
     return (2 * np.arange(n) - n + 1) / (2 * n) * (2 * np.pi / length)
 
 
 def configuration_window(point, *, junction, theta, phi, bias, k_points=None, rtol=1e-2,
-                         max_points=20_000, linear_response=False):
+                         max_points=20_000, linear_response=False, sea=False):
     """One disorder configuration of :func:`supercell_window` (``point = {"seed": s}``):
     a flat dict for :func:`mtj_kwant.runner.run_points` (module level: picklable).
 
@@ -988,7 +1032,8 @@ def configuration_window(point, *, junction, theta, phi, bias, k_points=None, rt
     (:func:`zone_average` of :func:`window_k`); with a grid (n_y, n_z) it is the
     Monkhorst–Pack average with the change from the half grid as its error and a fixed
     Gauss–Kronrod 7/15 energy rule.  ``linear_response``: the V-derivative at V = 0 (per
-    volt; the integrand at E_F, no energy quadrature; ``bias`` is ignored).
+    volt; the integrand at E_F, no energy quadrature; ``bias`` is ignored).  ``sea``: also
+    the Fermi-sea torque (``torque_sea_x/y/z`` with their errors; adaptive route only).
     """
     from .model import junction_from_dict
     from .units import E_OVER_H, PER_NM2
@@ -1022,8 +1067,58 @@ def configuration_window(point, *, junction, theta, phi, bias, k_points=None, rt
         out[name] = float(value[q] * conv)
         out[f"{name}_k_error"] = float(k_err[q] * conv)
         out[f"{name}_energy_error"] = float(e_err[q] * conv)
-    out.update(extra)
+    out.update({k: v for k, v in extra.items() if k != "torque_scale"})
+    if sea:
+        from .supercell_sea import sea_chemical_potential
+
+        mu = sea_chemical_potential(junction, bias, 0)
+        s_val, s_kerr, s_eerr, s_extra = _adaptive_sea(ss, mu, theta, phi, bias, lengths,
+                                                       rtol, max_points,
+                                                       extra.pop("torque_scale"))
+        for q, c in enumerate("xyz"):
+            out[f"torque_sea_{c}"] = float(s_val[q] * conv)
+            out[f"torque_sea_{c}_k_error"] = float(s_kerr[q] * conv)
+            out[f"torque_sea_{c}_energy_error"] = float(s_eerr[q] * conv)
+        out["k_points"] += s_extra["k_points"]
+        out["converged"] = bool(out["converged"] and s_extra["converged"])
     return out
+
+
+def _adaptive_sea(ss, mu, theta, phi, bias, lengths, rtol, max_points, window_scale):
+    """Adaptive zone average of the T = 0 Fermi-sea torque (:func:`mtj_kwant.supercell_sea.sea_k`
+    per k, filled to ``mu``): value, k error, contour error (3,) each, and counts.
+
+    Its tolerance is ``rtol`` of the window torque's scale (per k: 0.1 ``rtol`` of it): the
+    sea torque is a zone average of large, cancelling contributions, so its own size is no
+    measure of the accuracy the total needs."""
+    from .supercell_sea import SEA_ROUNDOFF, SeaSolver, sea_k
+
+    zone = ZoneBlocks(ss, theta=theta, phi=phi, bias=bias)
+    scale = {"value": None}
+    ok = [True]
+    sizes = []
+
+    def func(ks):
+        rows = np.zeros((len(ks), 6))
+        for i, (y, z) in enumerate(ks):
+            solver = SeaSolver(ss, theta=theta, phi=phi, bias=bias, k_y=y, k_z=z, zone=zone)
+            atol = 0.0 if scale["value"] is None else 0.1 * rtol * scale["value"]
+            q = sea_k(ss, mu, theta=theta, phi=phi, bias=bias, k_y=y, k_z=z, tol=0.1 * rtol,
+                      atol=atol, solver=solver)
+            ok[0] &= bool(q.converged)
+            sizes.append(q.scale)
+            rows[i] = np.r_[q.value, q.error]
+        return rows
+
+    def scale_of(v):  # the window torque's scale, floored by the round-off of the O(1)
+        s_t = max(window_scale, SEA_ROUNDOFF * float(np.mean(sizes)), 1e-300)  # terms
+        scale["value"] = s_t                          # also the contour's tolerance per k
+        return np.r_[[s_t] * 3, [1e3 * s_t] * 3]
+
+    value, error, n_k, converged, sc = _two_pass(func, lengths, scale_of, rtol, max_points)
+    error = np.maximum(error[:3], ZONE_ROUNDOFF * sc[0])
+    return value[:3], error, np.abs(value[3:]), {"k_points": int(n_k),
+                                                 "converged": bool(converged and ok[0])}
 
 
 def _mp_window(ss, lo, hi, sign, theta, phi, bias, k_points):
@@ -1079,35 +1174,38 @@ def _adaptive_window(ss, lo, hi, sign, theta, phi, bias, lengths, rtol, max_poin
             rows[i] = np.r_[sign * q.value, q.error]
         return rows
 
-    # the zone's natural scales from a 3 × 3 grid (k = 0 included): the current, and the
-    # torque's size with a floor of 1e-3 of the current (a collinear torque vanishes)
-    grid = np.array([(y, z) for y in _mp_grid(3, lengths[0]) for z in _mp_grid(3, lengths[1])])
-    first = func(grid)
-    s_j = abs(first[:, 0].mean()) or max(np.abs(first[:, 0]).max(), 1e-300)
-    s_t = max(float(np.linalg.norm(first[:, 1:4].mean(0))), 1e-3 * s_j)
-    scale["value"] = np.r_[s_j, s_t, s_t, s_t]
-    value, error, n_k, converged = zone_average(
-        func, lengths, np.r_[scale["value"], 1e3 * scale["value"]], rtol=rtol,
-        max_points=max_points)
-    extra = {"k_points": int(n_k + len(grid)), "resonances": n_res[0],
-             "converged": bool(converged and ok[0])}
+    def scale_of(v):  # the current, and the torque's size with a floor of 1e-3 of the
+        s_j = max(abs(v[0]), 1e-300)  # current (a collinear torque vanishes)
+        s_t = max(float(np.linalg.norm(v[1:4])), 1e-3 * s_j)
+        scale["value"] = np.r_[s_j, s_t, s_t, s_t]   # also the energy tolerance per k
+        return np.r_[scale["value"], 1e3 * scale["value"]]
+
+    value, error, n_k, converged, sc = _two_pass(func, lengths, scale_of, rtol, max_points)
+    s_j, s_t = sc[0], sc[1]
+    extra = {"k_points": int(n_k), "resonances": n_res[0],
+             "converged": bool(converged and ok[0]), "torque_scale": float(s_t)}
     # round-off: every value is a sum of terms of the current's and torque's scales
     error = np.maximum(error[:4], ZONE_ROUNDOFF * max(s_j, s_t))
     return value[:4], error, np.abs(value[4:]), extra
 
 
-def supercell_window(junction, *, theta, phi=0.0, bias=None, k_points=None, configurations=None,
-                     seed=None, rtol=1e-2, max_points=20_000, linear_response=False,
-                     executor="serial", store=None, progress=False):
-    """Window part per area at T = 0 of a supercell junction (reference NumPy solver).
+def supercell_point(junction, *, theta, phi=0.0, bias=None, parts="window", k_points=None,
+                    configurations=None, seed=None, rtol=1e-2, max_points=20_000,
+                    linear_response=False, executor="serial", store=None, progress=False):
+    """Current and torque per area at T = 0 of a supercell junction, configuration-averaged.
 
-    ∫ dE over [μ_R, μ_L] (Gauss–Kronrod 15) of the supercell Brillouin-zone average (a
-    Monkhorst–Pack grid of ``k_points``) of :func:`window_blocks`, divided by the supercell
-    area, averaged over ``configurations`` disorder realisations with seeds ``seed``,
-    ``seed + 1``, … (defaults from the junction's ``[supercell]`` table).  The
-    configurations are points of :func:`mtj_kwant.runner.run_points`: computed serially, on
-    a process pool or a dask cluster (``executor``), and kept in a CSV ``store`` so that an
-    interrupted run resumes by seed.
+    The window part: ∫ dE over [μ_R, μ_L] of the supercell Brillouin-zone average of the
+    block-RGF observables (:class:`ZoneBlocks`, :func:`window_k`), divided by the supercell
+    area; with ``parts="total"``/``"both"`` also the Fermi-sea torque filled to μ_R
+    (:func:`mtj_kwant.supercell_sea.sea_k` per k).  The zone average is adaptive
+    (:func:`zone_average`, to ``rtol`` of the point's current and torque scales) unless a
+    fixed Monkhorst–Pack grid is asked for; the energy integral at each k is adaptive with
+    the narrow resonances of the supercell located on the energy axis.  Averaged over
+    ``configurations`` disorder realisations with seeds ``seed``, ``seed + 1``, …
+    (defaults from the junction's ``[supercell]`` table), which are points of
+    :func:`mtj_kwant.runner.run_points`: computed serially, on a process pool or a dask
+    cluster (``executor``), and kept in a CSV ``store`` so that an interrupted run resumes
+    by seed.
 
     Parameters
     ----------
@@ -1116,11 +1214,21 @@ def supercell_window(junction, *, theta, phi=0.0, bias=None, k_points=None, conf
     theta, phi : float
         Free-layer angles (rad).
     bias : float
-        V (≠ 0).
-    k_points : (int, int), optional
-        Even numbers of points (the k-grid error compares with half of them).
-    configurations : int, optional
-    seed : int, optional
+        V (≠ 0); not needed with ``linear_response``.
+    parts : {"window", "total", "both"}
+        "total"/"both" add the Fermi sea (adaptive zone average, finite bias only).
+    k_points : "adaptive" or (int, int), optional
+        Default: the junction's ``[supercell] k_points`` ("adaptive" when absent).  A grid
+        needs even numbers (its error compares with half of them).
+    configurations, seed : int, optional
+    rtol : float
+        Relative tolerance of the zone average and (÷10) of each energy integral, of the
+        point's current and of its torque's size (a floor of 1e-3 of the current for a
+        vanishing torque).
+    max_points : int
+        k points per zone average at most (then flagged not converged).
+    linear_response : bool
+        The V-derivative at V = 0 of the window part (per volt): the integrand at E_F.
     executor, store, progress
         As for :func:`mtj_kwant.runner.run_points` (default: serial, no store).
 
@@ -1131,17 +1239,20 @@ def supercell_window(junction, *, theta, phi=0.0, bias=None, k_points=None, conf
     Raises
     ------
     ValueError
-        Odd k_points, or bias 0.
+        Bad ``k_points``, ``rtol`` or ``parts``; bias 0 or missing without
+        ``linear_response``; a grid or linear response with the sea.
 
     Notes
     -----
     Per-area units as in :func:`mtj_kwant.integrate.bias_point`:
     J = (e/h) ∫ dE (L_y L_z a²)⁻¹ ⟨I(E, k)⟩_BZ, I the bond particle current (the
     transmission); a clean L × L supercell therefore equals the layered junction
-    (DESIGN.md §3: ∫d²k∥/(2π)² = a⁻² ⟨·⟩_BZ) up to the k-grid error.  The reported error
-    adds the standard error of the configuration mean (0 for one configuration of a clean
-    supercell, inf for one disordered configuration), the k-grid error and the energy
-    quadrature's, each averaged over the configurations.
+    (DESIGN.md §3: ∫d²k∥/(2π)² = a⁻² ⟨·⟩_BZ) up to the zone average's error.  The reported
+    error adds the standard error of the configuration mean, the zone average's error and
+    the energy quadrature's, each averaged over the configurations.  Junctions whose free
+    layer holds quasi-bound states in the window (states that cannot leave into the cap or
+    electrode) give integrands with steps along curves of the zone: they converge slowly
+    and are then reported not converged with their large error.
     """
     import functools
 
@@ -1162,6 +1273,12 @@ def supercell_window(junction, *, theta, phi=0.0, bias=None, k_points=None, conf
                              f"half of them), got {list(k_points)}")
     if not 0 < rtol < 1:
         raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    if parts not in ("window", "total", "both"):
+        raise ValueError(f'parts must be "window", "total" or "both", got {parts!r}')
+    sea = parts != "window"
+    if sea and (k_points is not None or linear_response):
+        raise ValueError('parts="total"/"both" needs the adaptive zone average at a finite '
+                         'bias (k_points="adaptive", linear_response=False)')
     configurations = int(configurations if configurations is not None else
                          (cell.configurations if cell else 1))
     seed = int(seed if seed is not None else (cell.seed if cell else 0))
@@ -1176,32 +1293,48 @@ def supercell_window(junction, *, theta, phi=0.0, bias=None, k_points=None, conf
     settings = dict(junction=junction_to_dict(junction), theta=float(theta), phi=float(phi),
                     bias=float(bias), k_points=None if k_points is None else list(k_points),
                     rtol=float(rtol), max_points=int(max_points),
-                    linear_response=bool(linear_response))
+                    linear_response=bool(linear_response), sea=sea)
     seeds = [seed + c for c in range(configurations)]
     rows = run_points(functools.partial(configuration_window, **settings),
                       [{"seed": s} for s in seeds], executor=executor, store=store,
                       fingerprint=fingerprint_of(settings), progress=progress,
                       desc="configurations")
-    names = ("current_density", "torque_x", "torque_y", "torque_z")
+    names = ["current_density", "torque_x", "torque_y", "torque_z"]
+    if sea:
+        names += ["torque_sea_x", "torque_sea_y", "torque_sea_z"]
     vals = np.array([[r[n] for n in names] for r in rows])
-    mean = vals.mean(0)
     clean = not any(lay.disorder is not None and lay.disorder.active for lay in junction.layers)
+    if sea:  # the total per configuration, so that its spread is the total's
+        vals = np.c_[vals, vals[:, 1:4] + vals[:, 4:7]]
+    mean = vals.mean(0)
     if len(rows) > 1:
         conf = vals.std(0, ddof=1) / np.sqrt(len(rows))
     else:
-        conf = np.zeros(4) if clean else np.full(4, np.inf)
+        conf = np.zeros(vals.shape[1]) if clean else np.full(vals.shape[1], np.inf)
     k_err = np.array([[r[f"{n}_k_error"] for n in names] for r in rows]).mean(0)
     e_err = np.array([[r[f"{n}_energy_error"] for n in names] for r in rows]).mean(0)
+    if sea:
+        k_err = np.r_[k_err, k_err[1:4] + k_err[4:7]]
+        e_err = np.r_[e_err, e_err[1:4] + e_err[4:7]]
     total = conf + k_err + e_err
-    per = [{"seed": s, "current_density": r["current_density"],
-            "torque": np.array([r["torque_x"], r["torque_y"], r["torque_z"]])}
-           for s, r in zip(seeds, rows)]
+    per = [{"seed": s, "current_density": float(v[0]), "torque": v[1:4],
+            **({"torque_sea": v[4:7], "torque_total": v[7:10]} if sea else {})}
+           for s, v in zip(seeds, vals)]
     size = cell.size if cell is not None else (1, 1)
+    errors = {"current_density": float(total[0]), "torque": total[1:4]}
+    extra = {}
+    if sea:
+        errors.update(torque_sea=total[4:7], torque_total=total[7:10])
+        extra = dict(torque_sea=mean[4:7], torque_total=mean[7:10])
     return SupercellPoint(
-        current_density=float(mean[0]), torque=mean[1:],
-        errors={"current_density": float(total[0]), "torque": total[1:]},
+        current_density=float(mean[0]), torque=mean[1:4], errors=errors,
         parts={"configurations": conf, "k_grid": k_err, "energy": e_err},
-        per_configuration=per, k_points=k_points, size=tuple(size), seeds=seeds,
+        per_configuration=per, k_points=k_points, size=tuple(size), seeds=seeds, **extra,
         n_k=int(sum(r["k_points"] for r in rows)),
         resonances=int(sum(r["resonances"] for r in rows)),
         converged=bool(all(r["converged"] for r in rows)))
+
+
+def supercell_window(junction, **kwargs):
+    """The window part of :func:`supercell_point` (``parts="window"``)."""
+    return supercell_point(junction, parts="window", **kwargs)
