@@ -161,8 +161,9 @@ def _common(p):
                    help="temperature in K (default: the junction file's)")
     p.add_argument("--parts", choices=("window", "total", "both"), default="window",
                    help="window (transport) part, total (window + Fermi sea) or both")
-    p.add_argument("--rtol", type=float, default=1e-3,
-                   help="relative tolerance of the integrals (default 1e-3)")
+    p.add_argument("--rtol", type=float, default=None,
+                   help="relative tolerance of the integrals (default 1e-3; 1e-2 for a "
+                        "junction with a [supercell] table)")
     p.add_argument("--solver", choices=("batched", "kwant"), default="batched",
                    help="batched Green's functions (default) or Kwant scattering states")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="also write a figure")
@@ -658,7 +659,7 @@ def _run(args):
         vary = _vary(args.vary)
         result = _resumable(store, lambda: scan(
             junction, bias=_biases(args.bias), theta=thetas, phi=phis, temperature=temps,
-            vary=vary, parts=args.parts, rtol=args.rtol, solver=args.solver,
+            vary=vary, parts=args.parts, rtol=args.rtol or 1e-3, solver=args.solver,
             progress=not args.quiet, executor=_workers(args.workers), store=store))
         _kwant_sea_note(args, result)
         result.save(out)
@@ -670,7 +671,8 @@ def _run(args):
     elif args.command == "profile":
         result = profile(junction, args.bias, theta=_angle("theta", args.theta),
                          phi=_angle("phi", args.phi), temperature=args.temperature,
-                         parts=args.parts, rtol=args.rtol, solver=args.solver, depth=args.depth,
+                         parts=args.parts, rtol=args.rtol or 1e-3, solver=args.solver,
+                         depth=args.depth,
                          progress=not args.quiet)
         _kwant_sea_note(args, result)
         out = Path(args.output)

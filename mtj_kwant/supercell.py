@@ -51,7 +51,9 @@ import tinyarray as ta
 
 from .model import DISORDER_KEYS, Disorder, _table, magnetization_direction
 
-__all__ = ["DISORDER_KEYS", "SupercellSystem", "make_supercell_system", "tilt_frame"]
+__all__ = ["DISORDER_KEYS", "KPoint", "SupercellPoint", "SupercellSystem", "ZoneBlocks",
+           "make_supercell_system", "supercell_point", "supercell_sweep", "supercell_window",
+           "tilt_frame", "window_blocks", "window_k", "zone_average"]
 
 #: Keys of a layer's disorder table (DESIGN.md §9 ``[layer.disorder]``).
 
@@ -1055,7 +1057,10 @@ def configuration_window(point, *, junction, theta, phi, bias, k_points=None, rt
     names = ("current_density", "torque_x", "torque_y", "torque_z")
     if k_points is not None and linear_response:
         raise ValueError("linear_response needs the adaptive zone average (k_points=None)")
-    if k_points is not None:
+    if bias == 0 and not linear_response:  # μ_L = μ_R: the window vanishes identically
+        value = k_err = e_err = np.zeros(4)
+        extra = {"k_points": 0, "resonances": 0, "converged": True, "torque_scale": None}
+    elif k_points is not None:
         value, k_err, e_err, n_k = _mp_window(ss, lo, hi, sign, theta, phi, bias, k_points)
         extra = {"k_points": n_k, "resonances": 0, "converged": True}
     else:
@@ -1090,7 +1095,8 @@ def _adaptive_sea(ss, mu, theta, phi, bias, lengths, rtol, max_points, window_sc
 
     Its tolerance is ``rtol`` of the window torque's scale (per k: 0.1 ``rtol`` of it): the
     sea torque is a zone average of large, cancelling contributions, so its own size is no
-    measure of the accuracy the total needs."""
+    measure of the accuracy the total needs.  At V = 0 (``window_scale`` None) it is the
+    equilibrium torque, converged to ``rtol`` of its own size."""
     from .supercell_sea import SEA_ROUNDOFF, SeaSolver, sea_k
 
     zone = ZoneBlocks(ss, theta=theta, phi=phi, bias=bias)
@@ -1110,8 +1116,9 @@ def _adaptive_sea(ss, mu, theta, phi, bias, lengths, rtol, max_points, window_sc
             rows[i] = np.r_[q.value, q.error]
         return rows
 
-    def scale_of(v):  # the window torque's scale, floored by the round-off of the O(1)
-        s_t = max(window_scale, SEA_ROUNDOFF * float(np.mean(sizes)), 1e-300)  # terms
+    def scale_of(v):  # the window torque's scale (at V = 0 the sea's own size), floored
+        own = float(np.linalg.norm(v[:3])) if window_scale is None else window_scale
+        s_t = max(own, SEA_ROUNDOFF * float(np.mean(sizes)), 1e-300)  # by its round-off
         scale["value"] = s_t                          # also the contour's tolerance per k
         return np.r_[[s_t] * 3, [1e3 * s_t] * 3]
 
@@ -1256,8 +1263,25 @@ def supercell_point(junction, *, theta, phi=0.0, bias=None, parts="window", k_po
     """
     import functools
 
-    from .model import junction_to_dict
     from .runner import fingerprint_of, run_points
+
+    if not linear_response and (bias is None or bias == 0):
+        raise ValueError("bias must be nonzero (the window part vanishes at V = 0); for the "
+                         "V-derivative at V = 0 use linear_response=True")
+    settings, seeds = _settings(junction, theta, phi, parts, k_points, configurations, seed,
+                                rtol, max_points, linear_response)
+    settings["bias"] = 0.0 if linear_response else float(bias)
+    rows = run_points(functools.partial(configuration_window, **settings),
+                      [{"seed": s} for s in seeds], executor=executor, store=store,
+                      fingerprint=fingerprint_of(settings), progress=progress,
+                      desc="configurations")
+    return _aggregate(junction, rows, seeds, settings)
+
+
+def _settings(junction, theta, phi, parts, k_points, configurations, seed, rtol, max_points,
+              linear_response):
+    """Checked settings of :func:`configuration_window` (without the bias) and the seeds."""
+    from .model import junction_to_dict
 
     cell = junction.supercell
     if k_points is None:
@@ -1279,26 +1303,23 @@ def supercell_point(junction, *, theta, phi=0.0, bias=None, parts="window", k_po
     if sea and (k_points is not None or linear_response):
         raise ValueError('parts="total"/"both" needs the adaptive zone average at a finite '
                          'bias (k_points="adaptive", linear_response=False)')
+    if linear_response and k_points is not None:
+        raise ValueError('linear_response needs the adaptive zone average (k_points="adaptive")')
     configurations = int(configurations if configurations is not None else
                          (cell.configurations if cell else 1))
+    if configurations < 1:
+        raise ValueError(f"configurations must be >= 1, got {configurations}")
     seed = int(seed if seed is not None else (cell.seed if cell else 0))
-    if linear_response:
-        if k_points is not None:
-            raise ValueError("linear_response needs the adaptive zone average "
-                             '(k_points="adaptive")')
-        bias = 0.0
-    elif bias is None or bias == 0:
-        raise ValueError("bias must be nonzero (the window part vanishes at V = 0); for the "
-                         "V-derivative at V = 0 use linear_response=True")
     settings = dict(junction=junction_to_dict(junction), theta=float(theta), phi=float(phi),
-                    bias=float(bias), k_points=None if k_points is None else list(k_points),
+                    k_points=None if k_points is None else list(k_points),
                     rtol=float(rtol), max_points=int(max_points),
                     linear_response=bool(linear_response), sea=sea)
-    seeds = [seed + c for c in range(configurations)]
-    rows = run_points(functools.partial(configuration_window, **settings),
-                      [{"seed": s} for s in seeds], executor=executor, store=store,
-                      fingerprint=fingerprint_of(settings), progress=progress,
-                      desc="configurations")
+    return settings, [seed + c for c in range(configurations)]
+
+
+def _aggregate(junction, rows, seeds, settings):
+    """The :class:`SupercellPoint` of the configurations' rows of one bias."""
+    sea = settings["sea"]
     names = ["current_density", "torque_x", "torque_y", "torque_z"]
     if sea:
         names += ["torque_sea_x", "torque_sea_y", "torque_sea_z"]
@@ -1320,19 +1341,59 @@ def supercell_point(junction, *, theta, phi=0.0, bias=None, parts="window", k_po
     per = [{"seed": s, "current_density": float(v[0]), "torque": v[1:4],
             **({"torque_sea": v[4:7], "torque_total": v[7:10]} if sea else {})}
            for s, v in zip(seeds, vals)]
+    cell = junction.supercell
     size = cell.size if cell is not None else (1, 1)
     errors = {"current_density": float(total[0]), "torque": total[1:4]}
     extra = {}
     if sea:
         errors.update(torque_sea=total[4:7], torque_total=total[7:10])
         extra = dict(torque_sea=mean[4:7], torque_total=mean[7:10])
+    k_points = settings["k_points"]
     return SupercellPoint(
         current_density=float(mean[0]), torque=mean[1:4], errors=errors,
         parts={"configurations": conf, "k_grid": k_err, "energy": e_err},
-        per_configuration=per, k_points=k_points, size=tuple(size), seeds=seeds, **extra,
+        per_configuration=per, k_points=None if k_points is None else tuple(k_points),
+        size=tuple(size), seeds=list(seeds), **extra,
         n_k=int(sum(r["k_points"] for r in rows)),
         resonances=int(sum(r["resonances"] for r in rows)),
         converged=bool(all(r["converged"] for r in rows)))
+
+
+def _configuration_at(point, **settings):
+    """:func:`configuration_window` of a point ``{"bias_V": V, "seed": s}`` (sweeps)."""
+    return configuration_window({"seed": point["seed"]}, bias=float(point["bias_V"]),
+                                **settings)
+
+
+def supercell_sweep(junction, biases, *, theta, phi=0.0, parts="window", rtol=1e-2,
+                    k_points=None, configurations=None, seed=None, max_points=20_000,
+                    executor="serial", store=None, progress=False):
+    """:func:`supercell_point` at several biases: every (bias, configuration) is one point
+    of :func:`mtj_kwant.runner.run_points` (parallel over both, resumable from ``store``).
+
+    At V = 0 the window part vanishes identically (μ_L = μ_R: zero with zero error); the
+    Fermi sea (parts "total"/"both") is then the equilibrium torque, whose zone average is
+    converged to ``rtol`` of its own size.
+
+    Returns
+    -------
+    list of SupercellPoint
+        One per bias, in the order given.
+    """
+    import functools
+
+    from .runner import fingerprint_of, run_points
+
+    settings, seeds = _settings(junction, theta, phi, parts, k_points, configurations, seed,
+                                rtol, max_points, False)
+    biases = [float(b) for b in biases]
+    points = [{"bias_V": b, "seed": s} for b in biases for s in seeds]
+    rows = run_points(functools.partial(_configuration_at, **settings), points,
+                      executor=executor, store=store, fingerprint=fingerprint_of(settings),
+                      progress=progress, desc="bias points x configurations")
+    n = len(seeds)
+    return [_aggregate(junction, rows[i * n:(i + 1) * n], seeds, settings)
+            for i in range(len(biases))]
 
 
 def supercell_window(junction, **kwargs):

@@ -55,7 +55,11 @@ class SweepResult(Result):
     table, :mod:`mtj_kwant.scba`) the window torque is the exchange torque of Eq. (22),
     and ``spin_current_difference_*_window`` (J_in − J_out across the free layer) and
     ``spin_flip_loss_*_window`` (spin lost to spin flips in it; difference = torque +
-    loss) are filled, in-plane, out-of-plane and along m.  ``errors`` holds an integration error estimate
+    loss) are filled, in-plane, out-of-plane and along m.  A junction with a ``[supercell]``
+    table (DESIGN.md §9, :func:`mtj_kwant.supercell.supercell_sweep`, T = 0) fills
+    ``supercell``: size, k integration, seeds, k points evaluated, the error's three parts
+    (configurations, k, energy) and every configuration's values per bias; its ``errors``
+    add the configurations' standard error.  ``errors`` holds an integration error estimate
     per list: quadrature plus, for a continuum junction, discretisation.
     ``lattice_errors`` holds the discretisation part (for a fixed
     ``lattice_spacing``: that lattice's error against the continuum, not
@@ -99,6 +103,7 @@ class SweepResult(Result):
     spin_flip_loss_inplane_window: list | None = None
     spin_flip_loss_outofplane_window: list | None = None
     spin_flip_loss_longitudinal_window: list | None = None
+    supercell: dict | None = None
 
     def _outcome(self):
         return _convergence(self.converged, self.bias_V, self.rtol, "bias points")
@@ -193,7 +198,7 @@ class ProfileResult(Result):
 
 
 def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts="window",
-          rtol=1e-3, solver="batched", progress=True, method="auto", executor="auto",
+          rtol=None, solver="batched", progress=True, method="auto", executor="auto",
           store=None):
     """Current density and torques versus bias.
 
@@ -209,9 +214,10 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     parts : {"window", "total", "both"}
         "total" and "both" add the Fermi-sea part and the total torque
         (DESIGN.md §1); the window lists are always filled.
-    rtol : float
+    rtol : float, optional
         Relative tolerance of the integrals (torque components relative to
-        the larger one).
+        the larger one).  Default 1e-3; 1e-2 for a junction with a ``[supercell]`` table
+        (its zone average costs ~1e4 k points at 1e-2).
     solver : {"batched", "kwant"}
         "kwant": the Fermi sea (parts "total", "both") is still computed with the batched
         solver; ``provenance["notes"]`` says so (see :func:`~mtj_kwant.scan.scan`).
@@ -227,12 +233,17 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
     SweepResult
     """
     junction = as_junction(junction)
+    if rtol is None:
+        rtol = 1e-2 if junction.supercell is not None else 1e-3
     options = Options(parts=parts, rtol=rtol, solver=solver, method=method, executor=executor)
     theta, phi = one_number("theta", theta, "rad"), one_number("phi", phi, "rad")
     if temperature is None:
         temperature = junction.temperature
     temperature = one_number("temperature", temperature, "K")
     biases = _as_list("bias", bias)
+    if junction.supercell is not None:
+        return _supercell_sweep(junction, biases, theta, phi, temperature, options, progress,
+                                store)
     table = _scan(junction, options, bias=biases, theta=theta, phi=phi, temperature=temperature,
                   vary=None, store=store, progress=progress)
     c = table.columns
@@ -280,6 +291,87 @@ def sweep(junction, bias, *, theta=math.pi / 2, phi=0.0, temperature=None, parts
         lattice_spacing_nm=c["lattice_spacing_nm"],
         **extra,
     )
+
+
+def _supercell_sweep(junction, biases, theta, phi, temperature, options, progress, store):
+    """:func:`sweep` of a junction with a ``[supercell]`` table (T = 0, batched solver)."""
+    from .options import OptionsError
+    from .physics import torque_axes
+    from .supercell import supercell_sweep
+
+    if temperature != 0:
+        raise OptionsError("temperature", f"must be 0 K for a junction with a [supercell] "
+                           f"table (computed at T = 0), got {temperature:g} K; give 0 or "
+                           f"remove the file's temperature")
+    if options.solver != "batched":
+        raise OptionsError("solver", f"must be 'batched' for a junction with a [supercell] "
+                           f"table (it has its own block solver), got {options.solver!r}")
+    executor = "serial" if options.executor == "auto" else options.executor
+    points = supercell_sweep(junction, biases, theta=theta, phi=phi, parts=options.parts,
+                             rtol=options.rtol, executor=executor, store=store,
+                             progress=progress)
+    m = magnetization_direction(theta, phi)
+    p = np.asarray(junction.left.magnetization, float)
+    axes = torque_axes(m, p)
+
+    def project(vectors, errors):
+        vectors, errors = np.asarray(vectors), np.asarray(errors)
+        if axes is None:  # collinear: both components vanish; their errors cover the vector
+            zero = np.zeros(len(vectors))
+            bound = errors.sum(1) + np.abs(vectors).sum(1)
+            return zero, zero.copy(), bound, bound.copy()
+        return (vectors @ axes[0], vectors @ axes[1], errors @ np.abs(axes[0]),
+                errors @ np.abs(axes[1]))
+
+    lists = {"current_density": [q.current_density for q in points]}
+    errors = {"current_density": [q.errors["current_density"] for q in points]}
+    parts = ["window"] + (["sea", "total"] if options.parts != "window" else [])
+    vectors = {}
+    for part in parts:
+        attr = "torque" if part == "window" else f"torque_{part}"
+        vec = [getattr(q, attr) for q in points]
+        err = [q.errors[attr] for q in points]
+        par, perp, e_par, e_perp = project(vec, err)
+        lists[f"torque_inplane_{part}"], lists[f"torque_outofplane_{part}"] = par, perp
+        errors[f"torque_inplane_{part}"], errors[f"torque_outofplane_{part}"] = e_par, e_perp
+        vectors[part] = np.asarray(vec).tolist()
+    lists = {k: np.asarray(v, float).tolist() for k, v in lists.items()}
+    errors = {k: np.asarray(v, float).tolist() for k, v in errors.items()}
+    converged = [bool(q.converged) for q in points]
+    cell = points[0]
+    info = {
+        "size": list(cell.size),
+        "k_points": "adaptive" if cell.k_points is None else list(cell.k_points),
+        "seeds": cell.seeds, "k_points_evaluated": [q.n_k for q in points],
+        "resonances": [q.resonances for q in points],
+        "error_parts": [{k: np.asarray(v).tolist() for k, v in q.parts.items()}
+                        for q in points],
+        "error_parts_order": ["current_density", "torque_x", "torque_y", "torque_z"]
+        + (["torque_sea_x", "torque_sea_y", "torque_sea_z", "torque_total_x",
+            "torque_total_y", "torque_total_z"] if options.parts != "window" else []),
+        "per_configuration": [[{k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
+                                for k, v in c.items()} for c in q.per_configuration]
+                              for q in points],
+    }
+    extra = {}
+    if options.parts != "window":
+        for key in ("torque_inplane_total", "torque_outofplane_total", "torque_inplane_sea",
+                    "torque_outofplane_sea"):
+            extra[key] = lists[key]
+        extra["torque_vector_total"] = vectors["total"]
+    return SweepResult(
+        bias_V=list(biases), theta_deg=round(math.degrees(theta), 10),
+        phi_deg=round(math.degrees(phi), 10), temperature_K=0.0,
+        current_density=lists["current_density"],
+        torque_inplane_window=lists["torque_inplane_window"],
+        torque_outofplane_window=lists["torque_outofplane_window"],
+        errors=errors, converged=converged, n_eval=[q.n_k for q in points],
+        parts=options.parts, rtol=options.rtol, solver="supercell",
+        junction=junction_to_dict(junction),
+        provenance=provenance(("supercell junction: block recursive Green's functions on the "
+                               "L_y x L_z supercell, adaptive zone average, T = 0; n_eval "
+                               "counts k points",)),
+        torque_vector_window=vectors["window"], supercell=info, **extra)
 
 
 #: Free right electrode (F/I/F): the deepest profile shown by default (nm) ...

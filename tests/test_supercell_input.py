@@ -92,7 +92,7 @@ def test_disorder_needs_a_supercell_and_electrodes_are_clean():
     with pytest.raises(JunctionError, match=r"^right\.disorder"):
         junction_from_dict(data)
     j = junction_from_dict(_tb(supercell={"size": [2, 2]}))
-    with pytest.raises(JunctionError, match="^supercell: .* not computed by the layered"):
+    with pytest.raises(JunctionError, match="^supercell: .* not by the layered route"):
         bias_point(mk.make_system(j), theta=1.0, bias=0.1)
 
 
