@@ -133,8 +133,8 @@ def test_cli_refuses_a_supercell_junction_in_one_line(tmp_path, capsys):
         "[supercell]\nsize = [2, 2]\n[left]\npotential = 0.0\nexchange = 1.0\n"
         "magnetization = [0, 0, 1]\n[[layer]]\nkind = \"barrier\"\nthickness = 4\n"
         "potential = 4.5\n[right]\npotential = 0.0\nexchange = 1.0\nfree = true\n")
-    code = main(["sweep", str(path), "--bias", "0.1", "--workers", "serial",
-                 "--output", str(tmp_path / "o.json")])
+    # sweeps compute it (tests/test_supercell_sweep.py); profiles and scans refuse it
+    code = main(["profile", str(path), "--bias", "0.1", "--output", str(tmp_path / "o.json")])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert err.count("\n") == 1 and "supercell" in err
