@@ -517,6 +517,12 @@ _PAULI = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1,
 MAX_BYTES = 256 * 2**20
 
 
+#: The torque scale of a zone average is at least this fraction of the current (in the same
+#: flux units): a vanishing torque (collinear magnetizations, a node of T(d)) converges
+#: against 5 % of the current, the size of the spin current a polarised tunnel current
+#: carries, not against its own size (DESIGN.md §3a).
+TORQUE_FLOOR = 0.05
+
 #: Round-off of a zone average relative to the larger of its current and torque scales (a
 #: vanishing torque component is resolved to it, not below; measured ~1e-16 on clean
 #: supercells, where T_x vanishes by symmetry).
@@ -836,8 +842,9 @@ class SupercellPoint:
         the transverse spin current entering it.
     errors : dict
         ``current_density``, ``torque`` (and ``torque_sea``, ``torque_total`` for
-        parts "total"/"both"): the standard error of the configuration mean (0 for one
-        configuration of a clean supercell; inf for one disordered configuration), plus the
+        parts "total"/"both"): the standard error of the configuration mean times Student's
+        t for 68 % coverage with n − 1 degrees of freedom (0 for one configuration of a
+        clean supercell; inf for one disordered configuration), plus the
         zone average's error, plus the energy (or contour) quadrature's, added.  Adaptive
         zone average: the sum over regions of |degree 7 − degree 5| of the Genz–Malik
         cubature (measured 10–100× above the true error on clean supercells), floored by
@@ -1181,9 +1188,9 @@ def _adaptive_window(ss, lo, hi, sign, theta, phi, bias, lengths, rtol, max_poin
             rows[i] = np.r_[sign * q.value, q.error]
         return rows
 
-    def scale_of(v):  # the current, and the torque's size with a floor of 1e-3 of the
-        s_j = max(abs(v[0]), 1e-300)  # current (a collinear torque vanishes)
-        s_t = max(float(np.linalg.norm(v[1:4])), 1e-3 * s_j)
+    def scale_of(v):  # the current, and the torque's size with a floor of TORQUE_FLOOR
+        s_j = max(abs(v[0]), 1e-300)  # of the current (a torque may vanish: collinear
+        s_t = max(float(np.linalg.norm(v[1:4])), TORQUE_FLOOR * s_j)  # or near a node)
         scale["value"] = np.r_[s_j, s_t, s_t, s_t]   # also the energy tolerance per k
         return np.r_[scale["value"], 1e3 * scale["value"]]
 
@@ -1230,8 +1237,8 @@ def supercell_point(junction, *, theta, phi=0.0, bias=None, parts="window", k_po
     configurations, seed : int, optional
     rtol : float
         Relative tolerance of the zone average and (÷10) of each energy integral, of the
-        point's current and of its torque's size (a floor of 1e-3 of the current for a
-        vanishing torque).
+        point's current and of its torque's size (at least :data:`TORQUE_FLOOR` of the
+        current, for a vanishing torque).
     max_points : int
         k points per zone average at most (then flagged not converged).
     linear_response : bool
@@ -1329,7 +1336,13 @@ def _aggregate(junction, rows, seeds, settings):
         vals = np.c_[vals, vals[:, 1:4] + vals[:, 4:7]]
     mean = vals.mean(0)
     if len(rows) > 1:
-        conf = vals.std(0, ddof=1) / np.sqrt(len(rows))
+        # the standard error, widened by Student's t for one standard deviation of coverage
+        # (1.84 for 2 configurations, 1.32 for 3, 1.06 for 10): few configurations
+        # underestimate the spread
+        from scipy.stats import t as student
+
+        conf = (vals.std(0, ddof=1) / np.sqrt(len(rows))
+                * student.ppf(0.8413447460685429, len(rows) - 1))
     else:
         conf = np.zeros(vals.shape[1]) if clean else np.full(vals.shape[1], np.inf)
     k_err = np.array([[r[f"{n}_k_error"] for n in names] for r in rows]).mean(0)
