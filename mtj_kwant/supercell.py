@@ -471,28 +471,49 @@ def lead_self_energies_planewave(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.
 
     scalar = np.ndim(energy) == 0
     energies = np.atleast_1d(np.asarray(energy, complex))
+    phase, leads = lead_plane_waves(ss, theta, phi, bias, k_y, k_z)
+    s = phase.shape[0]
+    out = []
+    for h, t in leads:
+        sig1d, _ = lead_self_energy(h, t, energies[:, None])              # (B, S, 2, 2)
+        # Σ[(s, α), (s', β)] = Σ_n φ_n(s) Σ_n[α, β] φ_n(s')*
+        full = np.einsum("sn,enab,tn->esatb", phase, sig1d, phase.conj())
+        full = full.reshape(len(energies), 2 * s, 2 * s)
+        out.append(full[0] if scalar else full)
+    return out
+
+
+def lead_cells(ss, theta, phi, bias, eps):
+    """The clean leads' layered cells at transverse energies ``eps`` (any shape, eV).
+
+    Returns, per lead (left, right), ``(h, t)``: the 2 × 2 cell Hamiltonians (..., 2, 2)
+    (ε0 + bias·profile + transverse·ε∥ − (Δ/2) m·σ) and the hopping along x (eV).
+    """
+    m = magnetization_direction(theta, phi)
+    out = []
+    for lead in ss.chain.leads:
+        mag = m if lead["free"] else np.asarray(lead["magnetization"], float)
+        e0 = lead["onsite0"] + bias * lead["bias_profile"]
+        h = ((e0 + np.asarray(eps) * lead["transverse"])[..., None, None] * np.eye(2)
+             - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:]))
+        out.append((h, float(lead["hopping"])))
+    return out
+
+
+def lead_plane_waves(ss, theta, phi, bias, k_y, k_z):
+    """The transverse plane waves of the supercell at momentum k and the leads' cells on them.
+
+    Returns ``phase`` (S, S), φ_n(s) = e^{i k_n·r_s}/√S (sites × folded momenta k_n of
+    :meth:`SupercellSystem.folded_momenta`, unitary), and :func:`lead_cells` at
+    ε∥(k_n) = −2t(cos k_y a + cos k_z a).
+    """
     ly, lz = ss.size
     a, t = ss.a, ss.junction.hopping
     ks = ss.folded_momenta(k_y, k_z)
     eps = -2 * t * (np.cos(ks[:, 0] * a) + np.cos(ks[:, 1] * a))
     iy, iz = np.meshgrid(np.arange(ly), np.arange(lz), indexing="ij")
     phase = np.exp(1j * (np.outer(iy.ravel() * a, ks[:, 0]) + np.outer(iz.ravel() * a, ks[:, 1])))
-    phase /= np.sqrt(ly * lz)  # (S sites, S waves), unitary
-    m = magnetization_direction(theta, phi)
-    out = []
-    for lead in ss.chain.leads:
-        mag = m if lead["free"] else np.asarray(lead["magnetization"], float)
-        e0 = lead["onsite0"] + bias * lead["bias_profile"]
-        h = ((e0 + eps * lead["transverse"])[:, None, None] * np.eye(2)
-             - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:])[None])
-        nw = len(eps)
-        sig1d, _ = lead_self_energy(np.tile(h, (len(energies), 1, 1)), lead["hopping"],
-                                    np.repeat(energies, nw))
-        # Σ[(s, α), (s', β)] = Σ_n φ_n(s) Σ_n[α, β] φ_n(s')*
-        full = np.einsum("sn,enab,tn->esatb", phase, sig1d.reshape(-1, nw, 2, 2), phase.conj())
-        full = full.reshape(len(energies), 2 * ly * lz, 2 * ly * lz)
-        out.append(full[0] if scalar else full)
-    return out
+    return phase / np.sqrt(ly * lz), lead_cells(ss, theta, phi, bias, eps)
 
 
 def lead_self_energies(ss, energy, params):
@@ -754,15 +775,10 @@ class ZoneBlocks:
         # φ_n(s) = e^{i(k + G_n)·r_s}/√S = D_k(s) P(s, n)
         pw = np.exp(1j * (self._r @ g.T)) / np.sqrt(ly * lz)               # (S, S)
         dk = np.exp(1j * (ks @ self._r.T))                                 # (B, S)
-        m = magnetization_direction(self.theta, self.phi)
         out = []
-        for lead in ss.chain.leads:
-            mag = m if lead["free"] else np.asarray(lead["magnetization"], float)
-            e0 = lead["onsite0"] + self.bias * lead["bias_profile"]
-            h = ((e0 + eps * lead["transverse"])[..., None, None] * np.eye(2)
-                 - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:]))
+        for h, t in lead_cells(ss, self.theta, self.phi, self.bias, eps):
             z = np.broadcast_to(np.asarray(energy, complex)[..., None], eps.shape)
-            sig1d, _ = lead_self_energy(h, lead["hopping"], z)            # (B, S, 2, 2)
+            sig1d, _ = lead_self_energy(h, t, z)                          # (B, S, 2, 2)
             full = np.einsum("es,sn,enab,tn,et->esatb", dk, pw, sig1d, pw.conj(), dk.conj())
             out.append(full.reshape(len(ks), 2 * ly * lz, 2 * ly * lz))
         return out

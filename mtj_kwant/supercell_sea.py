@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .model import magnetization_direction
-from .supercell import layer_blocks
+from .supercell import layer_blocks, lead_plane_waves
 
 __all__ = ["SeaK", "SeaSolver", "SEA_ROUNDOFF", "lead_self_energies_complex", "sea_blocks",
            "sea_chemical_potential", "sea_k"]
@@ -80,32 +80,6 @@ def sea_chemical_potential(junction, bias, reference=0):
     if reference not in (0, 1):
         raise ValueError(f"reference must be 0 (left) or 1 (right), got {reference!r}")
     return float(junction.fermi_energy + (-0.5 if reference == 0 else 0.5) * bias)
-
-
-def _lead_hamiltonians(ss, theta, phi, bias, k_y, k_z):
-    """The plane-wave data of the two clean leads at one supercell momentum.
-
-    Returns ``phase`` (S, S): φ_n(s) = e^{i k_n·r_s}/√S (sites × folded momenta, unitary),
-    and per lead ``(h, t)``: the 2 × 2 cell Hamiltonians (S, 2, 2) of the layered lead at the
-    transverse energies ε∥(k_n) and its hopping (eV).
-    """
-    ly, lz = ss.size
-    a, t = ss.a, ss.junction.hopping
-    ks = ss.folded_momenta(k_y, k_z)
-    eps = -2 * t * (np.cos(ks[:, 0] * a) + np.cos(ks[:, 1] * a))
-    iy, iz = np.meshgrid(np.arange(ly), np.arange(lz), indexing="ij")
-    phase = np.exp(1j * (np.outer(iy.ravel() * a, ks[:, 0])
-                         + np.outer(iz.ravel() * a, ks[:, 1])))
-    phase /= np.sqrt(ly * lz)
-    m = magnetization_direction(theta, phi)
-    leads = []
-    for lead in ss.chain.leads:
-        mag = m if lead["free"] else np.asarray(lead["magnetization"], float)
-        e0 = lead["onsite0"] + bias * lead["bias_profile"]
-        h = ((e0 + eps * lead["transverse"])[:, None, None] * np.eye(2)
-             - 0.5 * lead["delta"] * np.einsum("i,ikl->kl", mag, _PAULI[1:])[None])
-        leads.append((h, float(lead["hopping"])))
-    return phase, leads
 
 
 def _plane_wave_sigma(phase, h, t, z):
@@ -156,7 +130,7 @@ def lead_self_energies_complex(ss, z, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=
     in tests/test_supercell_sea.py).
     """
     z = np.atleast_1d(np.asarray(z, complex))
-    phase, leads = _lead_hamiltonians(ss, theta, phi, bias, k_y, k_z)
+    phase, leads = lead_plane_waves(ss, theta, phi, bias, k_y, k_z)
     return [_plane_wave_sigma(phase, h, t, z) for h, t in leads]
 
 
@@ -248,7 +222,7 @@ class SeaSolver:
             self.onsite = zone.onsite(np.array([[self.k_y, self.k_z]]))[0]
             self.hopping = zone.hop
         self.n, self.msize = self.onsite.shape[0], self.onsite.shape[1]
-        self._phase, self._leads = _lead_hamiltonians(ss, theta, phi, bias, k_y, k_z)
+        self._phase, self._leads = lead_plane_waves(ss, theta, phi, bias, k_y, k_z)
         # spin-independent, site-diagonal hoppings between monolayers (every supercell of
         # make_supercell_system): H_{j+1,j} = −t_j 1, so H_{j,j+1} g H_{j+1,j} = t_j² g
         diag = np.array([np.real(hb[0, 0]) for hb in self.hopping])
