@@ -6,7 +6,24 @@ and in junction files.  There is no global unit state; conversions happen at the
 edges (file loading, command line, output metadata).
 """
 
-import scipy.constants as _c
+import math
+
+
+class _CODATA:
+    """SI constants, CODATA 2022 (the values of ``scipy.constants`` 1.17, written out so that
+    importing the package does not import scipy.constants; tests/test_physics.py checks them
+    against scipy's).  h, e and k are exact in the SI since 2019."""
+
+    h = 6.62607015e-34              # J s
+    hbar = h / (2 * math.pi)        # J s
+    e = 1.602176634e-19             # C
+    k = 1.380649e-23                # J/K
+    m_e = 9.1093837139e-31          # kg
+    mu_0 = 1.25663706127e-06        # T m/A
+    gamma_e = 1.76085962784e11      # rad/(s T), electron gyromagnetic ratio |γ_e|
+
+
+_c = _CODATA
 
 #: ħ²/(2 m_e) in eV nm² (DESIGN.md §3).
 HBAR2_2ME = _c.hbar**2 / (2 * _c.m_e) / _c.e * 1e18
@@ -16,6 +33,8 @@ K_B = _c.k / _c.e
 E2_H = _c.e**2 / _c.h
 #: Electron flux of one channel per eV of energy window, times e: e/h × 1 eV, in A/eV.
 E_OVER_H = _c.e / _c.h * _c.e
+#: ħ in eV·fs.
+HBAR_EV_FS = _c.hbar / _c.e * 1e15
 #: 1 / nm² in 1 / m².
 PER_NM2 = 1e18
 #: 1 / nm³ in 1 / m³.
@@ -30,8 +49,8 @@ HBAR_SI = _c.hbar
 E_CHARGE = _c.e
 #: Boltzmann constant k_B (J/K).
 K_B_SI = _c.k
-#: Gyromagnetic ratio of the free electron |γ_e| (rad/(s·T)), CODATA via scipy.constants.
-GAMMA_E = _c.physical_constants["electron gyromag. ratio"][0]
+#: Gyromagnetic ratio of the free electron |γ_e| (rad/(s·T)), CODATA 2022.
+GAMMA_E = _c.gamma_e
 
 #: Units of every output quantity, written into result metadata.
 UNITS = {

@@ -203,3 +203,18 @@ def test_constants_come_from_units():
 
 def test_docstring_examples():
     assert doctest.testmod(physics, raise_on_error=False).failed == 0
+
+
+def test_constants_are_codata_as_in_scipy():
+    """units writes the CODATA constants out (no scipy.constants import at start-up); they
+    equal scipy's (bit for bit with the CODATA 2022 of scipy 1.17; 1e-8 relative allows a
+    later CODATA adjustment of m_e, μ0, γ_e, which move at the 1e-10 level)."""
+    import scipy.constants as sc
+
+    from mtj_kwant import units
+
+    pairs = [(units._c.hbar, sc.hbar), (units._c.m_e, sc.m_e), (units._c.e, sc.e),
+             (units._c.h, sc.h), (units._c.k, sc.k), (units._c.mu_0, sc.mu_0),
+             (units.GAMMA_E, sc.physical_constants["electron gyromag. ratio"][0])]
+    for ours, theirs in pairs:
+        assert ours == pytest.approx(theirs, rel=1e-8)

@@ -49,10 +49,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.constants as _c
 
 from ..transverse import tb_dos
-from ..units import HBAR2_2ME
+from ..units import HBAR2_2ME, HBAR_EV_FS
 
 __all__ = [
     "HBAR_EV_FS",
@@ -66,9 +65,6 @@ __all__ = [
     "tight_binding_dos",
     "scba_self_energy_strengths",
 ]
-
-#: ħ in eV·fs (CODATA via scipy.constants).
-HBAR_EV_FS = _c.hbar / _c.e * 1e15
 
 
 # --------------------------------------------------------------------------------------------
