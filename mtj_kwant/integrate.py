@@ -1022,8 +1022,8 @@ def bias_point(jsys, *, theta, phi=0.0, bias, temperature=0.0, rtol=1e-3, parts=
         raise JunctionError(
             "supercell: a junction with a [supercell] table (DESIGN.md §9) is computed by "
             "sweeps (mtj-kwant sweep, mtj_kwant.sweep) and mtj_kwant.supercell.supercell_point, "
-            "not by the layered route (bias_point, scans, profiles); remove the table for the "
-            "laterally perfect junction")
+            "not by the layered route (bias_point, scans, profiles, conductances); remove the "
+            "table for the laterally perfect junction")
     if getattr(junction, "has_scattering", False):
         if parts != "window":
             raise OptionsError("parts", f"must be 'window' for a junction with elastic "

@@ -279,13 +279,13 @@ class Disorder:
 SUPERCELL_KEYS = ("size", "k_points", "configurations", "seed")
 
 
-def _positive_ints(key, value, n=2):
+def _positive_ints(key, value, n=2, names="[L_y, L_z]", minimum=1):
     if (isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != n
             or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
                        for v in value)):
-        _fail(key, f"expected {n} whole numbers [L_y, L_z], got {value!r}")
-    if any(v < 1 for v in value):
-        _fail(key, f"must be >= 1, got {list(value)!r}")
+        _fail(key, f"expected {n} whole numbers {names}, got {value!r}")
+    if any(v < minimum for v in value):
+        _fail(key, f"must be >= {minimum}, got {list(value)!r}")
     return tuple(int(v) for v in value)
 
 
@@ -340,7 +340,8 @@ class Supercell:
             if isinstance(self.k_points, str):
                 _fail(f"{key}.k_points", f'expected "adaptive" or two even numbers of '
                                          f"points, got {self.k_points!r}")
-            grid = _positive_ints(f"{key}.k_points", self.k_points)
+            grid = _positive_ints(f"{key}.k_points", self.k_points,
+                                  names='[n_y, n_z] (even) or "adaptive"', minimum=2)
             if any(n % 2 for n in grid):
                 _fail(f"{key}.k_points", f"must be even numbers (the k-grid error "
                                          f'compares with half of them) or "adaptive", '

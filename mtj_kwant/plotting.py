@@ -33,7 +33,17 @@ def plot_sweep(result, path=None):
     order = np.argsort(v)
     v = v[order]
     j = np.asarray(result.current_density)[order]
-    ax1.plot(v, j / 1e9, "o-", color="k", ms=3)
+    errors = getattr(result, "errors", None) or {}
+
+    def bars(key):  # the error estimate of a list (finite ones drawn; None without)
+        e = errors.get(key)
+        if e is None or len(e) != len(order):
+            return None
+        e = np.asarray(e, float)[order]
+        return np.where(np.isfinite(e), e, 0.0) / 1e9
+
+    ax1.errorbar(v, j / 1e9, yerr=bars("current_density"), fmt="o-", color="k", ms=3,
+                 capsize=2)
     ax1.set_xlabel("bias V (V)")
     ax1.set_ylabel(r"current density $J$ ($10^9$ A/m$^2$)")
     ax1.axhline(0, color="0.8", lw=0.8)
@@ -47,11 +57,16 @@ def plot_sweep(result, path=None):
         if not values:
             continue
         style = "o-" if key.endswith("window") else "s--"
-        ax2.plot(v, np.asarray(values)[order] / 1e9, style, color=color, ms=3, label=label)
+        ax2.errorbar(v, np.asarray(values, float)[order] / 1e9, yerr=bars(key), fmt=style,
+                     color=color, ms=3, capsize=2, label=label)
     ax2.axhline(0, color="0.8", lw=0.8)
     ax2.set_xlabel("bias V (V)")
     ax2.set_ylabel(r"torque ($10^9\,(\hbar/2e)$ A/m$^2$)")
     ax2.legend(frameon=False)
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(6))
     name = result.junction.get("name", "")
     fig.suptitle(f"{name}  (θ = {result.theta_deg:g}°, T = {result.temperature_K:g} K)",
                  fontsize=9)

@@ -1116,10 +1116,10 @@ def _adaptive_sea(ss, mu, theta, phi, bias, lengths, rtol, max_points, window_sc
     """Adaptive zone average of the T = 0 Fermi-sea torque (:func:`mtj_kwant.supercell_sea.sea_k`
     per k, filled to ``mu``): value, k error, contour error (3,) each, and counts.
 
-    Its tolerance is ``rtol`` of the window torque's scale (per k: 0.1 ``rtol`` of it): the
-    sea torque is a zone average of large, cancelling contributions, so its own size is no
-    measure of the accuracy the total needs.  At V = 0 (``window_scale`` None) it is the
-    equilibrium torque, converged to ``rtol`` of its own size."""
+    Its tolerance is ``rtol`` of the larger of the window torque's scale and the sea's own
+    size (per k: 0.1 ``rtol`` of it), i.e. of the total's size: the sea alone may be a small
+    zone average of large, cancelling contributions, and at small V (``window_scale`` → 0,
+    None at V = 0) it is the equilibrium torque."""
     from .supercell_sea import SEA_ROUNDOFF, SeaSolver, sea_k
 
     zone = ZoneBlocks(ss, theta=theta, phi=phi, bias=bias)
@@ -1139,9 +1139,9 @@ def _adaptive_sea(ss, mu, theta, phi, bias, lengths, rtol, max_points, window_sc
             rows[i] = np.r_[q.value, q.error]
         return rows
 
-    def scale_of(v):  # the window torque's scale (at V = 0 the sea's own size), floored
-        own = float(np.linalg.norm(v[:3])) if window_scale is None else window_scale
-        s_t = max(own, SEA_ROUNDOFF * float(np.mean(sizes)), 1e-300)  # by its round-off
+    def scale_of(v):  # the larger of the window torque's scale and the sea's own size (the
+        own = float(np.linalg.norm(v[:3]))  # total's), floored by the sea's round-off
+        s_t = max(own, window_scale or 0.0, SEA_ROUNDOFF * float(np.mean(sizes)), 1e-300)
         scale["value"] = s_t                          # also the contour's tolerance per k
         return np.r_[[s_t] * 3, [1e3 * s_t] * 3]
 
@@ -1182,12 +1182,17 @@ def _adaptive_window(ss, lo, hi, sign, theta, phi, bias, lengths, rtol, max_poin
     n_res = [0]
     ok = [True]
 
+    # before the zone's scale is known, a point's own values set its tolerance, floored at
+    # the round-off of a window of open channels (2 L_y L_z of them, each ≤ 1 per eV): an
+    # evanescent point (values ~1e-25) is not chased to its own relative precision
+    floor = ZONE_ROUNDOFF * (hi - lo) * 2 * ss.size[0] * ss.size[1]
+
     def tolerance(value):  # per k: 0.1 rtol of the zone's scale (of its own values at first)
         if scale["value"] is not None:
             return 0.1 * rtol * scale["value"]
         s_j = abs(value[0])
-        s_t = max(float(np.linalg.norm(value[1:])), 1e-3 * s_j, 1e-300)
-        return 0.1 * rtol * np.r_[max(s_j, 1e-300), s_t, s_t, s_t]
+        s_t = max(float(np.linalg.norm(value[1:])), TORQUE_FLOOR * s_j)
+        return np.maximum(0.1 * rtol * np.r_[s_j, s_t, s_t, s_t], floor)
 
     zone = ZoneBlocks(ss, theta=theta, phi=phi, bias=bias)
     m = magnetization_direction(theta, phi)
@@ -1288,6 +1293,11 @@ def supercell_point(junction, *, theta, phi=0.0, bias=None, parts="window", k_po
 
     from .runner import fingerprint_of, run_points
 
+    from .scan import one_number
+
+    theta, phi = one_number("theta", theta, "rad"), one_number("phi", phi, "rad")
+    if bias is not None:
+        bias = one_number("bias", bias, "V")
     if not linear_response and (bias is None or bias == 0):
         raise ValueError("bias must be nonzero (the window part vanishes at V = 0); for the "
                          "V-derivative at V = 0 use linear_response=True")
@@ -1333,11 +1343,23 @@ def _settings(junction, theta, phi, parts, k_points, configurations, seed, rtol,
     if configurations < 1:
         raise ValueError(f"configurations must be >= 1, got {configurations}")
     seed = int(seed if seed is not None else (cell.seed if cell else 0))
-    settings = dict(junction=junction_to_dict(junction), theta=float(theta), phi=float(phi),
+    if not _disordered(junction):  # every seed gives the same clean supercell
+        configurations = 1
+    # the count and first seed are the points' business, not the settings': a store resumes
+    # when configurations are added (its fingerprint does not change)
+    data = junction_to_dict(junction)
+    if "supercell" in data:
+        data["supercell"] = {k: v for k, v in data["supercell"].items()
+                             if k not in ("configurations", "seed")}
+    settings = dict(junction=data, theta=float(theta), phi=float(phi),
                     k_points=None if k_points is None else list(k_points),
                     rtol=float(rtol), max_points=int(max_points),
                     linear_response=bool(linear_response), sea=sea)
     return settings, [seed + c for c in range(configurations)]
+
+
+def _disordered(junction):
+    return any(lay.disorder is not None and lay.disorder.active for lay in junction.layers)
 
 
 def _aggregate(junction, rows, seeds, settings):
@@ -1347,7 +1369,7 @@ def _aggregate(junction, rows, seeds, settings):
     if sea:
         names += ["torque_sea_x", "torque_sea_y", "torque_sea_z"]
     vals = np.array([[r[n] for n in names] for r in rows])
-    clean = not any(lay.disorder is not None and lay.disorder.active for lay in junction.layers)
+    clean = not _disordered(junction)
     if sea:  # the total per configuration, so that its spread is the total's
         vals = np.c_[vals, vals[:, 1:4] + vals[:, 4:7]]
     mean = vals.mean(0)
@@ -1359,6 +1381,16 @@ def _aggregate(junction, rows, seeds, settings):
 
         conf = (vals.std(0, ddof=1) / np.sqrt(len(rows))
                 * student.ppf(0.8413447460685429, len(rows) - 1))
+        if not clean and np.all(vals == vals[0]):
+            # every configuration drew the same pattern (a small supercell has few): the
+            # spread says nothing about the disorder average
+            import warnings
+
+            warnings.warn(f"the {len(rows)} disorder configurations (seeds {seeds[0]}…"
+                          f"{seeds[-1]}) gave identical results: a small supercell has few "
+                          f"distinct patterns; no configuration error can be estimated (inf); "
+                          f"use more configurations or a larger supercell", stacklevel=3)
+            conf = np.full(vals.shape[1], np.inf)
     else:
         conf = np.zeros(vals.shape[1]) if clean else np.full(vals.shape[1], np.inf)
     k_err = np.array([[r[f"{n}_k_error"] for n in names] for r in rows]).mean(0)

@@ -306,7 +306,9 @@ def _supercell_sweep(junction, biases, theta, phi, temperature, options, progres
     if options.solver != "batched":
         raise OptionsError("solver", f"must be 'batched' for a junction with a [supercell] "
                            f"table (it has its own block solver), got {options.solver!r}")
-    executor = "serial" if options.executor == "auto" else options.executor
+    executor = options.executor
+    if executor == "auto":  # a supercell configuration takes seconds to hours: a pool pays
+        executor = None     # as soon as there are two (the caller computes beside it)
     points = supercell_sweep(junction, biases, theta=theta, phi=phi, parts=options.parts,
                              rtol=options.rtol, executor=executor, store=store,
                              progress=progress)
@@ -320,8 +322,11 @@ def _supercell_sweep(junction, biases, theta, phi, temperature, options, progres
             zero = np.zeros(len(vectors))
             bound = errors.sum(1) + np.abs(vectors).sum(1)
             return zero, zero.copy(), bound, bound.copy()
-        return (vectors @ axes[0], vectors @ axes[1], errors @ np.abs(axes[0]),
-                errors @ np.abs(axes[1]))
+
+        def spread(e):  # Σ_i |e_i| err_i, a component along which e vanishes adds 0 (not inf·0)
+            return np.where(np.abs(e) > 0, errors * np.abs(e), 0.0).sum(1)
+
+        return vectors @ axes[0], vectors @ axes[1], spread(axes[0]), spread(axes[1])
 
     lists = {"current_density": [q.current_density for q in points]}
     errors = {"current_density": [q.errors["current_density"] for q in points]}
@@ -335,8 +340,14 @@ def _supercell_sweep(junction, biases, theta, phi, temperature, options, progres
         lists[f"torque_inplane_{part}"], lists[f"torque_outofplane_{part}"] = par, perp
         errors[f"torque_inplane_{part}"], errors[f"torque_outofplane_{part}"] = e_par, e_perp
         vectors[part] = np.asarray(vec).tolist()
+    # the interfacial spin current is not computed for supercells: NaN (null), aligned
+    nan = [math.nan] * len(points)
+    lists["interfacial_inplane_window"] = lists["interfacial_outofplane_window"] = nan
     lists = {k: np.asarray(v, float).tolist() for k, v in lists.items()}
     errors = {k: np.asarray(v, float).tolist() for k, v in errors.items()}
+    if any(not np.all(np.isfinite(q.errors["current_density"])) for q in points):
+        warnings.warn("one disordered configuration: its values have no error estimate (inf); "
+                      "give configurations >= 2", stacklevel=3)
     converged = [bool(q.converged) for q in points]
     cell = points[0]
     info = {
@@ -371,7 +382,9 @@ def _supercell_sweep(junction, biases, theta, phi, temperature, options, progres
         provenance=provenance(("supercell junction: block recursive Green's functions on the "
                                "L_y x L_z supercell, adaptive zone average, T = 0; n_eval "
                                "counts k points",)),
-        torque_vector_window=vectors["window"], supercell=info, **extra)
+        torque_vector_window=vectors["window"], supercell=info,
+        interfacial_inplane_window=lists["interfacial_inplane_window"],
+        interfacial_outofplane_window=lists["interfacial_outofplane_window"], **extra)
 
 
 #: Free right electrode (F/I/F): the deepest profile shown by default (nm) ...

@@ -91,3 +91,51 @@ def test_cli_refuses_in_one_line(tmp_path, extra, key):
     assert out.returncode != 0
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and key.lstrip("-") in lines[0] and "Traceback" not in out.stderr
+
+
+def _fif(extra):
+    return mk.junction_with(mk.load_junction("tb_fif"), {"supercell.size": [2, 1], **extra})
+
+
+def test_one_disordered_configuration_has_infinite_not_nan_errors():
+    j = _fif({"layer[0].disorder.onsite": 1.0, "supercell.configurations": 1})
+    with pytest.warns(UserWarning, match="configurations >= 2"):
+        r = mk.sweep(j, [0.1], rtol=0.2, progress=False, executor="serial")
+    for key, err in r.errors.items():
+        assert np.isinf(err[0]), key
+
+
+def test_identical_configurations_give_no_configuration_error():
+    """interface_mixing = 1 mixes every site whatever the seed: the configurations coincide,
+    their spread (0) says nothing, and the error is inf with a warning."""
+    j = _fif({"layer[0].disorder.interface_mixing": 1.0, "supercell.configurations": 2})
+    with pytest.warns(UserWarning, match="identical"):
+        r = mk.sweep(j, [0.1], rtol=0.2, progress=False, executor="serial")
+    assert np.isinf(r.errors["current_density"][0])
+
+
+def test_a_store_resumes_when_configurations_are_added(tmp_path):
+    import warnings
+
+    store = tmp_path / "s.csv"
+    two = _fif({"layer[0].disorder.onsite": 1.0, "supercell.configurations": 2})
+    a = mk.sweep(two, [0.1], rtol=0.2, progress=False, executor="serial", store=store)
+    three = mk.junction_with(two, {"supercell.configurations": 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "starting afresh" would be a warning
+        b = mk.sweep(three, [0.1], rtol=0.2, progress=False, executor="serial", store=store)
+    first = [c["current_density"] for c in a.supercell["per_configuration"][0]]
+    again = [c["current_density"] for c in b.supercell["per_configuration"][0]][:2]
+    assert first == again and len(b.supercell["seeds"]) == 3
+
+
+def test_clean_supercell_is_computed_once_and_bad_angles_are_named():
+    from mtj_kwant.supercell import supercell_point
+
+    j = _fif({"supercell.configurations": 3})
+    r = supercell_point(j, theta=1.0, bias=0.1, rtol=0.2)
+    assert len(r.seeds) == 1 and r.parts["configurations"][0] == 0.0
+    with pytest.raises(ValueError, match="theta"):
+        supercell_point(j, theta=float("nan"), bias=0.1)
+    with pytest.raises(ValueError, match="theta"):
+        supercell_point(j, theta="90", bias=0.1)
