@@ -142,7 +142,7 @@ def test_zone_average_of_a_known_function():
 def test_clean_supercell_linear_response_equals_the_layered_junction():
     """tb_fifn (no quasi-bound states) at V → 0, 2 × 2 clean supercell, adaptive zone average
     at rtol 1e-2: the layered bias_point (linear response, rtol 1e-7) lies within the reported
-    error (measured: J 2.4e-4, T 1.5e-4 of |T| off, estimates 1.0e-2 and 1.6e-2)."""
+    error (measured: J 1.5e-4, T 9.6e-4 of |T| off, estimates 5.2e-3 and 9.5e-3)."""
     j = mk.load_junction("tb_fifn")
     ref = bias_point(mk.make_system(j), theta=np.pi / 2, bias=0.0, linear_response=True,
                      rtol=1e-7)
