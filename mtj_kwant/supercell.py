@@ -467,20 +467,27 @@ def lead_self_energies_planewave(ss, energy, *, theta, phi=0.0, bias=0.0, k_y=0.
     to round-off (tests), at a fraction of its cost (no mode computation of the M-orbital
     lead).
     """
-    from .solvers import lead_self_energy
-
     scalar = np.ndim(energy) == 0
     energies = np.atleast_1d(np.asarray(energy, complex))
     phase, leads = lead_plane_waves(ss, theta, phi, bias, k_y, k_z)
+    out = [plane_wave_sigma(phase, h, t, energies) for h, t in leads]
+    return [full[0] for full in out] if scalar else out
+
+
+def plane_wave_sigma(phase, h, t, z):
+    """Σ (B, M, M) of one clean lead at energies z (B,) from its plane waves ``phase`` (S, S)
+    and its layered cells ``h`` (S, 2, 2), hopping ``t`` (:func:`lead_plane_waves`):
+    Σ[(s, a), (s', b)] = Σ_n φ_n(s) Σ_1D,n[a, b] φ_n(s')*."""
+    from .solvers import lead_self_energy
+
+    sig1d, _ = lead_self_energy(h, t, z[:, None])            # (B, S, 2, 2)
     s = phase.shape[0]
-    out = []
-    for h, t in leads:
-        sig1d, _ = lead_self_energy(h, t, energies[:, None])              # (B, S, 2, 2)
-        # Σ[(s, α), (s', β)] = Σ_n φ_n(s) Σ_n[α, β] φ_n(s')*
-        full = np.einsum("sn,enab,tn->esatb", phase, sig1d, phase.conj())
-        full = full.reshape(len(energies), 2 * s, 2 * s)
-        out.append(full[0] if scalar else full)
-    return out
+    out = np.empty((len(z), s, 2, s, 2), complex)
+    ph_h = phase.conj().T
+    for a in range(2):
+        for b in range(2):
+            out[:, :, a, :, b] = (phase[None] * sig1d[:, None, :, a, b]) @ ph_h
+    return out.reshape(len(z), 2 * s, 2 * s)
 
 
 def lead_cells(ss, theta, phi, bias, eps):

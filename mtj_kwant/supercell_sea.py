@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from .model import magnetization_direction
-from .supercell import layer_blocks, lead_plane_waves
+from .supercell import (layer_blocks, lead_plane_waves, lead_self_energies_planewave,
+                        plane_wave_sigma)
 
 __all__ = ["SeaK", "SeaSolver", "SEA_ROUNDOFF", "lead_self_energies_complex", "sea_blocks",
            "sea_chemical_potential", "sea_k"]
@@ -82,21 +83,6 @@ def sea_chemical_potential(junction, bias, reference=0):
     return float(junction.fermi_energy + (-0.5 if reference == 0 else 0.5) * bias)
 
 
-def _plane_wave_sigma(phase, h, t, z):
-    """Σ (B, M, M) of one clean lead at energies z (B,) from its plane waves."""
-    from .solvers import lead_self_energy
-
-    sig1d, _ = lead_self_energy(h, t, z[:, None])            # (B, S, 2, 2)
-    s = phase.shape[0]
-    out = np.empty((len(z), s, 2, s, 2), complex)
-    ph_h = phase.conj().T
-    for a in range(2):
-        for b in range(2):
-            # Σ[(s, a), (s', b)] = Σ_n φ_n(s) Σ_n[a, b] φ_n(s')*
-            out[:, :, a, :, b] = (phase[None] * sig1d[:, None, :, a, b]) @ ph_h
-    return out.reshape(len(z), 2 * s, 2 * s)
-
-
 def lead_self_energies_complex(ss, z, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=0.0):
     """Σ_L(z), Σ_R(z) of the clean wrapped leads at an array of complex energies.
 
@@ -130,8 +116,8 @@ def lead_self_energies_complex(ss, z, *, theta, phi=0.0, bias=0.0, k_y=0.0, k_z=
     in tests/test_supercell_sea.py).
     """
     z = np.atleast_1d(np.asarray(z, complex))
-    phase, leads = lead_plane_waves(ss, theta, phi, bias, k_y, k_z)
-    return [_plane_wave_sigma(phase, h, t, z) for h, t in leads]
+    return lead_self_energies_planewave(ss, z, theta=theta, phi=phi, bias=bias, k_y=k_y,
+                                        k_z=k_z)
 
 
 def _site_trace(x, y, s):
@@ -237,7 +223,7 @@ class SeaSolver:
     def self_energies(self, z):
         """Σ_L, Σ_R (B, M, M) at energies z (B,) (:func:`lead_self_energies_complex`)."""
         z = np.atleast_1d(np.asarray(z, complex))
-        return [_plane_wave_sigma(self._phase, h, t, z) for h, t in self._leads]
+        return [plane_wave_sigma(self._phase, h, t, z) for h, t in self._leads]
 
     def spectrum_bottom(self):
         """A lower bound (eV) of the spectrum of the open junction at this momentum.
