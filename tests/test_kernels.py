@@ -32,13 +32,18 @@ PAULI = [np.eye(2), np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]),
 
 # -- the kernels, with their outputs allocated as ChainSolver does --------------------------
 
+def _scratch(n):
+    """Scratch rows longer than the chain and full of NaN: no result may read a stale row."""
+    return np.full((2, n + 3, 8 * _rgf.W), np.nan)
+
+
 def k_window(lead, z, eps, chain, bonds, sites):
     onsite, slope, t, leads = chain
     npt, n, bonds = len(z), len(onsite), np.ascontiguousarray(bonds, np.int64)
     b, c = np.full((npt, len(bonds), 4), np.nan), np.full((npt, len(bonds)), np.nan)
     s = np.full((npt, n if sites else 0, 4), np.nan)  # NaN: every element must be written
     _rgf.window(lead, np.asarray(z, complex), np.asarray(eps, float), onsite, slope, t, leads,
-                bonds, b, s, c)
+                bonds, b, s, c, _scratch(n))
     return b, s, c
 
 
@@ -47,7 +52,8 @@ def k_sea(z, eps, chain, bonds, sites):
     npt, n, bonds = len(z), len(onsite), np.ascontiguousarray(bonds, np.int64)
     b = np.full((npt, len(bonds), 4), np.nan, complex)
     s = np.full((npt, n if sites else 0, 4), np.nan, complex)
-    _rgf.sea(np.asarray(z, complex), np.asarray(eps, float), onsite, slope, t, leads, bonds, b, s)
+    _rgf.sea(np.asarray(z, complex), np.asarray(eps, float), onsite, slope, t, leads, bonds, b, s,
+             _scratch(n))
     return b, s
 
 
