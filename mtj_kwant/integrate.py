@@ -217,26 +217,43 @@ def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
     starts = idx[np.r_[True, np.diff(idx) > 1]]
     ends = idx[np.r_[np.diff(idx) > 1, True]] + 1
     searches = []  # (lo, hi, centre, sign, offset): the level is centre + sign · offset
-    single = []    # clusters of one state: (i0, i1, the multisection's three searches)
+    starts_at, lows, highs, pending = [], [], [], []  # one secant per state
     for i0, i1 in zip(starts, ends):
         i0, i1 = max(i0 - 1, 0), min(i1 + 1, n - 1)
         total = ph[i1] - ph[i0]
         count = int(round(abs(total) / np.pi))
         sign = 1.0 if total > 0 else -1.0
-        levels = [(grid[i0], grid[i1], ph[i0] + sign * (k + 0.5) * np.pi, sign, off)
-                  for k in range(count) for off in (0.0, -0.25 * np.pi, 0.25 * np.pi)]
-        if count == 1:
-            single.append((i0, i1, levels))
-        else:
-            searches += levels
+        # the scan interval [m, m + 1] where Φ crosses each state's level Φ_before ∓ (k + ½)π
+        g = sign * (ph[i0:i1 + 1] - ph[i0])
+        cross = [i0 + max(int(np.argmax(g >= (k + 0.5) * np.pi)) - 1, 0) for k in range(count)]
+        for k, m in enumerate(cross):
+            levels = [(grid[i0], grid[i1], ph[i0] + sign * (k + 0.5) * np.pi, sign, off)
+                      for off in (0.0, -0.25 * np.pi, 0.25 * np.pi)]
+            if cross.count(m) > 1:  # two states within one scan step
+                searches += levels
+                continue
+            starts_at.append(m)
+            # alone in its cluster, the state's pole may lie anywhere in it (a broad state's
+            # level crossing is moved by the background); among others, near its crossing
+            lows.append(grid[i0] if count == 1 else grid[max(m - 8, i0)])
+            highs.append(grid[i1] if count == 1 else grid[min(m + 9, i1)])
+            pending.append(levels)
     found = []
-    if single:
-        i0, i1 = np.array([c[0] for c in single]), np.array([c[1] for c in single])
-        z, ok = _pole_secant(log_det, grid[i0], grid[i1], scan[i0], scan[i1])
+    if starts_at:
+        m = np.array(starts_at)
+        z, ok = _pole_secant(log_det, grid[m], grid[m + 1], scan[m], scan[m + 1],
+                             lo=np.array(lows), hi=np.array(highs))
+        # two secants that found the same state (one of them missed its own): both levels
+        # are left to multisection
+        order = np.argsort(z.real)
+        zs = z[order]
+        same = np.abs(np.diff(zs)) <= 1e-9 * np.maximum(1.0, np.abs(zs[1:]))
+        ok[order[1:][same]] = False
+        ok[order[:-1][same]] = False
         found.append(np.stack([z.real[ok], np.abs(z.imag[ok])], 1))
-        for c, good in zip(single, ok):
+        for levels, good in zip(pending, ok):
             if not good:
-                searches += c[2]
+                searches += levels
     if searches:
         x = _multisection(phase, np.array(searches)).reshape(-1, 3)
         found.append(np.stack([x[:, 0], 0.5 * np.abs(x[:, 2] - x[:, 1])], 1))
@@ -248,8 +265,11 @@ def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
     return out[np.argsort(out[:, 0])]
 
 
-def _pole_secant(log_det, a, b, log_a, log_b, max_iter=16, check=0.05):
-    """The zero z = E_r − iγ of det(E − H − Σ) of one state in each bracket [a, b] (vectorised).
+def _pole_secant(log_det, x1, x2, log_1, log_2, lo, hi, max_iter=16, check=0.05):
+    """The zero z = E_r − iγ of det(E − H − Σ) of one state in each bracket [lo, hi] (vectorised).
+
+    ``x1``, ``x2`` are the starting points (inside the bracket) and ``log_1``, ``log_2``
+    log det there.
 
     Near an isolated state det = c(E)(E − z) with c smooth, so two real points
     x₁, x₂ give z = (x₂ − r x₁)/(1 − r), r = det(x₂)/det(x₁) = exp(L₂ − L₁) (L = log det),
@@ -274,8 +294,9 @@ def _pole_secant(log_det, a, b, log_a, log_b, max_iter=16, check=0.05):
         noisy within a few s (narrower than det's round-off) is checked again at
         Re z ∓ 100 s.
     """
-    x1, x2 = np.asarray(a, float).copy(), np.asarray(b, float).copy()
-    l1, l2 = np.asarray(log_a, complex).copy(), np.asarray(log_b, complex).copy()
+    a, b = np.asarray(lo, float), np.asarray(hi, float)
+    x1, x2 = np.asarray(x1, float).copy(), np.asarray(x2, float).copy()
+    l1, l2 = np.asarray(log_1, complex).copy(), np.asarray(log_2, complex).copy()
     z = 0.5 * (x1 + x2) + 0j
     last = np.full(x1.shape, np.inf)
     done = np.zeros(x1.shape, bool)
@@ -286,10 +307,14 @@ def _pole_secant(log_det, a, b, log_a, log_b, max_iter=16, check=0.05):
         with np.errstate(all="ignore"):
             r = np.exp(l2[act] - l1[act])
             znew = (x2[act] - r * x1[act]) / (1.0 - r)
+        # det equal at both points (a state narrower than the pivots' round-off, the
+        # spread at its floor): the last zero stands
+        flat = ~np.isfinite(znew) & np.isfinite(z[act]) & (last[act] <= 1e-8 * (b[act] - a[act]))
+        znew[flat] = z[act][flat]
         bad = ~np.isfinite(znew) | (znew.real <= a[act]) | (znew.real >= b[act])
         znew[bad] = np.nan
         ulp = np.spacing(np.abs(znew.real))
-        change = np.abs(znew - z[act])
+        change = np.where(flat, 0.0, np.abs(znew - z[act]))
         z[act] = znew
         gamma = np.abs(znew.imag)
         stalled = (change > 0.25 * last[act]) & (change <= 1e-8 * (b[act] - a[act]))

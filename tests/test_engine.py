@@ -166,29 +166,69 @@ class _LorentzianPhase:
     def log_det(self, z, eps_par=0.0):
         z = np.asarray(z, complex)
         out = -0.3j * z.real  # a continuum's smooth phase
-        for e_r, gamma in self.states:
-            out = out + np.log(np.abs(z - e_r + 1j * gamma)) + 1j * np.angle(
-                z - e_r + 1j * gamma)
+        with np.errstate(divide="ignore"):  # a bound state at a scanned energy: log 0
+            for e_r, gamma in self.states:
+                out = out + np.log(np.abs(z - e_r + 1j * gamma)) + 1j * np.angle(
+                    z - e_r + 1j * gamma)
         return out
 
 
 def test_resonance_finder_locates_known_states():
-    """find_resonances on phases with known states: a bound state (γ = 0), resonances from
+    """find_resonances on log dets with known states: a bound state (γ = 0), resonances from
     1e-13 to 1e-5 eV wide on a sloping background, and a pair closer than the scan step.
-    The finder measures the phase from the scan point before a cluster, where the state's
-    own arctangent has not quite reached π (γ/X off, X ~ the scan step) and the background
-    and neighbours add their slopes: centres and half widths within 5 % of γ (30 % for the
-    close pair) plus 1e-14 eV, the ulp-level limit of the root search.  Broader peaks
-    (γ ≥ gamma_max) are left to the quadrature."""
+    An isolated state is the zero of det found by the complex secant, which stops at
+    corrections below 1e-4 γ: centre and half width within 1e-3 γ plus 1e-14 eV (the
+    ulp-level limit).  The close pair (a 2e-6 eV state 4e-4 eV from a 1e-4 eV one) is a
+    background with curvature on the scale of the narrower one: within 30 % of γ.  Broader
+    peaks (γ ≥ gamma_max) are left to the quadrature."""
     states = [(-0.731, 0.0), (0.2, 1e-13), (0.5, 1e-9), (0.8, 1e-5), (1.1, 1e-4),
               (1.1004, 2e-6), (1.6, 0.05)]
     found = integrate.find_resonances(_LorentzianPhase(states), -1.0, 2.0)
     expect = np.array([s for s in states if s[1] < 0.02])
     assert found.shape == expect.shape
-    share = np.array([0.05, 0.05, 0.05, 0.05, 0.3, 0.3])
+    share = np.array([1e-3, 1e-3, 1e-3, 1e-3, 0.3, 0.3])
     gamma = expect[:, 1]
     assert np.all(np.abs(found[:, 0] - expect[:, 0]) <= 1e-14 + share * gamma)
     assert np.all(np.abs(found[:, 1] - gamma) <= 1e-14 + share * gamma)
+
+
+def test_resonance_finder_resolves_a_cluster_of_states():
+    """A comb of narrow states 3 meV apart (one of them exactly on a scan point, with a
+    second state 0.1 meV above it, inside one scan step) beside a broad state, all in one
+    cluster of the scan: each state once.  Comb: within 1e-3 γ (secant); the pair within
+    30 % of γ (multisection, as in the test above); the broad state (γ = 3 meV, its
+    neighbours 6 γ away curve the background on its scale) within 10 % of γ."""
+    states = sorted([(0.3 + 0.003 * k, 1e-8 * (k + 1)) for k in range(5)]
+                    + [(0.33, 3e-3), (0.3121, 1e-11)])
+    found = integrate.find_resonances(_LorentzianPhase(states), 0.0, 1.0)
+    expect = np.array(states)
+    assert found.shape == expect.shape
+    share = np.array([1e-3, 1e-3, 1e-3, 1e-3, 0.3, 0.3, 0.1])
+    gamma = expect[:, 1]
+    assert np.all(np.abs(found[:, 0] - expect[:, 0]) <= 1e-14 + share * gamma)
+    assert np.all(np.abs(found[:, 1] - gamma) <= 1e-14 + share * gamma)
+
+
+def test_affine_basis_from_the_chain_equals_the_kwant_reads_and_is_checked(monkeypatch):
+    """The basis built from the chain's site data equals the one read from Kwant at seven
+    parameter sets to 1e-13 of the blocks' scale (round-off of the 4 × 4 solve), and a
+    chain basis that disagrees with Kwant is not used: the blocks then still equal a direct
+    read (the Kwant basis replaces it)."""
+    import mtj_kwant as mk
+
+    js = make_system(mk.load_junction("fifn_2nm").at_spacing(0.05))
+    chain, kwant_read = js._chain_basis(), js._kwant_basis(1.0)
+    scale = np.abs(kwant_read[0]).max()
+    for x, y in zip(chain, kwant_read):
+        np.testing.assert_allclose(x, y, rtol=0, atol=1e-13 * scale)
+
+    broken = make_system(mk.load_junction("fifn_2nm").at_spacing(0.05))
+    a0, mag, b, slope, hop, beyond = broken._chain_basis()
+    monkeypatch.setattr(type(broken), "_chain_basis",
+                        lambda self: (a0, mag, 2 * b, slope, hop, beyond))
+    onsite, *_ = broken.blocks(theta=0.4, phi=1.1, bias=0.3)
+    direct, _, _ = broken.chain_blocks(broken.params(theta=0.4, phi=1.1, bias=0.3))
+    np.testing.assert_allclose(onsite, direct, rtol=0, atol=1e-12 * scale)
 
 
 @pytest.mark.parametrize("name", ["fifn_2nm", "tb_fif"])
