@@ -53,7 +53,7 @@ from .model import Junction, junction_to_dict, junction_with, load_junction
 from .options import PARTS, Options
 from .physics import magnetization_direction, torque_axes, torque_components
 from .results import NOT_CONVERGED, SUCCESS, Result, provenance, read_json, write_json
-from .runner import fingerprint_of, run_points
+from .runner import WORKER_STARTUP_S, fingerprint_of, run_points, start_method
 from .units import UNITS
 
 __all__ = ["scan", "ScanResult", "point_observables", "torque_components", "provenance",
@@ -61,10 +61,9 @@ __all__ = ["scan", "ScanResult", "point_observables", "torque_components", "prov
 
 #: The point parameters besides junction paths, as stored (degrees, K, V).
 PARAMETERS = ("bias_V", "theta_deg", "phi_deg", "temperature_K")
-#: Start-up cost of a worker process (spawn, imports, compiled kernels from the on-disk
-#: cache, its first point): 0.7 s measured on 2 CPUs; "auto" uses a pool only when the
-#: remaining serial work exceeds this (with a margin).
-POOL_STARTUP_S = 1.0
+#: "auto" uses a pool only when the remaining serial work exceeds a worker's start-up
+#: (:data:`~mtj_kwant.runner.WORKER_STARTUP_S` of the start method) times this margin.
+POOL_MARGIN = 1.5
 
 
 def _projected(prefix, suffix, vec, err, m, p):
@@ -524,7 +523,8 @@ def _run(func, points, executor, store, fingerprint, progress):
     The first point pays the one-time costs (compiled kernels, the Kwant system), so the
     second one is timed too; a pool (the caller computing beside it, see
     :func:`~mtj_kwant.runner.run_points`) starts only when the remaining serial work
-    exceeds a worker's start-up, :data:`POOL_STARTUP_S`.
+    exceeds a worker's start-up (:data:`~mtj_kwant.runner.WORKER_STARTUP_S`: forked
+    workers, ~0.05 s, or spawned ones, ~0.7 s) times :data:`POOL_MARGIN`.
     """
     common = dict(store=store, fingerprint=fingerprint, progress=progress)
     if executor != "auto":
@@ -537,7 +537,8 @@ def _run(func, points, executor, store, fingerprint, progress):
                            **dict(common, progress=False))
         cost = time.perf_counter() - start
     rest = len(points) - len(done)
-    pool = ((os.cpu_count() or 1) > 1 and rest > 1 and rest * cost > POOL_STARTUP_S
+    startup = POOL_MARGIN * WORKER_STARTUP_S[start_method()]
+    pool = ((os.cpu_count() or 1) > 1 and rest > 1 and rest * cost > startup
             and _picklable(func))
     if store is not None:  # the store already holds the first points
         return run_points(func, points, executor=None if pool else "serial", **common)

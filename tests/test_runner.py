@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mtj_kwant.runner import StoreMismatch, fingerprint_of, run_points
+import mtj_kwant.runner as runner
+from mtj_kwant.runner import StoreMismatch, fingerprint_of, run_points, start_method
 
 from . import runner_funcs as rf
 
@@ -39,6 +41,29 @@ def test_executors_give_identical_results():
     with ThreadPoolExecutor(3) as pool:
         assert run_points(rf.compute, points, executor=pool, progress=False) == expected
         assert run_points(rf.compute, points, executor=pool, progress=False) == expected  # reusable
+
+
+def test_forked_and_spawned_pools_agree_with_serial(monkeypatch):
+    """Both start methods of an owned pool (an int executor: every point in the pool)."""
+    points = rf.make_points(6)
+    expected = serial(points)
+    for method in ("fork", "spawn"):
+        monkeypatch.setattr(runner, "start_method", lambda method=method: method)
+        assert run_points(rf.compute, points, executor=2, progress=False) == expected
+
+
+def test_start_method_spawns_beside_other_threads():
+    """Forking copies other threads' locks (held forever in the child): spawn then."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        assert start_method() == "fork"
 
 
 def test_dask_executor_matches_serial():
