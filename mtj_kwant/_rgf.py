@@ -838,3 +838,22 @@ def coupling(z, eps, onsite, magnetic, slope, t, leads, cut, d0, bl, br):
                                         tc * hl[0, (3 + 2 * q) * W + b])
                 br[k0 + b, q] = complex(tc * hr[0, (2 + 2 * q) * W + b],
                                         tc * hr[0, (3 + 2 * q) * W + b])
+
+
+@njit(**_OPTS)
+def site_torque(site_obs, mag, delta, out):
+    """Exchange torque density Δ_j m_j × s_j of every point and site into out (P, N, 3).
+
+    site_obs : (P, N, 4) density and spin density (what :func:`window` writes), mag (N, 3)
+    and delta (N,) the sites' magnetization directions and exchange splittings.  One pass
+    over the spin densities (NumPy's expression made five temporary arrays per component,
+    as long as the kernel that computed them).
+    """
+    for k in range(site_obs.shape[0]):
+        for j in range(site_obs.shape[1]):
+            d = delta[j]
+            m0, m1, m2 = mag[j, 0], mag[j, 1], mag[j, 2]
+            s0, s1, s2 = site_obs[k, j, 1], site_obs[k, j, 2], site_obs[k, j, 3]
+            out[k, j, 0] = d * (m1 * s2 - m2 * s1)
+            out[k, j, 1] = d * (m2 * s0 - m0 * s2)
+            out[k, j, 2] = d * (m0 * s1 - m1 * s0)

@@ -729,14 +729,16 @@ class ChainSolver(Solver):
         energies = np.asarray(energies, dtype=float)
         n = self.chain.n_sites
         b, s = self.bond_window(lead, energies, eps_par, np.arange(n - 1), sites=True)
-        out = {
+        torque = np.empty(s.shape[:-1] + (3,))
+        _rgf.site_torque(s.reshape(-1, n, 4), np.ascontiguousarray(self.site_magnetization),
+                         np.ascontiguousarray(self.chain.delta, float), torque.reshape(-1, n, 3))
+        return {
             "density": s[..., 0],
             "spin_density": s[..., 1:],
             "current": b[..., 0],
             "spin_current": b[..., 1:],
+            "torque": torque,
         }
-        out["torque"] = self._torque(out["spin_density"])
-        return out
 
     def transmission(self, energies, eps_par=0.0):
         """Transmission left → right: the particle current of left-incoming states."""

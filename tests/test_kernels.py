@@ -591,3 +591,24 @@ def test_chain_solver_shapes():
     assert ld.shape == (2, 3) and ld.dtype == np.complex128
     d0, bl, br = cs.coupling(e + 0.1j, eps, cs.coupling_bond())
     assert (d0.shape, bl.shape, br.shape) == ((2, 3), (2, 3, 3), (2, 3, 3))
+    inc = cs.incoming(0, e, eps)
+    assert inc["torque"].shape == (2, 3, n, 3)
+
+
+def test_site_torque_kernel_equals_the_cross_product():
+    """_rgf.site_torque = Δ_j m_j × s_j (the NumPy route of Solver._torque, same operations:
+    equal to the last bit) on random spin densities, and the torque is ⟂ m_j."""
+    from mtj_kwant import make_system
+    from mtj_kwant.solvers import ChainSolver
+
+    from .conftest import fifn
+
+    cs = ChainSolver(make_system(fifn()), theta=1.0, phi=0.4, bias=0.1)
+    n = cs.chain.n_sites
+    s = np.random.default_rng(5).normal(size=(7, n, 4))
+    out = np.full((7, n, 3), np.nan)
+    _rgf.site_torque(s, np.ascontiguousarray(cs.site_magnetization),
+                     np.ascontiguousarray(cs.chain.delta, float), out)
+    np.testing.assert_array_equal(out, cs._torque(s[..., 1:]))
+    along = np.einsum("pjc,jc->pj", out, cs.site_magnetization)
+    assert np.abs(along).max() <= 1e-15 * np.abs(out).max()
