@@ -3,9 +3,10 @@
 Run:  .venv/bin/python benchmarks/bench_executor.py [--points 41 200] [--repeat 2]
 
 Each row is a fresh process (Python start-up and imports excluded from the time, the
-compiled kernels' cache load and the Kwant system included, as a user's first scan in a
+compiled kernels' cache load and the chain's blocks included, as a user's first scan in a
 session), computing a window scan of the bundled ``fe_mgo_fe`` junction over bias and
-angle at the default tolerance (continuum limit):
+angle at the default tolerance (continuum limit).  The pool's workers are forked on Linux
+(``mtj_kwant.runner.start_method``), spawned elsewhere:
 
 - ``serial``: every point in the calling process;
 - ``auto``: the default (the first points timed here; a pool, the caller computing beside

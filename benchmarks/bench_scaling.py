@@ -6,9 +6,12 @@ Run:  .venv/bin/python benchmarks/bench_scaling.py [--thickness 1 2 5 10 20] [--
 The bundled F/I/F/N junction (``fifn_2nm``) with its free layer 1 … 20 nm thick, on a fixed
 lattice (two steps), one window point at 0.1 V and θ = 90° (the E_x reduction), at two
 tolerances.  Each row: sites N, solver evaluations, wall time per converged point (minimum of
-``--repeat``, after a warm-up), the share of that time inside the compiled kernels (window,
-log det: the batched solver's calls, timed), and the resonances found.  Below the table, the
-exponent p of wall ∝ N^p fitted over the rows with N > 300 for each (step, rtol).
+``--repeat``, after a warm-up), the cost per evaluation and site, the share of that time
+inside the compiled kernels (window, log det: the batched solver's calls, timed), and the
+resonances found.  Below the table, the exponents p of wall ∝ N^p, of evaluations ∝ N^p
+and of wall per evaluation ∝ N^p, fitted over the rows with N > 300 for each (step, rtol):
+the solver's cost per evaluation is O(N) (p ≈ 1 or below, overheads amortised), the number
+of evaluations grows with the quasi-bound states of the free layer (∝ d).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def main(argv=None):
     print("fifn_2nm, free layer d, one window point at 0.1 V, θ = 90°, minimum of "
           f"{args.repeat}")
     print(f"{'step nm':>7} {'rtol':>6} {'d nm':>5} {'sites':>6} {'evals':>8} {'wall ms':>9} "
-          f"{'kernels':>8} {'resonances':>10}")
+          f"{'ns/eval/site':>12} {'kernels':>8} {'resonances':>10}")
     for a in args.steps:
         for rtol in args.rtol:
             rows = []
@@ -73,13 +76,16 @@ def main(argv=None):
                 junction = mk.junction_with(base, {"layer[1].thickness": d}).at_spacing(a)
                 runs = [_point(junction, rtol) for _ in range(args.repeat)]
                 n, n_eval, wall, share, n_res = min(runs, key=lambda r: r[2])
-                rows.append((n, wall))
+                rows.append((n, wall, n_eval))
                 print(f"{a:>7g} {rtol:>6g} {d:>5g} {n:>6} {n_eval:>8} {1e3 * wall:>9.1f} "
-                      f"{100 * share:>7.0f}% {n_res:>10}", flush=True)
-            big = [(n, w) for n, w in rows if n > 300]
+                      f"{1e9 * wall / n_eval / n:>12.2f} {100 * share:>7.0f}% {n_res:>10}",
+                      flush=True)
+            big = np.array([r for r in rows if r[0] > 300], float)
             if len(big) >= 2:
-                p = np.polyfit(np.log([n for n, _ in big]), np.log([w for _, w in big]), 1)[0]
-                print(f"{'':>7} {'':>6} wall ∝ N^{p:.2f} over N > 300")
+                fit = [np.polyfit(np.log(big[:, 0]), np.log(y), 1)[0]
+                       for y in (big[:, 1], big[:, 2], big[:, 1] / big[:, 2])]
+                print(f"{'':>7} {'':>6} over N > 300: wall ∝ N^{fit[0]:.2f}, evaluations ∝ "
+                      f"N^{fit[1]:.2f}, wall per evaluation ∝ N^{fit[2]:.2f}")
 
 
 if __name__ == "__main__":

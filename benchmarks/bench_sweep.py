@@ -5,6 +5,8 @@ Run:  .venv/bin/python benchmarks/bench_sweep.py [--skip-kwant]
 Measures on this machine, each in a fresh process (peak resident memory per
 row):
 
+0. start-up: a bare interpreter, ``import mtj_kwant``, the compiled kernels' first calls
+   and one bias point from the shell;
 1. ``mtj-kwant sweep SYSTEM --bias=-0.5:0.5:41 --parts both`` from the shell
    (Python start-up, imports and the on-disk kernel cache included), for the
    bundled F/I/F/N junction (mtj_kwant/systems/fifn_2nm.toml, 2 nm free layer) and the
@@ -155,6 +157,50 @@ def _continuum_table(ctx):
     sys.stdout.flush()
 
 
+STARTUP_STEPS = (
+    ("interpreter", "pass"),
+    ("import mtj_kwant", "import mtj_kwant"),
+    ("+ first kernel calls (cache)",
+     "import numpy as np, mtj_kwant as mk\n"
+     "from mtj_kwant.solvers import make_solver\n"
+     "s = make_solver(mk.make_system(mk.load_junction('fe_mgo_fe').at_spacing(0.05)), "
+     "theta=1.0, bias=0.1)\n"
+     "e, k = np.array([1.0]), np.zeros(1)\n"
+     "s.log_det(e, k); s.bond_window(0, e, k, [3]); s.bond_sea(e + 1j, k, [3])\n"
+     "s.coupling(e + 1j, k, s.coupling_bond())"),
+)
+
+
+def _startup(repeat=5):
+    """Start-up beyond the interpreter: imports and the compiled kernels' first calls (the
+    minimum of ``repeat`` fresh interpreters each), and one bias point from the shell."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    times = {}
+    for label, code in STARTUP_STEPS:
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run([python, "-c", code], check=True, capture_output=True)
+            runs.append(time.perf_counter() - start)
+        times[label] = min(runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [str(ROOT / ".venv" / "bin" / "mtj-kwant"), "sweep", "fe_mgo_fe", "--bias", "0.1",
+               "--quiet", "--fresh", "--output", str(Path(tmp) / "one.json")]
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            runs.append(time.perf_counter() - start)
+        times["mtj-kwant sweep fe_mgo_fe --bias 0.1"] = min(runs)
+    bare = times["interpreter"]
+    print(f"Start-up (fresh interpreters, minimum of {repeat}; beyond: minus the bare interpreter)")
+    print(f"{'step':<40}{'wall s':>8}{'beyond s':>10}")
+    for label, wall in times.items():
+        print(f"{label:<40}{wall:>8.3f}{wall - bare:>10.3f}")
+    print()
+    sys.stdout.flush()
+
+
 def _fresh(ctx, func, arg):
     """func(arg) in a fresh (non-daemonic) process, so that it may start its own pool."""
     with ProcessPoolExecutor(1, mp_context=ctx) as pool:
@@ -171,6 +217,7 @@ def main(argv=None):
     if args.continuum_only:
         _continuum_table(ctx)
         return
+    _startup()
     print(f"41-point sweeps, -0.5 ... 0.5 V, parts both, rtol 1e-3, {os.cpu_count()} CPUs")
     print(f"{'free layer':<12}{'run':<30}{'sites':>6}{'evals':>9}{'wall s':>9}{'peak RSS MB':>13}")
     with tempfile.TemporaryDirectory() as tmp:

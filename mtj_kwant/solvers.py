@@ -210,9 +210,8 @@ class Solver:
         mags[chain.free] = m
         self.site_magnetization = mags
         self.m = m
-        p0, p1 = self.params(0.0), self.params(self._probe_eps())
-        self.leads = tuple(Lead.from_kwant(lead, p0, p1, self._probe_eps())
-                           for lead in jsys.fsyst.leads)
+        self.leads = tuple(Lead(*jsys.lead_blocks(side, theta=self.theta, phi=self.phi,
+                                                  bias=self.bias)) for side in (0, 1))
 
     def _probe_eps(self):
         """A transverse energy where the blocks are read a second time (they are affine in it)."""
@@ -237,11 +236,10 @@ class Solver:
         return out
 
     def _read_blocks(self):
-        """``onsite`` (N, 2, 2) at ε∥ = 0, ``slope`` (dH_jj/dε∥), ``t`` (N − 1) from Kwant.
+        """``onsite`` (N, 2, 2) at ε∥ = 0, ``slope`` (dH_jj/dε∥), ``t`` (N − 1).
 
-        :meth:`~mtj_kwant.system.JunctionSystem.blocks`: read from Kwant's sparse
-        Hamiltonian (a dense one is O(N²): 1 GB at 2000 sites) once per system, at a few
-        parameter sets (it is affine in m, V and ε∥), and assembled here in O(N).
+        :meth:`~mtj_kwant.system.JunctionSystem.blocks`: the affine basis (in m, V and ε∥)
+        of the chain's site data, which the Kwant system is built from, assembled in O(N).
 
         Raises
         ------

@@ -40,7 +40,13 @@ def _exchange_block(mag, half_delta):
 
 @dataclass(frozen=True)
 class JunctionSystem:
-    """A finalized Kwant system for a junction, with the site bookkeeping.
+    """A junction's chain and its finalized Kwant system, with the site bookkeeping.
+
+    The Kwant system is built on first use (``fsyst``, ``order``, ``lattice``):
+    the batched solvers assemble their blocks from the chain's site data
+    (:meth:`blocks`, the same data :func:`make_system` gives Kwant, equal to
+    Kwant's Hamiltonian to round-off: :meth:`check_blocks`), so a run that
+    needs no Kwant solver does not import Kwant (about 0.27 s).
 
     Attributes
     ----------
@@ -56,9 +62,22 @@ class JunctionSystem:
 
     junction: Junction
     chain: Chain
-    fsyst: object
-    order: np.ndarray
-    lattice: object
+
+    @functools.cached_property
+    def _kwant(self):
+        return _build_kwant(self.junction, self.chain)
+
+    @property
+    def fsyst(self):
+        return self._kwant[0]
+
+    @property
+    def order(self):
+        return self._kwant[1]
+
+    @property
+    def lattice(self):
+        return self._kwant[2]
 
     @property
     def model(self):
@@ -121,65 +140,51 @@ class JunctionSystem:
         """The chain's blocks at angles (rad) and bias (V): what :meth:`chain_blocks` reads.
 
         The onsite blocks are affine in the free direction m, the bias and ε∥ (DESIGN.md §3:
-        H_jj = (U_j + V b_j + ε∥ c_j) − (Δ_j/2) m_j·σ), so their affine basis is built once
-        from the chain's site data (what :func:`make_system` gives Kwant) and checked
-        against one direct Kwant read at a generic point (θ, φ, V, ε∥); if they differ by
-        more than 1e-12 of the blocks' scale, the basis is read from Kwant at seven
-        parameter sets (and checked the same way), else every call reads Kwant directly.
-        Kwant evaluates its value functions site by site in Python (about 13 µs per site
-        and read), so one read instead of seven is what keeps a long chain's set-up
-        small beside its integrals.
+        H_jj = (U_j + V b_j + ε∥ c_j) − (Δ_j/2) m_j·σ): the affine basis is built once
+        from the chain's site data, what :func:`make_system` gives Kwant's value
+        functions (equal to Kwant's Hamiltonian to round-off for every bundled junction,
+        ``tests/test_engine.py``; :meth:`check_blocks` compares them for any junction), and
+        assembled here with NumPy in O(N).  Kwant's own reads evaluate its value functions
+        site by site in Python (about 13 µs per site and read) and need Kwant imported.
+        ``d_eps`` is not used (kept for the callers' protocol: the slope is exact).
 
         Returns
         -------
         onsite : ndarray (N, 2, 2)
             H_jj at ε∥ = 0 (eV).
         slope : ndarray (N, 2, 2)
-            dH_jj/dε∥ (from the reads at ε∥ = 0 and ``d_eps``).
+            dH_jj/dε∥ (c_j · 1).
         hopping : ndarray (N − 1, 2, 2)
         beyond : float
-            As in :meth:`chain_blocks`.
+            As in :meth:`chain_blocks` (0: a nearest-neighbour chain).
         """
-        basis = self._affine_basis(d_eps)
-        if basis is None:
-            on0, hop, beyond = self.chain_blocks(self.params(theta=theta, phi=phi, bias=bias))
-            on1, _, _ = self.chain_blocks(self.params(theta=theta, phi=phi, bias=bias,
-                                                      eps_par=d_eps))
-            return on0, (on1 - on0) / d_eps, hop, beyond
-        a0, mag, b, slope, hop, beyond = basis
+        a0, mag, b, slope, hop, beyond = self._chain_basis
         m = magnetization_direction(theta, phi)
         onsite = a0 + np.tensordot(m, mag, 1) + bias * b
         return onsite, slope, hop, beyond
 
-    def _affine_basis(self, d_eps):
-        """(A0, M (3, N, 2, 2), B, S, hopping, beyond), cached per d_eps; None if the
-        Hamiltonian is not affine as assumed."""
-        cache = self.__dict__.setdefault("_basis_cache", {})
-        if d_eps in cache:
-            return cache[d_eps]
-        # check at a generic point against a direct read
-        theta, phi, bias = 0.7, 0.3, 0.13
-        direct, hop_direct, _ = self.chain_blocks(self.params(theta=theta, phi=phi, bias=bias,
-                                                              eps_par=d_eps))
+    def check_blocks(self, *, theta=0.7, phi=0.3, bias=0.13, d_eps=None):
+        """Largest |blocks − Kwant's Hamiltonian| over the chain, relative to the blocks' scale.
+
+        One read of the Kwant system at a generic point (θ, φ, V) and transverse energy
+        ``d_eps`` (default: 1 eV free electron, −t tight binding) against :meth:`blocks`;
+        the hoppings too.  Round-off (~1e-15) when the chain data and the Kwant system
+        agree.
+        """
+        if d_eps is None:
+            d_eps = 1.0 if self.model == "free-electron" else -self.junction.hopping
+        direct, hop_direct, beyond = self.chain_blocks(
+            self.params(theta=theta, phi=phi, bias=bias, eps_par=d_eps))
+        onsite, slope, hop, _ = self.blocks(theta=theta, phi=phi, bias=bias)
         scale = max(1.0, float(np.abs(direct).max()))
+        dev = max(np.abs(onsite + d_eps * slope - direct).max(initial=0.0),
+                  np.abs(hop - hop_direct).max(initial=0.0), beyond)
+        return float(dev / scale)
 
-        def checked(basis):
-            a0, mag, b, slope, hop, _ = basis
-            built = (a0 + np.tensordot(magnetization_direction(theta, phi), mag, 1)
-                     + bias * b + d_eps * slope)
-            return (np.abs(built - direct).max(initial=0.0) <= 1e-12 * scale
-                    and np.array_equal(hop, hop_direct))
-
-        basis = self._chain_basis()
-        if not checked(basis):
-            basis = self._kwant_basis(d_eps)
-            if not checked(basis):
-                basis = None
-        cache[d_eps] = basis
-        return basis
-
+    @functools.cached_property
     def _chain_basis(self):
-        """The affine basis from the chain's site data, as :func:`make_system` builds H."""
+        """(A0, M (3, N, 2, 2), B, S, hopping, beyond) from the chain's site data, as
+        :func:`make_system` builds H: H_jj = A0 + m·M (free sites) + V B + ε∥ S."""
         c = self.chain
         n = c.n_sites
         eye = SIGMA[0]
@@ -196,20 +201,17 @@ class JunctionSystem:
         hop = -np.asarray(c.hopping, float)[:, None, None] * eye
         return a0, mag, b, slope, hop, 0.0
 
-    def _kwant_basis(self, d_eps):
-        """The affine basis read from Kwant at seven parameter sets."""
-        probes = [(0.0, 0.0), (math.pi, 0.0), (0.5 * math.pi, 0.0), (0.5 * math.pi, 0.5 * math.pi)]
-        reads = [self.chain_blocks(self.params(theta=t, phi=f)) for t, f in probes]
-        hop, beyond = reads[0][1], reads[0][2]
-        # H = A0 + m·M at the four directions: solve the 4 × 4 system (exact m, cos(π/2) ≠ 0)
-        rows = np.array([[1.0, *magnetization_direction(t, f)] for t, f in probes])
-        coef = np.linalg.solve(rows, np.stack([r[0] for r in reads]).reshape(4, -1))
-        shape = reads[0][0].shape
-        a0, mag = coef[0].reshape(shape), coef[1:].reshape((3,) + shape)
-        b = self.chain_blocks(self.params(theta=0.0, bias=1.0))[0] - reads[0][0]
-        slope = (self.chain_blocks(self.params(theta=0.0, eps_par=d_eps))[0]
-                 - reads[0][0]) / d_eps
-        return a0, mag, b, slope, hop, beyond
+    def lead_blocks(self, side, *, theta, phi=0.0, bias=0.0):
+        """(h, dh, t) of electrode ``side`` (0 left, 1 right) from the chain's lead data.
+
+        The cell Hamiltonian at ε∥ = 0 and its ε∥ derivative (2 × 2, eV) and the hopping
+        between cells (eV), as :func:`make_system` builds the Kwant lead.
+        """
+        lead = self.chain.leads[side]
+        mag = magnetization_direction(theta, phi) if lead["free"] else lead["magnetization"]
+        exchange = -0.5 * lead["delta"] * sum(float(mag[k]) * SIGMA[k + 1] for k in range(3))
+        h = (lead["onsite0"] + bias * lead["bias_profile"]) * SIGMA[0] + exchange
+        return h, lead["transverse"] * SIGMA[0], float(lead["hopping"])
 
 
 def make_system(junction, pad=2):
@@ -226,10 +228,14 @@ def make_system(junction, pad=2):
     -------
     JunctionSystem
     """
-    chain = junction.chain(pad=pad)
-    a = chain.step
+    return JunctionSystem(junction=junction, chain=junction.chain(pad=pad))
+
+
+def _build_kwant(junction, chain):
+    """(finalized Kwant system, order, lattice) of a junction's chain."""
     import kwant  # imported here: the rest of the package (and its workers) need not load it
 
+    a = chain.step
     lat = kwant.lattice.chain(a, norbs=2, name="x")
 
     onsite0 = chain.onsite0
@@ -264,7 +270,7 @@ def make_system(junction, pad=2):
     fsyst = syst.finalized()
     id_by_site = {s: k for k, s in enumerate(fsyst.sites)}
     order = np.array([id_by_site[lat(i)] for i in range(n)])
-    return JunctionSystem(junction=junction, chain=chain, fsyst=fsyst, order=order, lattice=lat)
+    return fsyst, order, lat
 
 
 def _lead_onsite(tm, lead):

@@ -209,26 +209,44 @@ def test_resonance_finder_resolves_a_cluster_of_states():
     assert np.all(np.abs(found[:, 1] - gamma) <= 1e-14 + share * gamma)
 
 
-def test_affine_basis_from_the_chain_equals_the_kwant_reads_and_is_checked(monkeypatch):
-    """The basis built from the chain's site data equals the one read from Kwant at seven
-    parameter sets to 1e-13 of the blocks' scale (round-off of the 4 × 4 solve), and a
-    chain basis that disagrees with Kwant is not used: the blocks then still equal a direct
-    read (the Kwant basis replaces it)."""
+@pytest.mark.parametrize("name", sorted(p.stem for p in SYSTEMS.glob("*.toml")))
+def test_chain_blocks_and_leads_equal_the_kwant_system(name):
+    """The batched solvers' blocks and electrodes, assembled from the chain's site data, equal
+    what the Kwant system of the same junction gives (every bundled layered junction, four
+    random (θ, φ, V) and a transverse energy): 1e-13 of the blocks' scale (round-off), and
+    the leads' cell Hamiltonians read by Kwant to 1e-13."""
     import mtj_kwant as mk
+    from mtj_kwant.solvers import Lead
 
-    js = make_system(mk.load_junction("fifn_2nm").at_spacing(0.05))
-    chain, kwant_read = js._chain_basis(), js._kwant_basis(1.0)
-    scale = np.abs(kwant_read[0]).max()
-    for x, y in zip(chain, kwant_read):
-        np.testing.assert_allclose(x, y, rtol=0, atol=1e-13 * scale)
+    j = mk.load_junction(name)
+    if j.supercell is not None:
+        pytest.skip("a supercell junction (its own Kwant system)")
+    js = make_system(j.at_spacing(0.05) if j.model == "free-electron" else j)
+    d_eps = 1.0 if j.model == "free-electron" else -j.hopping
+    rng = np.random.default_rng(11)
+    for _ in range(4):
+        theta, phi, bias = rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi), rng.uniform(-1, 1)
+        assert js.check_blocks(theta=theta, phi=phi, bias=bias) <= 1e-13
+        p0 = js.params(theta=theta, phi=phi, bias=bias)
+        p1 = js.params(theta=theta, phi=phi, bias=bias, eps_par=d_eps)
+        for side, flead in enumerate(js.fsyst.leads):
+            read = Lead.from_kwant(flead, p0, p1, d_eps)
+            h, dh, t = js.lead_blocks(side, theta=theta, phi=phi, bias=bias)
+            np.testing.assert_allclose(h, read.h, rtol=0, atol=1e-13 * max(1, abs(read.h).max()))
+            np.testing.assert_allclose(dh, read.dh, rtol=0, atol=1e-13)
+            assert t == pytest.approx(read.t, rel=1e-15)
 
-    broken = make_system(mk.load_junction("fifn_2nm").at_spacing(0.05))
-    a0, mag, b, slope, hop, beyond = broken._chain_basis()
-    monkeypatch.setattr(type(broken), "_chain_basis",
-                        lambda self: (a0, mag, 2 * b, slope, hop, beyond))
-    onsite, *_ = broken.blocks(theta=0.4, phi=1.1, bias=0.3)
-    direct, _, _ = broken.chain_blocks(broken.params(theta=0.4, phi=1.1, bias=0.3))
-    np.testing.assert_allclose(onsite, direct, rtol=0, atol=1e-12 * scale)
+
+def test_a_batched_sweep_does_not_import_kwant():
+    """The batched route needs the chain only: Kwant (0.27 s of imports) is not loaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mtj_kwant as mk; mk.sweep('fe_mgo_fe', [0.1], parts='both', "
+            "executor='serial', progress=False); print('kwant' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("name", ["fifn_2nm", "tb_fif"])

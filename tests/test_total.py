@@ -233,7 +233,10 @@ def test_finite_temperature_nested_sea_with_matsubara_poles(path):
     """Nested sea at 30 K: semicircle plus Matsubara residues, reference-independent.
 
     And the low-temperature limit: the change from T = 0 is a Sommerfeld
-    correction, O((kT)²), below 1e-4 of the torque at 30 K here.
+    correction, O((kT)²), at 30 K here at most 1.0e-4 of the torque (tb_fif's z
+    component, measured 0.998e-4 and 1.007e-4 with two resonance locators whose
+    breakpoints differ; the quadrature errors are 1e-6): bounded by 1.5e-4.  Its T²
+    law is tested on its own (test_thermal_correction_scales_as_temperature_squared).
     """
     jsys = system(path)
     a, b = (bias_point(jsys, theta=THETA, phi=PHI, bias=0.2, rtol=1e-6, parts="total",
@@ -242,7 +245,7 @@ def test_finite_temperature_nested_sea_with_matsubara_poles(path):
     scale = np.abs(zero.torque_total).max()
     assert a.converged and b.converged
     assert np.abs(a.torque_total - b.torque_total).max() <= 2e-5 * scale
-    assert np.abs(a.torque_total - zero.torque_total).max() <= 1e-4 * scale
+    assert np.abs(a.torque_total - zero.torque_total).max() <= 1.5e-4 * scale
 
 
 def test_thermal_correction_scales_as_temperature_squared():
