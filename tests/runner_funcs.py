@@ -71,9 +71,10 @@ def read_log(log):
 
 
 def main(argv):
-    store, log, n, delay = argv
+    store, log, n, delay, *executor = argv
+    executor = int(executor[0]) if executor else "serial"
     func = partial(logged, log=log, delay=float(delay))
-    run_points(func, make_points(int(n)), executor="serial", store=store, progress=False)
+    run_points(func, make_points(int(n)), executor=executor, store=store, progress=False)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,51 @@ def test_fingerprint_mismatch_raises(tmp_path):
         run_points(rf.compute, rf.make_points(2), store=store, progress=False)
 
 
+def _children(pid):
+    """Live (not zombie) processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_pool_workers_end_with_a_killed_caller(tmp_path):
+    """SIGKILL of the process that owns a pool: its workers end too (they used to wait idle
+    for tasks forever)."""
+    store, log = tmp_path / "killed.csv", tmp_path / "calls.log"
+    command = [sys.executable, "-m", "tests.runner_funcs", str(store), str(log), "40", "0.2",
+               "2"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while not (log.exists() and len(rf.read_log(log)) >= 2):  # both workers at work
+        assert process.poll() is None and time.monotonic() < deadline, "run did not progress"
+        time.sleep(0.02)
+    workers = _children(process.pid)
+    assert len(workers) == 2
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=10) == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "pool workers outlived their caller"
+        time.sleep(0.05)
+
+
 def test_sigkill_then_resume(tmp_path):
     store, log = tmp_path / "killed.csv", tmp_path / "calls.log"
     command = [sys.executable, "-m", "tests.runner_funcs", str(store), str(log), "12", "0.3"]
