@@ -179,8 +179,10 @@ def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
     open system (Lloyd's formula): it falls by π across every state, smoothly
     for the continuum and within ~γ across a quasi-bound state of half width
     γ, where Φ − Φ_before = arg(E − E_r + iγ) − π.  The segment is scanned
-    with spacing ``step``; every cluster of intervals where Φ jumps by more
-    than π/3 in one step, or 0.6π within 2 to 16 steps, holds states.  A
+    with spacing ``step`` where a coarse pass (every 25 steps) sees Φ change
+    by more than π/4 (:func:`_scan_segments`); every cluster of intervals where
+    Φ jumps by more than π/3 in one step, or 0.6π within 2 to 16 steps, holds
+    states.  A
     cluster of one state is located by the complex secant of
     :func:`_pole_secant` (det ∝ E − z near the state, z = E_r − iγ: a few
     evaluations however narrow the state); a cluster of several, or one
@@ -199,27 +201,17 @@ def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
     def phase(s):
         return log_det(s).imag
 
-    n = int(min(20000, max(16, math.ceil((hi - lo) / step) + 1)))
-    grid = np.linspace(lo, hi, n)
-    scan = log_det(grid)
+    grid, scan, segments = _scan_segments(log_det, lo, hi, step)
     ph = scan.imag
-    # Intervals inside a window of w steps over which Φ jumps: one step (π/3) finds the
-    # narrowest resonances, windows of up to 16 steps (0.6π) those up to ~w·step/3 wide.
-    jump = np.abs(np.diff(ph)) > np.pi / 3
-    for w in (2, 4, 8, 16):
-        if w < n:
-            big = (np.abs(ph[w:] - ph[:-w]) > 0.6 * np.pi).astype(float)
-            jump |= np.convolve(big, np.ones(w))[: n - 1] > 0
-    if not jump.any():
+    clusters = []
+    for s0, s1 in segments:
+        clusters += [(s0 + i0, s0 + i1) for i0, i1 in _jump_clusters(ph[s0:s1])]
+    if not clusters:
         return np.zeros((0, 2))
-    # Clusters of consecutive jumping intervals, widened by one interval each side.
-    idx = np.flatnonzero(jump)
-    starts = idx[np.r_[True, np.diff(idx) > 1]]
-    ends = idx[np.r_[np.diff(idx) > 1, True]] + 1
+    starts, ends = zip(*clusters)
     searches = []  # (lo, hi, centre, sign, offset): the level is centre + sign · offset
     starts_at, lows, highs, pending = [], [], [], []  # one secant per state
     for i0, i1 in zip(starts, ends):
-        i0, i1 = max(i0 - 1, 0), min(i1 + 1, n - 1)
         total = ph[i1] - ph[i0]
         count = int(round(abs(total) / np.pi))
         sign = 1.0 if total > 0 else -1.0
@@ -263,6 +255,68 @@ def find_resonances(solver, lo, hi, *, energy=None, eps_par=0.0, gamma_max=0.02,
     keep = (gamma < gamma_max) & (centre > lo) & (centre < hi)
     out = np.stack([centre[keep], gamma[keep]], 1)
     return out[np.argsort(out[:, 0])]
+
+
+#: The resonance scan first samples Φ every COARSE_STEPS scan steps and scans finely only
+#: where Φ changes by more than COARSE_JUMP between coarse points (and next to them).
+COARSE_STEPS = 25
+COARSE_JUMP = 0.25 * np.pi
+
+
+def _scan_segments(log_det, lo, hi, step):
+    """log det on the scan grid of [lo, hi]: (grid, values, segments [(start, stop), ...]).
+
+    A coarse pass every :data:`COARSE_STEPS` steps flags the coarse intervals where Φ
+    changes by more than :data:`COARSE_JUMP` (any state, however narrow, makes Φ fall by π
+    inside one interval, or by π/2 on each side of a coarse point it sits on; the smooth
+    continuum changes it by ~0.1π per coarse interval); those and their neighbours are
+    scanned with ``step``, each run of them a segment of the returned grid.  Segments are
+    independent scans: clusters never span two of them.
+    """
+    n = int(min(20000, max(16, math.ceil((hi - lo) / step) + 1)))
+    nc = int(math.ceil((n - 1) / COARSE_STEPS)) + 1
+    if nc < 4:
+        grid = np.linspace(lo, hi, n)
+        return grid, log_det(grid), [(0, n)]
+    coarse = np.linspace(lo, hi, nc)
+    flag = np.abs(np.diff(log_det(coarse).imag)) > COARSE_JUMP
+    flag = flag | np.r_[False, flag[:-1]] | np.r_[flag[1:], False]
+    idx = np.flatnonzero(flag)
+    if not idx.size:
+        return np.zeros(0), np.zeros(0, complex), []
+    first = idx[np.r_[True, np.diff(idx) > 1]]
+    last = idx[np.r_[np.diff(idx) > 1, True]] + 1
+    grids, segments, start = [], [], 0
+    for a, b in zip(first, last):
+        m = max(2, int(round((b - a) * (n - 1) / (nc - 1))) + 1)
+        grids.append(np.linspace(coarse[a], coarse[b], m))
+        segments.append((start, start + m))
+        start += m
+    grid = np.concatenate(grids)
+    return grid, log_det(grid), segments
+
+
+def _jump_clusters(ph):
+    """Clusters (i0, i1) of scan intervals where Φ jumps, widened by one interval each side.
+
+    An interval jumps when Φ changes by more than π/3 across it (the narrowest states), or
+    lies in a window of 2 to 16 steps across which Φ changes by more than 0.6π (states up
+    to ~w·step/3 wide).
+    """
+    n = len(ph)
+    if n < 2:
+        return []
+    jump = np.abs(np.diff(ph)) > np.pi / 3
+    for w in (2, 4, 8, 16):
+        if w < n:
+            big = (np.abs(ph[w:] - ph[:-w]) > 0.6 * np.pi).astype(float)
+            jump |= np.convolve(big, np.ones(w))[: n - 1] > 0
+    idx = np.flatnonzero(jump)
+    if not idx.size:
+        return []
+    starts = idx[np.r_[True, np.diff(idx) > 1]]
+    ends = idx[np.r_[np.diff(idx) > 1, True]] + 1
+    return [(max(i0 - 1, 0), min(i1 + 1, n - 1)) for i0, i1 in zip(starts, ends)]
 
 
 def _pole_secant(log_det, x1, x2, log_1, log_2, lo, hi, max_iter=16, check=0.05):

@@ -209,6 +209,25 @@ def test_resonance_finder_resolves_a_cluster_of_states():
     assert np.all(np.abs(found[:, 1] - gamma) <= 1e-14 + share * gamma)
 
 
+def test_resonance_scan_is_fine_only_near_states():
+    """The coarse pass (every 25 steps) leaves the fine scan to the coarse intervals where Φ
+    changes by more than π/4 and their neighbours: two isolated states on [0, 3] with the
+    2 meV step cost ~61 coarse and ~2 × 76 fine evaluations plus the secants', not the full
+    1501; both are found, as with the full scan."""
+    calls = []
+
+    class Counted(_LorentzianPhase):
+        def log_det(self, z, eps_par=0.0):
+            calls.append(np.size(z))
+            return super().log_det(z, eps_par)
+
+    states = [(0.5, 1e-9), (2.2, 1e-4)]
+    found = integrate.find_resonances(Counted(states), 0.0, 3.0)
+    assert found.shape == (2, 2)
+    np.testing.assert_allclose(found[:, 0], [0.5, 2.2], rtol=0, atol=1e-3 * 1e-4)
+    assert 61 <= sum(calls) <= 400
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in SYSTEMS.glob("*.toml")))
 def test_chain_blocks_and_leads_equal_the_kwant_system(name):
     """The batched solvers' blocks and electrodes, assembled from the chain's site data, equal
