@@ -609,6 +609,11 @@ def _check(args):
             raise UsageError(f"--{err.argument}: {err.reason}") from None
     if args.command == "profile" and not math.isfinite(args.bias):
         raise UsageError("--bias: must be a finite number in volts")
+    if args.command == "profile":
+        from .scan import MAX_BIAS
+
+        if abs(args.bias) > MAX_BIAS:
+            raise UsageError(f"--bias: |V| must be at most {MAX_BIAS:g} V, got {args.bias:g} V")
 
 
 def _run(args):
@@ -737,6 +742,9 @@ def _sweep_table(result):
 def _resumable(store, run):
     """Run with the store; a store left by a run with other settings is replaced, with a warning.
 
+    A file at the store's path without the store's sidecar (``STORE.meta.json``) is not a
+    store and is never replaced: :class:`UsageError`.
+
     Resuming needs the same junction and settings (the store's fingerprint);
     the same output with other settings is a new computation, not an error.
     """
@@ -745,6 +753,10 @@ def _resumable(store, run):
     try:
         return run()
     except StoreMismatch:
+        if not Path(f"{store}.meta.json").exists():  # not a store: never overwritten
+            raise UsageError(f"--store: {store} exists and is not a store of mtj-kwant (no "
+                             f"{Path(store).name}.meta.json beside it); choose another path "
+                             "or remove the file") from None
         print(f"mtj-kwant: warning: {store} holds points of a run with other settings or another "
               "junction; starting afresh", file=sys.stderr)
         for path in (Path(store), Path(f"{store}.meta.json")):

@@ -201,6 +201,11 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
     return out
 
 
+#: Largest |bias| (V) a scan or sweep accepts: MgO junctions break down near 1–2 V, and at
+#: 1e6 V a sweep returned J = 0 ± 1e-291 "converged" (every band below the window).
+MAX_BIAS = 10.0
+
+
 def _as_list(name, values, convert=float):
     values = np.atleast_1d(np.asarray(values, dtype=object))
     if values.ndim != 1 or values.size == 0:
@@ -216,6 +221,10 @@ def _as_list(name, values, convert=float):
         raise ValueError(f"{name}: values must be finite numbers, got {out!r}")
     if name == "temperature" and any(v < 0 for v in out):
         raise ValueError(f"temperature: must be >= 0 K, got {out!r}")
+    if name == "bias" and any(abs(v) > MAX_BIAS for v in out):
+        raise ValueError(f"bias: |V| must be at most {MAX_BIAS:g} V, got "
+                         f"{max(out, key=abs)!r} V (tunnel junctions break down near 1-2 V; "
+                         "a larger drop leaves every band the model describes)")
     if name in ("theta", "phi") and any(abs(v) > 4 * math.pi for v in out):
         warnings.warn(f"{name}: {out!r} rad is more than two turns; the Python API takes "
                       "radians (degrees are for the command line and files)", UserWarning,

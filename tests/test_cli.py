@@ -152,6 +152,26 @@ def test_debug_shows_the_traceback(capsys):
                           "junction; bundled: cofeb_mgo_cofeb, fe_mgo_fe") and err.count("\n") == 1
 
 
+def test_store_never_overwrites_a_file_that_is_not_a_store(tmp_path, capsys):
+    """--store naming an existing file without the store's sidecar (a junction file, notes):
+    one line, usage exit status, the file untouched (it used to be replaced with a warning).
+    A store of another run (sidecar present) is still replaced with a warning."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    code, _, err = run(capsys, "sweep", FIF, "--bias", "0.1", "--store", str(notes),
+                       "--output", str(tmp_path / "s.json"), "--quiet")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"mtj-kwant: error: --store: {notes} exists and is not a store")
+    assert notes.read_text() == "my notes\n"
+    store = tmp_path / "run.csv"
+    code, _, _ = run(capsys, "sweep", FIF, "--bias", "0.1", "--store", str(store),
+                     "--output", str(tmp_path / "a.json"), "--quiet")
+    assert code == 0
+    code, _, err = run(capsys, "sweep", FIF, "--bias", "0.1", "--rtol", "1e-2", "--store",
+                       str(store), "--output", str(tmp_path / "b.json"), "--quiet")
+    assert code == 0 and "starting afresh" in err
+
+
 @pytest.mark.slow  # ~40 s; the resume itself: test_runner.py::test_sigkill_then_resume (~5 s)
 def test_sweep_killed_with_sigkill_resumes_from_its_store(tmp_path):
     """A real SIGKILL in the middle of `mtj-kwant sweep`, then the same command again.
@@ -386,3 +406,13 @@ def test_unwritable_outputs_are_refused_before_computing(tmp_path, capsys, monke
         code, out, err = run(capsys, *args)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
         assert not Path("out").exists()  # nothing computed or written
+
+
+def test_absurd_bias_is_refused_in_one_line(tmp_path, capsys):
+    """|V| > 10 V: refused (a sweep at 1e6 V returned J = 0 ± 1e-291 'converged')."""
+    code, _, err = run(capsys, "sweep", FIF, "--bias", "1e6", "--output",
+                       str(tmp_path / "s.json"))
+    assert code == 1 and err.count("\n") == 1 and "bias: |V| must be at most 10 V" in err
+    code, _, err = run(capsys, "profile", FIF, "--bias", "-50", "--output",
+                       str(tmp_path / "p.json"))
+    assert code == 2 and err.count("\n") == 1 and "--bias: |V| must be at most 10 V" in err
