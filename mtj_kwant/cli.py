@@ -65,7 +65,13 @@ def _values(tokens, name="bias", unit="volts", example="-0.5:0.5:41"):
 
 
 def _biases(tokens):
-    return _values(tokens)
+    from .scan import MAX_BIAS
+
+    out = _values(tokens)
+    worst = max(out, key=abs)
+    if abs(worst) > MAX_BIAS:
+        raise UsageError(f"--bias: |V| must be at most {MAX_BIAS:g} V, got {worst:g} V")
+    return out
 
 
 #: A command-line token that is a value: a number, START:STOP:N or a comma list (any sign).
@@ -140,10 +146,19 @@ def _vary(items):
 def _store(args, out):
     """The resumable store of a sweep or scan: --store, else next to the output."""
     store = Path(args.store) if args.store else out.with_name(out.stem + ".points.csv")
+    _check_store(store)
     if args.fresh:
         for path in (store, Path(f"{store}.meta.json")):
             path.unlink(missing_ok=True)
     return store
+
+
+def _check_store(store):
+    """A file at the store's path without the store's sidecar is not a store: never replaced."""
+    if store.exists() and not Path(f"{store}.meta.json").exists():
+        raise UsageError(f"--store: {store} exists and is not a store of mtj-kwant (no "
+                         f"{store.name}.meta.json beside it); choose another path or remove "
+                         "the file")
 
 
 def _angle(name, value):
@@ -753,10 +768,7 @@ def _resumable(store, run):
     try:
         return run()
     except StoreMismatch:
-        if not Path(f"{store}.meta.json").exists():  # not a store: never overwritten
-            raise UsageError(f"--store: {store} exists and is not a store of mtj-kwant (no "
-                             f"{Path(store).name}.meta.json beside it); choose another path "
-                             "or remove the file") from None
+        _check_store(Path(store))
         print(f"mtj-kwant: warning: {store} holds points of a run with other settings or another "
               "junction; starting afresh", file=sys.stderr)
         for path in (Path(store), Path(f"{store}.meta.json")):

@@ -163,6 +163,9 @@ def test_store_never_overwrites_a_file_that_is_not_a_store(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"mtj-kwant: error: --store: {notes} exists and is not a store")
     assert notes.read_text() == "my notes\n"
+    code, _, err = run(capsys, "sweep", FIF, "--bias", "0.1", "--store", str(notes), "--fresh",
+                       "--output", str(tmp_path / "s.json"), "--quiet")
+    assert code == 2 and "is not a store" in err and notes.read_text() == "my notes\n"
     store = tmp_path / "run.csv"
     code, _, _ = run(capsys, "sweep", FIF, "--bias", "0.1", "--store", str(store),
                      "--output", str(tmp_path / "a.json"), "--quiet")
@@ -412,7 +415,10 @@ def test_absurd_bias_is_refused_in_one_line(tmp_path, capsys):
     """|V| > 10 V: refused (a sweep at 1e6 V returned J = 0 ± 1e-291 'converged')."""
     code, _, err = run(capsys, "sweep", FIF, "--bias", "1e6", "--output",
                        str(tmp_path / "s.json"))
-    assert code == 1 and err.count("\n") == 1 and "bias: |V| must be at most 10 V" in err
+    assert code == 2 and err.count("\n") == 1 and "--bias: |V| must be at most 10 V" in err
+    code, _, err = run(capsys, "scan", FIF, "--bias", "-11:0:3", "--output",
+                       str(tmp_path / "s.csv"))
+    assert code == 2 and err.count("\n") == 1 and "got -11 V" in err
     code, _, err = run(capsys, "profile", FIF, "--bias", "-50", "--output",
                        str(tmp_path / "p.json"))
     assert code == 2 and err.count("\n") == 1 and "--bias: |V| must be at most 10 V" in err

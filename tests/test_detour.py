@@ -105,3 +105,16 @@ def test_detours_keep_collinear_torques_zero(tmp_path, theta):
     r = bias_point(js, theta=theta, bias=-0.2, rtol=1e-4)
     assert len(r.resonances) and r.resonances[:, 1].min() < 1e-15
     assert np.all(np.abs(r.torque) <= r.errors["torque"])
+
+
+def test_the_kwant_solver_says_it_cannot_take_the_detour(tmp_path):
+    """Kwant's scattering states live on the real axis: the 1e-21 eV state is reported (one
+    IntegrationWarning naming it) and the point is not converged, instead of a silent 1.2e7."""
+    from mtj_kwant.quadrature import IntegrationWarning
+
+    path = tmp_path / "double.toml"
+    path.write_text(DOUBLE_BARRIER)
+    js = make_system(mk.load_junction(path).at_spacing(0.05))
+    with pytest.warns(IntegrationWarning, match="narrower than the real axis resolves"):
+        r = bias_point(js, theta=np.pi / 2, bias=-0.2, rtol=1e-3, solver="kwant")
+    assert not r.converged
