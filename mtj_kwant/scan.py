@@ -133,6 +133,21 @@ def as_junction(junction):
 _SYSTEMS = {}
 
 
+_VARIED = {}
+
+
+def _varied(junction, changes):
+    """junction_with(junction, changes), cached per process: a point of a parameter scan
+    builds (and validates, warnings included) each distinct junction once, not once per
+    angle, bias or temperature (a lattice warning was printed once per point)."""
+    key = (fingerprint_of(junction_to_dict(junction)), repr(sorted(changes.items())))
+    if key not in _VARIED:
+        if len(_VARIED) > 256:
+            _VARIED.clear()
+        _VARIED[key] = junction_with(junction, changes)
+    return _VARIED[key]
+
+
 def _system(junction):
     """Finalized system of a junction, cached per process (workers reuse it)."""
     from .system import make_system
@@ -165,7 +180,7 @@ def point_observables(point, *, junction, rtol=1e-3, parts="window", solver="bat
     """
     changes = {k: _decode(v) for k, v in point.items() if k not in PARAMETERS}
     if changes:
-        junction = junction_with(junction, changes)
+        junction = _varied(junction, changes)
     theta, phi = math.radians(point["theta_deg"]), math.radians(point["phi_deg"])
     r = lattice_point(junction, system=_system, theta=theta, phi=phi,
                       bias=float(point["bias_V"]), temperature=float(point["temperature_K"]),

@@ -422,3 +422,12 @@ def test_absurd_bias_is_refused_in_one_line(tmp_path, capsys):
     code, _, err = run(capsys, "profile", FIF, "--bias", "-50", "--output",
                        str(tmp_path / "p.json"))
     assert code == 2 and err.count("\n") == 1 and "--bias: |V| must be at most 10 V" in err
+
+
+def test_a_parameter_scan_warns_once_per_distinct_junction(tmp_path, capsys):
+    """--vary builds each distinct junction once per process: its validation warning (a
+    coarse lattice's band deviation) is printed once, not once per point (11 times before)."""
+    code, _, err = run(capsys, "scan", FIF, "--bias", "0.1", "--theta", "0:180:5", "--vary",
+                       "lattice_spacing=0.05", "--workers", "serial", "--output",
+                       str(tmp_path / "s.csv"), "--quiet")
+    assert code == 0 and err.count("deviates from the parabola") == 1, err
